@@ -1,0 +1,38 @@
+#include "collectors/collector.h"
+
+#include <exception>
+#include <string>
+
+#include "collectors/loadavg.h"
+
+namespace rh::collectors {
+
+CollectorList MakeCollectors(const ProcRoot& root, const CollectorOptions& options) {
+  (void)options;
+  CollectorList list;
+  list.push_back(MakeLoadAvgCollector(root));
+  return list;
+}
+
+void CollectAll(CollectorList& collectors, const Clock& clock, SystemSample& sample) {
+  sample.clock = clock.Now();
+  sample.collectors.clear();
+  sample.collectors.reserve(collectors.size());
+  for (auto& collector : collectors) {
+    CollectorStatus status;
+    status.name = std::string(collector->name());
+    std::int64_t begin = clock.Now().monotonic_ns;
+    try {
+      Status result = collector->Collect(sample);
+      status.ok = result.ok();
+      if (!result.ok()) status.error = result.error().message;
+    } catch (const std::exception& e) {  // e.g. bad_alloc; one collector must not stop the rest
+      status.ok = false;
+      status.error = e.what();
+    }
+    status.duration_seconds = static_cast<double>(clock.Now().monotonic_ns - begin) / 1e9;
+    sample.collectors.push_back(std::move(status));
+  }
+}
+
+}  // namespace rh::collectors

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace rh::collectors {
+
+/// Receives the bytes of every file read through a ProcRoot, e.g. to copy them into a forensic
+/// bundle so that it can be replayed. Implementations must be thread-safe if the ProcRoot is
+/// shared between threads.
+class ReadRecorder {
+ public:
+  virtual ~ReadRecorder() = default;
+  /// `tree` is "proc" or "sys"; `relative` is the path below that root ("pressure/io").
+  virtual void Record(std::string_view tree, std::string_view relative, std::string_view content) = 0;
+};
+
+/// Where the kernel's /proc and /sys are mounted: the only place that names the real paths.
+/// Tests pass a fixture tree; `rh-forensics replay` passes a bundle's raw/ directory.
+/// A value type; copies share the recorder pointer (not owned).
+class ProcRoot {
+ public:
+  /// The real /proc and /sys.
+  ProcRoot();
+  ProcRoot(std::filesystem::path proc, std::filesystem::path sys, ReadRecorder* recorder = nullptr);
+
+  const std::filesystem::path& proc() const { return proc_; }
+  const std::filesystem::path& sys() const { return sys_; }
+  ReadRecorder* recorder() const { return recorder_; }
+
+  std::filesystem::path Proc(std::string_view relative) const { return proc_ / relative; }
+  std::filesystem::path Sys(std::string_view relative) const { return sys_ / relative; }
+
+  /// The default mount points, "/proc" and "/sys".
+  static const std::filesystem::path& DefaultProc();
+  static const std::filesystem::path& DefaultSys();
+
+ private:
+  std::filesystem::path proc_;
+  std::filesystem::path sys_;
+  ReadRecorder* recorder_ = nullptr;
+};
+
+/// Files in /proc and /sys report a size of 0 or 4096 whatever they hold, so reads go to EOF,
+/// capped: a file larger than the cap is an error rather than an unbounded allocation.
+inline constexpr std::size_t kDefaultReadCap = 4 << 20;
+
+/// A kernel file read again and again through one descriptor kept open (pread from offset 0
+/// regenerates seq_file and sysfs contents), into a buffer reused between reads.
+/// Not thread-safe; owns a descriptor, so neither copyable nor movable.
+class KernelFile {
+ public:
+  /// `tree` is "proc" or "sys"; `relative` the path below it.
+  KernelFile(const ProcRoot& root, std::string_view tree, std::string relative,
+             std::size_t cap = kDefaultReadCap);
+  ~KernelFile();
+  KernelFile(const KernelFile&) = delete;
+  KernelFile& operator=(const KernelFile&) = delete;
+
+  /// The whole current content. The view stays valid until the next Read(). A missing file is an
+  /// Error whose `missing()` is true. Reopens the file if a previous read failed.
+  Result<std::string_view> Read();
+  /// Whether the last failed Read() failed because the file does not exist.
+  bool missing() const { return missing_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  ProcRoot root_;
+  std::string tree_;
+  std::string relative_;
+  std::string path_;
+  std::size_t cap_;
+  std::string buffer_;
+  int fd_ = -1;
+  bool missing_ = false;
+};
+
+/// Reads a whole file once (open, read to EOF with a cap, close), reporting it to the root's
+/// recorder. Used for per-process files that come and go. `missing` is set when it does not exist.
+Result<std::string> ReadWholeFile(const ProcRoot& root, std::string_view tree,
+                                  std::string_view relative, std::size_t cap = kDefaultReadCap,
+                                  bool* missing = nullptr);
+
+}  // namespace rh::collectors

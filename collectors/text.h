@@ -1,0 +1,47 @@
+#pragma once
+
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <system_error>
+
+namespace rh::collectors {
+
+// Small helpers shared by the parsers: tokenising kernel text without allocating.
+
+/// Splits off the next whitespace-separated token of `rest` (spaces and tabs), advancing `rest`.
+/// Returns an empty view when none is left.
+inline std::string_view NextToken(std::string_view& rest) {
+  std::size_t begin = rest.find_first_not_of(" \t");
+  if (begin == std::string_view::npos) {
+    rest = {};
+    return {};
+  }
+  std::size_t end = rest.find_first_of(" \t", begin);
+  std::string_view token = rest.substr(begin, end == std::string_view::npos ? rest.npos : end - begin);
+  rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+  return token;
+}
+
+/// Splits off the next line of `rest` (without its '\n'), advancing `rest`. A last line without a
+/// trailing newline is returned too. Returns nullopt when `rest` is exhausted.
+inline std::optional<std::string_view> NextLine(std::string_view& rest) {
+  if (rest.empty()) return std::nullopt;
+  std::size_t end = rest.find('\n');
+  std::string_view line = rest.substr(0, end);
+  rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+  return line;
+}
+
+/// Parses the whole token as a number of type T; nullopt on garbage, sign errors or overflow.
+template <typename T>
+std::optional<T> ParseNumber(std::string_view token) {
+  T value{};
+  if (token.empty()) return std::nullopt;
+  auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
+  if (ec != std::errc() || end != token.data() + token.size()) return std::nullopt;
+  return value;
+}
+
+}  // namespace rh::collectors

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the Debian packages of deploy/debian-packages.txt that are missing.
+# Does nothing (and needs no network or root) when everything is installed.
+set -eu
+
+list="$(dirname "$0")/../deploy/debian-packages.txt"
+packages=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list")
+
+missing=""
+for p in $packages; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "installed" ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing$missing"
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+  sudo="sudo"
+else
+  echo "install-deps: missing packages:$missing; run as root or install sudo" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+# shellcheck disable=SC2086
+$sudo apt-get install -y -q --no-install-recommends $missing

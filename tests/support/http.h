@@ -1,0 +1,29 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace rh::test {
+
+struct HttpResponse {
+  long status = 0;                            ///< 0 when the request failed (see `error`).
+  std::map<std::string, std::string> headers; ///< Names lower-cased.
+  std::string body;                           ///< As sent (not decompressed).
+  std::string error;
+};
+
+/// A blocking HTTP/1.1 request over loopback with libcurl. `headers` are "Name: value" lines.
+HttpResponse HttpRequest(const std::string& method, const std::string& url,
+                         const std::vector<std::string>& headers = {}, const std::string& body = "",
+                         std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+
+inline HttpResponse HttpGet(const std::string& url, const std::vector<std::string>& headers = {}) {
+  return HttpRequest("GET", url, headers);
+}
+
+/// Decompresses a gzip body; fails the current test on corrupt input.
+std::string Gunzip(const std::string& data);
+
+}  // namespace rh::test
