@@ -1,0 +1,495 @@
+#include "config/config.h"
+
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace rh::config {
+namespace {
+
+std::string Position(std::string_view source, const toml::source_region& region) {
+  std::ostringstream out;
+  out << source;
+  if (region.begin.line != 0) out << ":" << region.begin.line << ":" << region.begin.column;
+  return out.str();
+}
+
+std::string TypeName(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    default:
+      return "nothing";
+  }
+}
+
+// Shortest text that reads back as the same double.
+std::string FormatNumber(double v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
+}
+
+// Reads the keys of one TOML table into settings, collecting one error line per problem and
+// remembering which keys it knows, so that whatever is left over is reported as unknown.
+class TableReader {
+ public:
+  TableReader(const toml::table* table, std::string prefix, std::string_view source,
+              std::vector<std::string>& errors)
+      : table_(table), prefix_(std::move(prefix)), source_(source), errors_(errors) {}
+
+  void Number(std::string_view key, double min, double max, double& out) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return;
+    double value = 0;
+    if (auto i = node->value_exact<std::int64_t>()) {
+      value = static_cast<double>(*i);
+    } else if (auto f = node->value_exact<double>()) {
+      value = *f;
+    } else {
+      return Fail(*node, key, "expected a number, got " + TypeName(*node));
+    }
+    if (!(value >= min && value <= max)) {
+      return Fail(*node, key,
+                  "must be between " + FormatNumber(min) + " and " + FormatNumber(max) + ", got " +
+                      FormatNumber(value));
+    }
+    out = value;
+  }
+
+  template <typename Int>
+  void Integer(std::string_view key, std::int64_t min, std::int64_t max, Int& out) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return;
+    auto value = node->value_exact<std::int64_t>();
+    if (!value) return Fail(*node, key, "expected an integer, got " + TypeName(*node));
+    if (*value < min || *value > max) {
+      return Fail(*node, key,
+                  "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                      ", got " + std::to_string(*value));
+    }
+    out = static_cast<Int>(*value);
+  }
+
+  void Bool(std::string_view key, bool& out) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return;
+    auto value = node->value_exact<bool>();
+    if (!value) return Fail(*node, key, "expected true or false, got " + TypeName(*node));
+    out = *value;
+  }
+
+  void String(std::string_view key, std::string& out) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return;
+    auto value = node->value_exact<std::string>();
+    if (!value) return Fail(*node, key, "expected a string, got " + TypeName(*node));
+    out = *value;
+  }
+
+  // An absolute path, or one starting with "~/"; expanded against $HOME.
+  void Path(std::string_view key, std::string& out) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return;
+    std::string value;
+    String(key, value);
+    if (value.empty()) return Fail(*node, key, "must not be empty");
+    if (value.rfind("~/", 0) == 0) {
+      const char* home = std::getenv("HOME");
+      if (home == nullptr || *home == '\0') return Fail(*node, key, "uses ~ but $HOME is not set");
+      value = std::string(home) + value.substr(1);
+    } else if (value.front() != '/') {
+      return Fail(*node, key, "must be an absolute path or start with ~/, got \"" + value + "\"");
+    }
+    out = value;
+  }
+
+  void StringArray(std::string_view key, std::size_t max_items, std::vector<std::string>& out) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return;
+    const toml::array* array = node->as_array();
+    if (array == nullptr)
+      return Fail(*node, key, "expected an array of strings, got " + TypeName(*node));
+    if (array->size() > max_items) {
+      return Fail(*node, key, "at most " + std::to_string(max_items) + " entries allowed");
+    }
+    std::vector<std::string> values;
+    for (const toml::node& item : *array) {
+      auto value = item.value_exact<std::string>();
+      if (!value) return Fail(item, key, "expected strings, got " + TypeName(item));
+      if (value->empty()) return Fail(item, key, "entries must not be empty");
+      values.push_back(*value);
+    }
+    out = std::move(values);
+  }
+
+  // A sub-table; reading an absent one yields nothing and no error.
+  TableReader Table(std::string_view key) {
+    const toml::node* node = Find(key);
+    if (node != nullptr && !node->is_table()) {
+      Fail(*node, key, "expected a table, got " + TypeName(*node));
+      node = nullptr;
+    }
+    return TableReader(node == nullptr ? nullptr : node->as_table(), Qualified(key), source_,
+                       errors_);
+  }
+
+  // Reports every key this reader was not asked about.
+  void RejectUnknown() {
+    if (table_ == nullptr) return;
+    for (const auto& [key, node] : *table_) {
+      if (known_.count(std::string(key.str())) != 0) continue;
+      errors_.push_back(Position(source_, key.source()) + ": " + Qualified(key.str()) +
+                        ": unknown " + (node.is_table() ? "table" : "key"));
+    }
+  }
+
+  // An error about a relation between keys, placed at `key` if the file sets it.
+  void FailAt(std::string_view key, const std::string& message) {
+    const toml::node* node = table_ == nullptr ? nullptr : table_->get(key);
+    std::string where = node != nullptr ? Position(source_, node->source()) : std::string(source_);
+    errors_.push_back(where + ": " + Qualified(key) + ": " + message);
+  }
+
+ private:
+  const toml::node* Find(std::string_view key) {
+    known_.insert(std::string(key));
+    return table_ == nullptr ? nullptr : table_->get(key);
+  }
+
+  std::string Qualified(std::string_view key) const {
+    return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
+  }
+
+  void Fail(const toml::node& node, std::string_view key, const std::string& message) {
+    errors_.push_back(Position(source_, node.source()) + ": " + Qualified(key) + ": " + message);
+  }
+
+  const toml::table* table_;
+  std::string prefix_;
+  std::string_view source_;
+  std::vector<std::string>& errors_;
+  std::set<std::string> known_;
+};
+
+void ReadComponent(TableReader table, Component& out) {
+  table.Number("weight", 0, 1000, out.weight);
+  table.Number("cap", 0, 100, out.cap);
+  table.RejectUnknown();
+}
+
+std::string HomeDir() {
+  const char* home = std::getenv("HOME");
+  return home != nullptr && *home == '/' ? home : "";
+}
+
+std::string DefaultDataDir() {
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  if (xdg != nullptr && *xdg == '/') return std::string(xdg) + "/rogue-hunter";
+  std::string home = HomeDir();
+  if (home.empty()) return "/var/lib/rogue-hunter";
+  return home + "/.local/share/rogue-hunter";
+}
+
+void ResolvePaths(Config& config) {
+  if (config.storage.data_dir.empty()) config.storage.data_dir = DefaultDataDir();
+  if (config.storage.database.empty())
+    config.storage.database = config.storage.data_dir + "/data.db";
+  if (config.forensics.events_dir.empty())
+    config.forensics.events_dir = config.storage.data_dir + "/events";
+}
+
+std::string TomlString(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::filesystem::path DefaultConfigPath() {
+  const char* xdg = std::getenv("XDG_CONFIG_HOME");
+  if (xdg != nullptr && *xdg == '/') return std::filesystem::path(xdg) / "rogue-hunter/config.toml";
+  std::string home = HomeDir();
+  if (home.empty()) return "/etc/rogue-hunter/config.toml";
+  return std::filesystem::path(home) / ".config/rogue-hunter/config.toml";
+}
+
+Config Defaults() {
+  Config config;
+  ResolvePaths(config);
+  return config;
+}
+
+Result<Config> Parse(std::string_view text, std::string_view source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    return Error{Position(source_name, e.source()) +
+                 ": syntax error: " + std::string(e.description())};
+  }
+
+  Config config;
+  config.source = std::string(source_name);
+  std::vector<std::string> errors;
+  TableReader top(&root, "", source_name, errors);
+
+  TableReader sampling = top.Table("sampling");
+  sampling.Number("normal_interval", 0.1, 3600, config.sampling.normal_interval);
+  sampling.Number("elevated_interval", 0.1, 3600, config.sampling.elevated_interval);
+  sampling.Number("elevation_threshold", 0, 100, config.sampling.elevation_threshold);
+  sampling.Number("recovery_threshold", 0, 100, config.sampling.recovery_threshold);
+  sampling.Number("min_elevated_seconds", 0, 86400, config.sampling.min_elevated_seconds);
+  sampling.Number("critical_threshold", 0, 100, config.sampling.critical_threshold);
+  sampling.Integer("top_processes", 1, 100, config.sampling.top_processes);
+  sampling.RejectUnknown();
+
+  TableReader pause = top.Table("pause");
+  pause.Integer("tick_ms", 1, 1000, config.pause.tick_ms);
+  pause.Number("min_seconds", 0.05, 3600, config.pause.min_seconds);
+  pause.Bool("raise_priority", config.pause.raise_priority);
+  pause.RejectUnknown();
+
+  TableReader stress = top.Table("stress");
+  ReadComponent(stress.Table("load"), config.stress.load);
+  ReadComponent(stress.Table("cpu"), config.stress.cpu);
+  ReadComponent(stress.Table("io"), config.stress.io);
+  ReadComponent(stress.Table("memory"), config.stress.memory);
+  ReadComponent(stress.Table("thermal"), config.stress.thermal);
+  ReadComponent(stress.Table("latency"), config.stress.latency);
+  stress.Number("io_burst_factor", 1, 1000, config.stress.io_burst_factor);
+  stress.Number("io_baseline_floor_bytes", 0, 1e12, config.stress.io_baseline_floor_bytes);
+  stress.Number("memory_low_available_ratio", 0.001, 0.9, config.stress.memory_low_available_ratio);
+  stress.Number("memory_swap_full_scale_bytes", 1, 1e12,
+                config.stress.memory_swap_full_scale_bytes);
+  stress.Number("latency_full_scale_seconds", 0.001, 3600,
+                config.stress.latency_full_scale_seconds);
+  stress.RejectUnknown();
+
+  TableReader retention = top.Table("retention");
+  retention.Integer("samples_days", 1, 36500, config.retention.samples_days);
+  retention.Integer("events_days", 1, 36500, config.retention.events_days);
+  retention.RejectUnknown();
+
+  TableReader storage = top.Table("storage");
+  storage.Bool("enabled", config.storage.enabled);
+  storage.Path("data_dir", config.storage.data_dir);
+  storage.Path("database", config.storage.database);
+  storage.RejectUnknown();
+
+  TableReader http = top.Table("http");
+  http.String("listen", config.http.listen);
+  http.Integer("threads", 1, 64, config.http.threads);
+  http.Integer("request_timeout_ms", 100, 600000, config.http.request_timeout_ms);
+  http.RejectUnknown();
+  if (auto listen = ParseListen(config.http.listen); !listen.ok()) {
+    http.FailAt("listen", listen.error().message);
+  }
+
+  TableReader forensics = top.Table("forensics");
+  forensics.Bool("enabled", config.forensics.enabled);
+  forensics.Path("events_dir", config.forensics.events_dir);
+  forensics.Number("min_interval_seconds", 0, 86400, config.forensics.min_interval_seconds);
+  forensics.Integer("max_total_bytes", std::int64_t{1} << 20, std::int64_t{1} << 40,
+                    config.forensics.max_total_bytes);
+  forensics.Integer("read_timeout_ms", 10, 60000, config.forensics.read_timeout_ms);
+  forensics.Number("window_before_seconds", 10, 3600, config.forensics.window_before_seconds);
+  forensics.RejectUnknown();
+
+  TableReader suspects = top.Table("suspects");
+  suspects.StringArray("patterns", 256, config.suspects.patterns);
+  suspects.RejectUnknown();
+
+  top.RejectUnknown();
+
+  if (errors.empty()) {
+    const Sampling& s = config.sampling;
+    if (s.elevated_interval > s.normal_interval) {
+      sampling.FailAt("elevated_interval", "must not exceed sampling.normal_interval (" +
+                                               FormatNumber(s.normal_interval) + ")");
+    }
+    if (s.recovery_threshold >= s.elevation_threshold) {
+      sampling.FailAt("recovery_threshold", "must be below sampling.elevation_threshold (" +
+                                                FormatNumber(s.elevation_threshold) + ")");
+    }
+    if (s.critical_threshold < s.elevation_threshold) {
+      sampling.FailAt("critical_threshold", "must not be below sampling.elevation_threshold (" +
+                                                FormatNumber(s.elevation_threshold) + ")");
+    }
+    if (config.pause.min_seconds * 1000 < 2.0 * config.pause.tick_ms) {
+      pause.FailAt("min_seconds", "must be at least two ticks (pause.tick_ms = " +
+                                      std::to_string(config.pause.tick_ms) + ")");
+    }
+  }
+
+  if (!errors.empty()) {
+    std::string message;
+    for (const auto& e : errors) message += (message.empty() ? "" : "\n") + e;
+    return Error{message};
+  }
+  ResolvePaths(config);
+  return config;
+}
+
+Result<Config> Load(const std::filesystem::path& path, bool must_exist) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::error_code ec;
+    if (!must_exist && !std::filesystem::exists(path, ec)) return Defaults();
+    return Error{path.string() + ": cannot read: " + std::strerror(errno)};
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Error{path.string() + ": read error"};
+  return Parse(text.str(), path.string());
+}
+
+Result<ListenAddress> ParseListen(std::string_view text) {
+  std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return Error{"expected ADDRESS:PORT, got \"" + std::string(text) + "\""};
+  }
+  std::string host(text.substr(0, colon));
+  std::string port_text(text.substr(colon + 1));
+  char* end = nullptr;
+  long port = std::strtol(port_text.c_str(), &end, 10);
+  if (port_text.empty() || *end != '\0' || port < 1 || port > 65535) {
+    return Error{"port must be 1-65535, got \"" + port_text + "\""};
+  }
+  bool ipv6 = host.size() > 2 && host.front() == '[' && host.back() == ']';
+  if (!ipv6) {
+    // Dotted IPv4 only: a host name would make the bound address depend on DNS.
+    int parts = 0;
+    std::size_t i = 0;
+    while (i <= host.size()) {
+      std::size_t dot = host.find('.', i);
+      std::string part = host.substr(i, dot == std::string::npos ? std::string::npos : dot - i);
+      if (part.empty() || part.size() > 3 ||
+          part.find_first_not_of("0123456789") != std::string::npos || std::stoi(part) > 255) {
+        return Error{"address must be dotted IPv4 or [IPv6], got \"" + host + "\""};
+      }
+      ++parts;
+      if (dot == std::string::npos) break;
+      i = dot + 1;
+    }
+    if (parts != 4) return Error{"address must be dotted IPv4 or [IPv6], got \"" + host + "\""};
+  } else if (host.find_first_not_of("[]0123456789abcdefABCDEF:.") != std::string::npos) {
+    return Error{"bad IPv6 address \"" + host + "\""};
+  }
+  return ListenAddress{host, static_cast<int>(port)};
+}
+
+std::string ToToml(const Config& c) {
+  std::ostringstream out;
+  auto num = [&](std::string_view key, double v) {
+    out << key << " = " << FormatNumber(v) << "\n";
+  };
+  auto integer = [&](std::string_view key, std::int64_t v) { out << key << " = " << v << "\n"; };
+  auto boolean = [&](std::string_view key, bool v) {
+    out << key << " = " << (v ? "true" : "false") << "\n";
+  };
+  auto str = [&](std::string_view key, std::string_view v) {
+    out << key << " = " << TomlString(v) << "\n";
+  };
+  auto component = [&](std::string_view name, const Component& k) {
+    out << "\n[stress." << name << "]\n";
+    num("weight", k.weight);
+    num("cap", k.cap);
+  };
+
+  out << "[sampling]\n";
+  num("normal_interval", c.sampling.normal_interval);
+  num("elevated_interval", c.sampling.elevated_interval);
+  num("elevation_threshold", c.sampling.elevation_threshold);
+  num("recovery_threshold", c.sampling.recovery_threshold);
+  num("min_elevated_seconds", c.sampling.min_elevated_seconds);
+  num("critical_threshold", c.sampling.critical_threshold);
+  integer("top_processes", c.sampling.top_processes);
+  out << "\n[pause]\n";
+  integer("tick_ms", c.pause.tick_ms);
+  num("min_seconds", c.pause.min_seconds);
+  boolean("raise_priority", c.pause.raise_priority);
+  out << "\n[stress]\n";
+  num("io_burst_factor", c.stress.io_burst_factor);
+  num("io_baseline_floor_bytes", c.stress.io_baseline_floor_bytes);
+  num("memory_low_available_ratio", c.stress.memory_low_available_ratio);
+  num("memory_swap_full_scale_bytes", c.stress.memory_swap_full_scale_bytes);
+  num("latency_full_scale_seconds", c.stress.latency_full_scale_seconds);
+  component("load", c.stress.load);
+  component("cpu", c.stress.cpu);
+  component("io", c.stress.io);
+  component("memory", c.stress.memory);
+  component("thermal", c.stress.thermal);
+  component("latency", c.stress.latency);
+  out << "\n[retention]\n";
+  integer("samples_days", c.retention.samples_days);
+  integer("events_days", c.retention.events_days);
+  out << "\n[storage]\n";
+  boolean("enabled", c.storage.enabled);
+  str("data_dir", c.storage.data_dir);
+  str("database", c.storage.database);
+  out << "\n[http]\n";
+  str("listen", c.http.listen);
+  integer("threads", c.http.threads);
+  integer("request_timeout_ms", c.http.request_timeout_ms);
+  out << "\n[forensics]\n";
+  boolean("enabled", c.forensics.enabled);
+  str("events_dir", c.forensics.events_dir);
+  num("min_interval_seconds", c.forensics.min_interval_seconds);
+  integer("max_total_bytes", c.forensics.max_total_bytes);
+  integer("read_timeout_ms", c.forensics.read_timeout_ms);
+  num("window_before_seconds", c.forensics.window_before_seconds);
+  out << "\n[suspects]\npatterns = [";
+  for (std::size_t i = 0; i < c.suspects.patterns.size(); ++i) {
+    out << (i == 0 ? "" : ", ") << TomlString(c.suspects.patterns[i]);
+  }
+  out << "]\n";
+  return out.str();
+}
+
+}  // namespace rh::config

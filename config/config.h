@@ -1,0 +1,123 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace rh::config {
+
+// The daemon's settings, one struct per TOML table. Every key has a default, so an empty file (or
+// none at all) is a valid configuration. docs/configuration.md documents each key.
+
+struct Sampling {
+  double normal_interval = 5;        ///< Seconds between samples when stress is normal.
+  double elevated_interval = 1;      ///< Seconds between samples when stress is elevated.
+  double elevation_threshold = 30;   ///< Score at which sampling becomes elevated.
+  double recovery_threshold = 20;    ///< Score below which elevated sampling may end (hysteresis).
+  double min_elevated_seconds = 30;  ///< Least time spent elevated before returning to normal.
+  double critical_threshold = 60;    ///< Score that starts a critical episode (preemptive capture).
+  int top_processes = 5;             ///< N of the top-N process lists.
+};
+
+struct Pause {
+  int tick_ms = 20;            ///< Watchdog wake-up period.
+  double min_seconds = 1.0;    ///< A clock gap longer than this is a pause.
+  bool raise_priority = true;  ///< Try real-time (or negative nice) priority for the watchdog.
+};
+
+/// One stress component: its points are min(cap, weight × signal).
+struct Component {
+  double weight = 0;
+  double cap = 0;
+};
+
+struct Stress {
+  Component load{15, 30};      ///< signal: load1 per core above 1.0
+  Component cpu{20, 20};       ///< signal: PSI cpu some avg10 (0-1)
+  Component io{30, 30};        ///< signal: max(PSI io some+full, iowait share, I/O burst)
+  Component memory{40, 40};    ///< signal: max(PSI memory some+full, low available, swap traffic)
+  Component thermal{10, 10};   ///< signal: 1 while CPUs throttle
+  Component latency{20, 20};   ///< signal: worst watchdog overshoot / latency_full_scale_seconds
+  double io_burst_factor = 4;  ///< I/O above factor × baseline is a burst.
+  double io_baseline_floor_bytes = 1 << 20;        ///< Baseline never below this (bytes/s).
+  double memory_low_available_ratio = 0.10;        ///< Available below this share counts.
+  double memory_swap_full_scale_bytes = 10 << 20;  ///< Swap traffic (bytes/s) that counts fully.
+  double latency_full_scale_seconds = 0.25;        ///< Overshoot that counts fully.
+};
+
+struct Retention {
+  int samples_days = 30;
+  int events_days = 90;
+};
+
+struct Storage {
+  bool enabled = true;
+  std::string data_dir;  ///< Resolved: storage.data_dir, else $XDG_DATA_HOME/rogue-hunter, else
+                         ///< ~/.local/share/rogue-hunter.
+  std::string database;  ///< Resolved: storage.database, else <data_dir>/data.db.
+};
+
+struct Http {
+  std::string listen = "127.0.0.1:9795";
+  int threads = 4;
+  int request_timeout_ms = 5000;
+};
+
+struct Forensics {
+  bool enabled = true;
+  std::string events_dir;            ///< Resolved: forensics.events_dir, else <data_dir>/events.
+  double min_interval_seconds = 30;  ///< Least time between two automatic captures.
+  std::int64_t max_total_bytes = 512
+                                 << 20;  ///< Cap on the events directory; oldest bundles go first.
+  int read_timeout_ms = 500;             ///< Bound on each /proc read during a capture.
+  double window_before_seconds = 120;    ///< Flight-recorder samples kept before the event.
+};
+
+struct Suspects {
+  std::vector<std::string> patterns;  ///< Case-insensitive substrings of comm or command line.
+};
+
+struct Config {
+  Sampling sampling;
+  Pause pause;
+  Stress stress;
+  Retention retention;
+  Storage storage;
+  Http http;
+  Forensics forensics;
+  Suspects suspects;
+  std::string source;  ///< The file it was read from; empty for built-in defaults.
+};
+
+/// A listen address as in "127.0.0.1:9795" or "[::1]:9795".
+struct ListenAddress {
+  std::string host;  ///< Dotted IPv4, or IPv6 in brackets.
+  int port = 0;
+};
+
+/// Validates ADDRESS:PORT. Host names are refused so the bound address never depends on DNS.
+Result<ListenAddress> ParseListen(std::string_view text);
+
+/// ~/.config/rogue-hunter/config.toml (honouring $XDG_CONFIG_HOME).
+std::filesystem::path DefaultConfigPath();
+
+/// Defaults with the paths resolved.
+Config Defaults();
+
+/// Parses TOML text. `source_name` prefixes every error: "<source>:<line>:<column>: <key>: <what>".
+/// Several problems give one line each. Syntax errors, unknown keys or tables, wrong types and
+/// out-of-range values are all errors; nothing is partially applied.
+Result<Config> Parse(std::string_view text, std::string_view source_name);
+
+/// Reads and parses a file. With `must_exist` false (the default path), a missing file means
+/// defaults; with it true (an explicit --config), it is an error.
+Result<Config> Load(const std::filesystem::path& path, bool must_exist);
+
+/// The effective configuration as TOML, every key included (for `config show` and the bundle's
+/// config digest).
+std::string ToToml(const Config& config);
+
+}  // namespace rh::config

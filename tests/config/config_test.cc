@@ -1,0 +1,204 @@
+#include "config/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include "tests/support/temp_dir.h"
+
+namespace rh::config {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ConfigParse, EmptyTextGivesDefaults) {
+  auto c = Parse("", "c.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->sampling.normal_interval, 5);
+  EXPECT_EQ(c->sampling.elevated_interval, 1);
+  EXPECT_EQ(c->sampling.elevation_threshold, 30);
+  EXPECT_EQ(c->sampling.critical_threshold, 60);
+  EXPECT_EQ(c->pause.tick_ms, 20);
+  EXPECT_EQ(c->pause.min_seconds, 1.0);
+  EXPECT_EQ(c->retention.samples_days, 30);
+  EXPECT_EQ(c->retention.events_days, 90);
+  EXPECT_EQ(c->http.listen, "127.0.0.1:9795");
+  EXPECT_FALSE(c->storage.database.empty());
+}
+
+TEST(ConfigParse, ReadsEverySectionOfTheSeedExample) {
+  auto c = Parse(R"(
+[sampling]
+normal_interval = 5      # Seconds between samples (normal mode)
+elevated_interval = 1    # Seconds between samples (elevated stress)
+elevation_threshold = 30 # Stress % to trigger elevated mode
+critical_threshold = 60  # Stress % to trigger preemptive capture
+
+[retention]
+samples_days = 30
+events_days = 90
+
+[suspects]
+patterns = ["codemeter", "bitdefender", "biomesyncd"]
+)",
+                 "c.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_THAT(c->suspects.patterns,
+              ::testing::ElementsAre("codemeter", "bitdefender", "biomesyncd"));
+}
+
+TEST(ConfigParse, AcceptsFloatsAndNestedTables) {
+  auto c = Parse(R"(
+[sampling]
+normal_interval = 2.5
+[pause]
+min_seconds = 0.05
+tick_ms = 10
+[stress.memory]
+weight = 55.5
+cap = 50
+[storage]
+data_dir = "/var/lib/rh"
+)",
+                 "c.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->sampling.normal_interval, 2.5);
+  EXPECT_EQ(c->pause.min_seconds, 0.05);
+  EXPECT_EQ(c->stress.memory.weight, 55.5);
+  EXPECT_EQ(c->storage.database, "/var/lib/rh/data.db");
+  EXPECT_EQ(c->forensics.events_dir, "/var/lib/rh/events");
+}
+
+TEST(ConfigParse, SyntaxErrorNamesFileLineAndColumn) {
+  auto c = Parse("[sampling]\nnormal_interval = = 5\n", "/etc/rh.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message, HasSubstr("/etc/rh.toml:2:"));
+  EXPECT_THAT(c.error().message, HasSubstr("syntax error"));
+}
+
+TEST(ConfigParse, UnknownKeyNamesKeyAndPosition) {
+  auto c = Parse("[sampling]\nnormal_interval = 5\n  normal_intervall = 3\n", "c.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message, "c.toml:3:3: sampling.normal_intervall: unknown key");
+}
+
+TEST(ConfigParse, UnknownTableIsReported) {
+  auto c = Parse("[alerts]\nenabled = true\n", "c.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message, "c.toml:1:2: alerts: unknown table");
+}
+
+TEST(ConfigParse, WrongTypeNamesKeyAndBothTypes) {
+  auto c = Parse("[sampling]\nnormal_interval = \"5\"\n", "c.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message,
+            "c.toml:2:19: sampling.normal_interval: expected a number, got a string");
+  auto d = Parse("[sampling]\ntop_processes = 2.5\n", "c.toml");
+  ASSERT_FALSE(d.ok());
+  EXPECT_THAT(d.error().message,
+              HasSubstr("sampling.top_processes: expected an integer, got a float"));
+  auto e = Parse("sampling = 3\n", "c.toml");
+  ASSERT_FALSE(e.ok());
+  EXPECT_THAT(e.error().message, HasSubstr("sampling: expected a table, got an integer"));
+}
+
+TEST(ConfigParse, OutOfRangeNamesTheBounds) {
+  auto c = Parse("[pause]\nmin_seconds = 0.01\n", "c.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message,
+            "c.toml:2:15: pause.min_seconds: must be between 0.05 and 3600, got 0.01");
+  EXPECT_FALSE(Parse("[sampling]\nnormal_interval = nan\n", "c.toml").ok());
+  EXPECT_FALSE(Parse("[sampling]\nnormal_interval = inf\n", "c.toml").ok());
+  EXPECT_FALSE(Parse("[retention]\nsamples_days = 0\n", "c.toml").ok());
+}
+
+TEST(ConfigParse, EveryProblemIsReportedOnItsOwnLine) {
+  auto c = Parse("[sampling]\nnormal_interval = 0\nbogus = 1\n[http]\nthreads = 0\n", "c.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message, HasSubstr("c.toml:2:19: sampling.normal_interval"));
+  EXPECT_THAT(c.error().message, HasSubstr("c.toml:3:1: sampling.bogus: unknown key"));
+  EXPECT_THAT(c.error().message, HasSubstr("c.toml:5:11: http.threads"));
+}
+
+TEST(ConfigParse, RelationsBetweenKeysAreChecked) {
+  auto c = Parse("[sampling]\nelevated_interval = 10\n", "c.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message,
+              HasSubstr("c.toml:2:21: sampling.elevated_interval: must not exceed"));
+  auto d = Parse("[sampling]\nrecovery_threshold = 30\n", "c.toml");
+  ASSERT_FALSE(d.ok());
+  EXPECT_THAT(d.error().message, HasSubstr("sampling.recovery_threshold: must be below"));
+  auto e = Parse("[sampling]\ncritical_threshold = 10\n", "c.toml");
+  ASSERT_FALSE(e.ok());
+  auto f = Parse("[pause]\ntick_ms = 100\nmin_seconds = 0.1\n", "c.toml");
+  ASSERT_FALSE(f.ok());
+  EXPECT_THAT(f.error().message, HasSubstr("pause.min_seconds: must be at least two ticks"));
+}
+
+TEST(ConfigParse, PathsMustBeAbsoluteOrHome) {
+  auto c = Parse("[storage]\ndata_dir = \"relative/dir\"\n", "c.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message, HasSubstr("storage.data_dir: must be an absolute path"));
+  setenv("HOME", "/home/tester", 1);
+  auto d = Parse("[storage]\ndata_dir = \"~/rh\"\n", "c.toml");
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->storage.data_dir, "/home/tester/rh");
+}
+
+TEST(ConfigParse, SuspectPatternsMustBeStrings) {
+  auto c = Parse("[suspects]\npatterns = [\"a\", 3]\n", "c.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message, HasSubstr("suspects.patterns: expected strings, got an integer"));
+}
+
+TEST(ParseListen, AcceptsIpv4AndBracketedIpv6Only) {
+  auto a = ParseListen("127.0.0.1:9795");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 9795);
+  EXPECT_TRUE(ParseListen("[::1]:80").ok());
+  EXPECT_TRUE(ParseListen("0.0.0.0:9795").ok());
+  EXPECT_FALSE(ParseListen("localhost:9795").ok());
+  EXPECT_FALSE(ParseListen("127.0.0.1").ok());
+  EXPECT_FALSE(ParseListen("127.0.0.1:0").ok());
+  EXPECT_FALSE(ParseListen("127.0.0.1:65536").ok());
+  EXPECT_FALSE(ParseListen("127.0.0.256:80").ok());
+  EXPECT_FALSE(ParseListen("1.2.3:80").ok());
+  EXPECT_FALSE(ParseListen(":80").ok());
+  auto bad = Parse("[http]\nlisten = \"example.com:80\"\n", "c.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message, HasSubstr("c.toml:2:10: http.listen: address must be"));
+}
+
+TEST(ConfigToml, RoundTripsThroughParse) {
+  auto c = Parse("[suspects]\npatterns = [\"a\\\"b\", \"c\"]\n[sampling]\nnormal_interval = 2.5\n",
+                 "c.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  std::string text = ToToml(*c);
+  auto again = Parse(text, "shown.toml");
+  ASSERT_TRUE(again.ok()) << again.error().message << "\n" << text;
+  EXPECT_EQ(ToToml(*again), text);
+  EXPECT_EQ(again->suspects.patterns.at(0), "a\"b");
+  EXPECT_EQ(again->sampling.normal_interval, 2.5);
+}
+
+TEST(ConfigLoad, MissingDefaultFileMeansDefaultsButExplicitOneIsAnError) {
+  test::TempDir dir;
+  auto defaults = Load(dir / "none.toml", false);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->sampling.normal_interval, 5);
+  auto explicit_missing = Load(dir / "none.toml", true);
+  ASSERT_FALSE(explicit_missing.ok());
+  EXPECT_THAT(explicit_missing.error().message, HasSubstr("none.toml: cannot read"));
+}
+
+TEST(ConfigLoad, ErrorsNameTheFilePath) {
+  test::TempDir dir;
+  auto path = dir.Write("config.toml", "[pause]\ntick_ms = 0\n");
+  auto c = Load(path, true);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message, HasSubstr(path.string() + ":2:11: pause.tick_ms"));
+}
+
+}  // namespace
+}  // namespace rh::config
