@@ -83,7 +83,8 @@ Result<std::uint32_t> ParseCpuList(std::string_view text) {
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     std::size_t dash = range.find('-');
     auto first = ParseNumber<std::uint32_t>(range.substr(0, dash));
-    auto last = dash == std::string_view::npos ? first : ParseNumber<std::uint32_t>(range.substr(dash + 1));
+    auto last =
+        dash == std::string_view::npos ? first : ParseNumber<std::uint32_t>(range.substr(dash + 1));
     if (!first || !last || *last < *first) {
       return Error{"bad CPU range '" + std::string(range) + "'"};
     }

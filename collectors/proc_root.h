@@ -16,7 +16,8 @@ class ReadRecorder {
  public:
   virtual ~ReadRecorder() = default;
   /// `tree` is "proc" or "sys"; `relative` is the path below that root ("pressure/io").
-  virtual void Record(std::string_view tree, std::string_view relative, std::string_view content) = 0;
+  virtual void Record(std::string_view tree, std::string_view relative,
+                      std::string_view content) = 0;
 };
 
 /// Where the kernel's /proc and /sys are mounted: the only place that names the real paths.

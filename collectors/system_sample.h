@@ -17,8 +17,8 @@ namespace rh::collectors {
 /// /proc/loadavg, plus the online CPU count from /sys/devices/system/cpu/online.
 struct LoadAvg {
   double load1 = 0, load5 = 0, load15 = 0;
-  std::uint32_t runnable = 0;   ///< Currently runnable scheduling entities.
-  std::uint32_t entities = 0;   ///< Existing scheduling entities (threads).
+  std::uint32_t runnable = 0;  ///< Currently runnable scheduling entities.
+  std::uint32_t entities = 0;  ///< Existing scheduling entities (threads).
   std::int64_t last_pid = 0;
   std::uint32_t online_cpus = 0;
 };
@@ -31,20 +31,20 @@ struct CpuTimes {
 
 /// /proc/stat.
 struct CpuStat {
-  CpuTimes total;                    ///< The aggregate "cpu" line.
-  std::uint32_t cpu_lines = 0;       ///< Number of "cpuN" lines.
+  CpuTimes total;               ///< The aggregate "cpu" line.
+  std::uint32_t cpu_lines = 0;  ///< Number of "cpuN" lines.
   std::uint64_t context_switches = 0;
-  std::uint64_t forks = 0;           ///< "processes": forks since boot.
-  std::uint64_t interrupts = 0;      ///< First number of "intr".
+  std::uint64_t forks = 0;       ///< "processes": forks since boot.
+  std::uint64_t interrupts = 0;  ///< First number of "intr".
   std::uint32_t procs_running = 0;
   std::uint32_t procs_blocked = 0;
-  std::int64_t boot_time = 0;        ///< "btime", Unix seconds.
+  std::int64_t boot_time = 0;  ///< "btime", Unix seconds.
 };
 
 /// One line of a /proc/pressure file. Averages are the kernel's percentages (0-100).
 struct PsiLine {
   double avg10 = 0, avg60 = 0, avg300 = 0;
-  std::uint64_t total_us = 0;        ///< Cumulative stall time in microseconds.
+  std::uint64_t total_us = 0;  ///< Cumulative stall time in microseconds.
 };
 
 /// One /proc/pressure/<resource> file. `available` is false when the file is missing (kernel
@@ -74,43 +74,43 @@ struct MemInfo {
 
 /// /proc/vmstat counters (cumulative since boot).
 struct VmStat {
-  std::uint64_t pswpin = 0, pswpout = 0;    ///< Pages swapped in / out.
-  std::uint64_t pgpgin = 0, pgpgout = 0;    ///< KiB paged in from / out to block devices.
+  std::uint64_t pswpin = 0, pswpout = 0;  ///< Pages swapped in / out.
+  std::uint64_t pgpgin = 0, pgpgout = 0;  ///< KiB paged in from / out to block devices.
   std::uint64_t pgmajfault = 0;
-  std::uint64_t allocstall = 0;             ///< Sum of allocstall_* (or "allocstall" on old kernels).
+  std::uint64_t allocstall = 0;  ///< Sum of allocstall_* (or "allocstall" on old kernels).
   std::uint64_t compact_stall = 0;
   std::uint64_t oom_kill = 0;
 };
 
 struct ThermalZone {
-  std::string zone;    ///< Directory name, e.g. "thermal_zone0".
-  std::string type;    ///< Content of its "type" file, e.g. "x86_pkg_temp".
+  std::string zone;  ///< Directory name, e.g. "thermal_zone0".
+  std::string type;  ///< Content of its "type" file, e.g. "x86_pkg_temp".
   double celsius = 0;
 };
 
 /// /sys/class/thermal zones and /sys/devices/system/cpu/cpu*/thermal_throttle counters.
 struct Thermal {
   std::vector<ThermalZone> zones;
-  bool throttle_counters = false;        ///< Whether any thermal_throttle directory exists.
-  std::uint64_t core_throttles = 0;      ///< Sum of core_throttle_count over CPUs.
-  std::uint64_t package_throttles = 0;   ///< Max of package_throttle_count over CPUs.
+  bool throttle_counters = false;       ///< Whether any thermal_throttle directory exists.
+  std::uint64_t core_throttles = 0;     ///< Sum of core_throttle_count over CPUs.
+  std::uint64_t package_throttles = 0;  ///< Max of package_throttle_count over CPUs.
 };
 
 /// Fields of /proc/PID/stat that rogue-hunter uses (proc(5) numbering in comments).
 struct ProcessStat {
-  std::int32_t pid = 0;                  ///< (1)
-  std::string comm;                      ///< (2) without the parentheses; any bytes.
-  char state = '?';                      ///< (3)
-  std::int32_t ppid = 0;                 ///< (4)
-  std::uint64_t minor_faults = 0;        ///< (10)
-  std::uint64_t major_faults = 0;        ///< (12)
-  std::uint64_t utime_ticks = 0;         ///< (14)
-  std::uint64_t stime_ticks = 0;         ///< (15)
-  std::int64_t threads = 0;              ///< (20)
-  std::uint64_t start_ticks = 0;         ///< (22) since boot.
-  std::int64_t rss_pages = 0;            ///< (24)
-  std::int32_t processor = -1;           ///< (39)
-  std::uint64_t blkio_ticks = 0;         ///< (42) delayacct_blkio_ticks.
+  std::int32_t pid = 0;            ///< (1)
+  std::string comm;                ///< (2) without the parentheses; any bytes.
+  char state = '?';                ///< (3)
+  std::int32_t ppid = 0;           ///< (4)
+  std::uint64_t minor_faults = 0;  ///< (10)
+  std::uint64_t major_faults = 0;  ///< (12)
+  std::uint64_t utime_ticks = 0;   ///< (14)
+  std::uint64_t stime_ticks = 0;   ///< (15)
+  std::int64_t threads = 0;        ///< (20)
+  std::uint64_t start_ticks = 0;   ///< (22) since boot.
+  std::int64_t rss_pages = 0;      ///< (24)
+  std::int32_t processor = -1;     ///< (39)
+  std::uint64_t blkio_ticks = 0;   ///< (42) delayacct_blkio_ticks.
 };
 
 struct ProcessCounts {
@@ -130,9 +130,9 @@ struct TopProcess {
   std::int32_t pid = 0;
   std::string comm;
   char state = '?';
-  double cpu_ratio = 0;          ///< CPU seconds per second since the previous sample (1 = one CPU).
+  double cpu_ratio = 0;  ///< CPU seconds per second since the previous sample (1 = one CPU).
   std::uint64_t rss_bytes = 0;
-  std::uint64_t cpu_ticks = 0;   ///< utime + stime, cumulative.
+  std::uint64_t cpu_ticks = 0;  ///< utime + stime, cumulative.
   std::uint64_t major_faults = 0;
 };
 
@@ -140,7 +140,7 @@ struct TopProcess {
 struct BlockedTask {
   std::int32_t pid = 0;
   std::string comm;
-  std::string wchan;             ///< /proc/PID/wchan; empty when unreadable or "0".
+  std::string wchan;  ///< /proc/PID/wchan; empty when unreadable or "0".
 };
 
 /// The process table, summarised: counts by state, top-N by CPU and by RSS, blocked tasks.
@@ -162,7 +162,7 @@ struct CollectorStatus {
 /// Everything one collection pass read. A failed collector leaves its part default-initialised
 /// and says so in `collectors`; use Succeeded() before trusting a part.
 struct SystemSample {
-  ClockReading clock;   ///< When the pass started.
+  ClockReading clock;  ///< When the pass started.
   LoadAvg loadavg;
   CpuStat stat;
   Pressure pressure;

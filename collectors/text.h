@@ -3,8 +3,11 @@
 #include <charconv>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <system_error>
+
+#include "base/result.h"
 
 namespace rh::collectors {
 
@@ -19,7 +22,8 @@ inline std::string_view NextToken(std::string_view& rest) {
     return {};
   }
   std::size_t end = rest.find_first_of(" \t", begin);
-  std::string_view token = rest.substr(begin, end == std::string_view::npos ? rest.npos : end - begin);
+  std::string_view token =
+      rest.substr(begin, end == std::string_view::npos ? rest.npos : end - begin);
   rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
   return token;
 }
@@ -42,6 +46,12 @@ std::optional<T> ParseNumber(std::string_view token) {
   auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
   if (ec != std::errc() || end != token.data() + token.size()) return std::nullopt;
   return value;
+}
+
+/// An error that says where in a file: "line 3: bad avg10 value 'x'". Collectors prefix the path.
+inline Error BadToken(std::size_t line, std::string_view what, std::string_view token) {
+  return Error{"line " + std::to_string(line) + ": bad " + std::string(what) + " '" +
+               std::string(token) + "'"};
 }
 
 }  // namespace rh::collectors

@@ -71,8 +71,8 @@ TEST(ReadWholeFile, ReportsEveryReadToTheRecorder) {
 TEST(ReadWholeFile, MissingSetsTheFlag) {
   test::TempDir dir;
   bool missing = false;
-  auto r = ReadWholeFile(ProcRoot(dir / "proc", dir / "sys"), "proc", "999999/stat", kDefaultReadCap,
-                         &missing);
+  auto r = ReadWholeFile(ProcRoot(dir / "proc", dir / "sys"), "proc", "999999/stat",
+                         kDefaultReadCap, &missing);
   EXPECT_FALSE(r.ok());
   EXPECT_TRUE(missing);
 }

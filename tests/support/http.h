@@ -8,9 +8,9 @@
 namespace rh::test {
 
 struct HttpResponse {
-  long status = 0;                            ///< 0 when the request failed (see `error`).
-  std::map<std::string, std::string> headers; ///< Names lower-cased.
-  std::string body;                           ///< As sent (not decompressed).
+  long status = 0;                             ///< 0 when the request failed (see `error`).
+  std::map<std::string, std::string> headers;  ///< Names lower-cased.
+  std::string body;                            ///< As sent (not decompressed).
   std::string error;
 };
 

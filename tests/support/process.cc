@@ -1,6 +1,7 @@
 #include "tests/support/process.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,8 +15,6 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "tests/support/temp_dir.h"
 
@@ -37,7 +36,8 @@ int DecodeStatus(int status) {
 
 std::filesystem::path MakeOutputDir() {
   const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/rh-proc-XXXXXX";
+  std::string pattern =
+      std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/rh-proc-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
   return pattern;
 }
@@ -52,7 +52,8 @@ Subprocess Subprocess::Start(const std::vector<std::string>& argv, const Options
     p.owned_dir_ = dir;
   }
   static int counter = 0;
-  std::string stem = std::filesystem::path(argv.at(0)).filename().string() + "." + std::to_string(++counter);
+  std::string stem =
+      std::filesystem::path(argv.at(0)).filename().string() + "." + std::to_string(++counter);
   p.stdout_path_ = dir / (stem + ".out");
   p.stderr_path_ = dir / (stem + ".err");
 

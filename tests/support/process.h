@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 class Subprocess {
  public:
   struct Options {
-    std::vector<std::string> env;      ///< Extra NAME=VALUE entries on top of the test's environment.
+    std::vector<std::string> env;  ///< Extra NAME=VALUE entries on top of the test's environment.
     std::filesystem::path output_dir;  ///< Where stdout/stderr files go; default: a fresh temp dir.
     std::filesystem::path cwd;
   };
