@@ -4,13 +4,22 @@
 #include <string>
 
 #include "collectors/loadavg.h"
+#include "collectors/meminfo.h"
+#include "collectors/pressure.h"
+#include "collectors/stat.h"
+#include "collectors/thermal.h"
+#include "collectors/vmstat.h"
 
 namespace rh::collectors {
 
 CollectorList MakeCollectors(const ProcRoot& root, const CollectorOptions& options) {
-  (void)options;
   CollectorList list;
   list.push_back(MakeLoadAvgCollector(root));
+  list.push_back(MakeStatCollector(root, options));
+  list.push_back(MakePressureCollector(root));
+  list.push_back(MakeMemInfoCollector(root));
+  list.push_back(MakeVmStatCollector(root));
+  list.push_back(MakeThermalCollector(root));
   return list;
 }
 
