@@ -6,6 +6,7 @@
 #include "collectors/loadavg.h"
 #include "collectors/meminfo.h"
 #include "collectors/pressure.h"
+#include "collectors/process.h"
 #include "collectors/stat.h"
 #include "collectors/thermal.h"
 #include "collectors/vmstat.h"
@@ -20,6 +21,7 @@ CollectorList MakeCollectors(const ProcRoot& root, const CollectorOptions& optio
   list.push_back(MakeMemInfoCollector(root));
   list.push_back(MakeVmStatCollector(root));
   list.push_back(MakeThermalCollector(root));
+  list.push_back(MakeProcessCollector(root, options));
   return list;
 }
 

@@ -1,0 +1,343 @@
+#include "collectors/process.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collectors/text.h"
+
+namespace rh::collectors {
+namespace {
+
+// /proc/PID/stat is one line of at most a few hundred bytes.
+constexpr std::size_t kStatCap = 16 << 10;
+
+std::uint64_t SaturatingAdd(std::uint64_t a, std::uint64_t b) {
+  return b > std::numeric_limits<std::uint64_t>::max() - a
+             ? std::numeric_limits<std::uint64_t>::max()
+             : a + b;
+}
+
+std::uint64_t SaturatingMultiply(std::uint64_t a, std::uint64_t b) {
+  return b != 0 && a > std::numeric_limits<std::uint64_t>::max() / b
+             ? std::numeric_limits<std::uint64_t>::max()
+             : a * b;
+}
+
+bool IsPid(const char* name) {
+  if (*name == '\0') return false;
+  for (; *name != '\0'; ++name) {
+    if (*name < '0' || *name > '9') return false;
+  }
+  return true;
+}
+
+Error BadField(int field, std::string_view name, std::string_view token) {
+  return Error{"bad field " + std::to_string(field) + " (" + std::string(name) + ") '" +
+               std::string(token) + "'"};
+}
+
+template <typename T>
+Status ParseField(int field, std::string_view name, std::string_view token, T& out) {
+  auto value = ParseNumber<T>(token);
+  if (!value) return BadField(field, name, token);
+  out = *value;
+  return {};
+}
+
+class ProcessCollector final : public Collector {
+ public:
+  ProcessCollector(const ProcRoot& root, const CollectorOptions& options, long ticks_per_second,
+                   long page_size)
+      : root_(root),
+        top_n_(options.top_n),
+        max_blocked_(options.max_blocked),
+        ticks_per_second_(static_cast<double>(ticks_per_second)),
+        page_size_(static_cast<std::uint64_t>(page_size)) {}
+
+  ~ProcessCollector() override {
+    if (dir_ != nullptr) closedir(dir_);
+  }
+  ProcessCollector(const ProcessCollector&) = delete;
+  ProcessCollector& operator=(const ProcessCollector&) = delete;
+
+  std::string_view name() const override { return "processes"; }
+
+  Status Collect(SystemSample& sample) override {
+    Status status = Scan(sample.processes.counts);
+    if (!status.ok()) {
+      sample.processes = {};
+      return status;
+    }
+    ComputeCpuRatios(sample.clock.monotonic_ns);
+    FillTop(sample.processes);
+    FillBlocked(sample.processes.blocked);
+    return {};
+  }
+
+ private:
+  struct Entry {
+    std::int32_t pid = 0;
+    char state = '?';
+    std::uint64_t start_ticks = 0;
+    std::uint64_t cpu_ticks = 0;
+    std::uint64_t rss_bytes = 0;
+    std::uint64_t major_faults = 0;
+    double cpu_ratio = 0;
+    std::string comm;
+  };
+  struct Previous {
+    std::int32_t pid;
+    std::uint64_t start_ticks;
+    std::uint64_t cpu_ticks;
+  };
+
+  // Reads every PID/stat into entries_ (sorted by PID) and counts states.
+  Status Scan(ProcessCounts& counts) {
+    counts = {};
+    count_ = 0;
+    if (dir_ == nullptr) {
+      dir_ = opendir(root_.proc().c_str());
+      if (dir_ == nullptr) return Error{root_.proc().string() + ": " + std::strerror(errno)};
+    } else {
+      rewinddir(dir_);
+    }
+    while (const dirent* de = readdir(dir_)) {
+      if (!IsPid(de->d_name)) continue;
+      relative_.assign(de->d_name).append("/stat");
+      bool missing = false;
+      auto text = ReadWholeFile(root_, "proc", relative_, kStatCap, &missing);
+      if (!text) {
+        if (missing) continue;  // exited between readdir and read
+        return text.error();
+      }
+      auto stat = ParseProcessStat(*text);
+      if (!stat) return Error{root_.Proc(relative_).string() + ": " + stat.error().message};
+      if (count_ == entries_.size()) entries_.emplace_back();
+      Entry& e = entries_[count_++];
+      e.pid = stat->pid;
+      e.state = stat->state;
+      e.start_ticks = stat->start_ticks;
+      e.cpu_ticks = SaturatingAdd(stat->utime_ticks, stat->stime_ticks);
+      e.rss_bytes =
+          stat->rss_pages > 0
+              ? SaturatingMultiply(static_cast<std::uint64_t>(stat->rss_pages), page_size_)
+              : 0;
+      e.major_faults = stat->major_faults;
+      e.cpu_ratio = 0;
+      e.comm.swap(stat->comm);
+      Count(e.state, counts);
+      if (stat->threads > 0) {
+        counts.threads = SaturatingAdd(counts.threads, static_cast<std::uint64_t>(stat->threads));
+      }
+    }
+    counts.total = static_cast<std::uint32_t>(count_);
+    auto by_pid = [](const Entry& a, const Entry& b) { return a.pid < b.pid; };
+    // /proc lists PIDs in ascending order already; fixture trees and bundles may not.
+    if (!std::is_sorted(entries_.begin(), entries_.begin() + count_, by_pid)) {
+      std::sort(entries_.begin(), entries_.begin() + count_, by_pid);
+    }
+    return {};
+  }
+
+  static void Count(char state, ProcessCounts& counts) {
+    switch (state) {
+      case 'R':
+        ++counts.running;
+        break;
+      case 'S':
+        ++counts.sleeping;
+        break;
+      case 'D':
+        ++counts.blocked;
+        break;
+      case 'Z':
+        ++counts.zombie;
+        break;
+      case 'T':
+      case 't':
+        ++counts.stopped;
+        break;
+      case 'I':
+        ++counts.idle;
+        break;
+      default:
+        ++counts.other;
+        break;
+    }
+  }
+
+  // Matches entries_ against the previous pass (both sorted by PID) and swaps the passes.
+  void ComputeCpuRatios(std::int64_t now_ns) {
+    const std::int64_t elapsed_ns = have_previous_ ? now_ns - previous_ns_ : 0;
+    const double elapsed = static_cast<double>(elapsed_ns) / 1e9;
+    current_.clear();
+    std::size_t p = 0;
+    for (std::size_t i = 0; i < count_; ++i) {
+      Entry& e = entries_[i];
+      while (p < previous_.size() && previous_[p].pid < e.pid) ++p;
+      if (elapsed_ns > 0 && p < previous_.size() && previous_[p].pid == e.pid &&
+          previous_[p].start_ticks == e.start_ticks && e.cpu_ticks >= previous_[p].cpu_ticks) {
+        e.cpu_ratio =
+            static_cast<double>(e.cpu_ticks - previous_[p].cpu_ticks) / ticks_per_second_ / elapsed;
+      }
+      current_.push_back(Previous{e.pid, e.start_ticks, e.cpu_ticks});
+    }
+    previous_.swap(current_);
+    previous_ns_ = now_ns;
+    have_previous_ = true;
+  }
+
+  void FillTop(ProcessTable& table) {
+    const std::size_t n = std::min(top_n_, count_);
+    order_.resize(count_);
+    for (std::size_t i = 0; i < count_; ++i) order_[i] = i;
+    auto fill = [&](std::vector<TopProcess>& out, auto greater) {
+      std::partial_sort(order_.begin(), order_.begin() + n, order_.end(),
+                        [&](std::size_t a, std::size_t b) {
+                          const Entry& x = entries_[a];
+                          const Entry& y = entries_[b];
+                          if (greater(x, y)) return true;
+                          if (greater(y, x)) return false;
+                          return x.pid < y.pid;
+                        });
+      out.resize(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const Entry& e = entries_[order_[i]];
+        TopProcess& t = out[i];
+        t.pid = e.pid;
+        t.comm = e.comm;
+        t.state = e.state;
+        t.cpu_ratio = e.cpu_ratio;
+        t.rss_bytes = e.rss_bytes;
+        t.cpu_ticks = e.cpu_ticks;
+        t.major_faults = e.major_faults;
+      }
+    };
+    fill(table.top_cpu, [](const Entry& x, const Entry& y) { return x.cpu_ratio > y.cpu_ratio; });
+    fill(table.top_rss, [](const Entry& x, const Entry& y) { return x.rss_bytes > y.rss_bytes; });
+  }
+
+  void FillBlocked(std::vector<BlockedTask>& out) {
+    out.clear();
+    for (std::size_t i = 0; i < count_ && out.size() < max_blocked_; ++i) {
+      const Entry& e = entries_[i];
+      if (e.state != 'D') continue;
+      BlockedTask task;
+      task.pid = e.pid;
+      task.comm = e.comm;
+      relative_.assign(std::to_string(e.pid)).append("/wchan");
+      if (auto wchan = ReadWholeFile(root_, "proc", relative_, 4096); wchan.ok()) {
+        std::string_view symbol = *wchan;
+        while (!symbol.empty() && (symbol.back() == '\n' || symbol.back() == ' ')) {
+          symbol.remove_suffix(1);
+        }
+        if (symbol != "0") task.wchan = std::string(symbol);
+      }
+      out.push_back(std::move(task));
+    }
+  }
+
+  ProcRoot root_;
+  std::size_t top_n_;
+  std::size_t max_blocked_;
+  double ticks_per_second_;
+  std::uint64_t page_size_;
+  DIR* dir_ = nullptr;
+  std::string relative_;
+  std::vector<Entry> entries_;  // first count_ are this pass; kept to reuse their strings
+  std::size_t count_ = 0;
+  std::vector<std::size_t> order_;
+  std::vector<Previous> previous_;
+  std::vector<Previous> current_;
+  std::int64_t previous_ns_ = 0;
+  bool have_previous_ = false;
+};
+
+}  // namespace
+
+Result<ProcessStat> ParseProcessStat(std::string_view text) {
+  std::size_t open = text.find('(');
+  if (open == std::string_view::npos) return Error{"no '(' before the command name"};
+  std::size_t close = text.rfind(')');
+  if (close == std::string_view::npos || close < open) {
+    return Error{"no ')' after the command name"};
+  }
+  ProcessStat out;
+  std::string_view pid = text.substr(0, open);
+  while (!pid.empty() && pid.back() == ' ') pid.remove_suffix(1);
+  if (Status s = ParseField(1, "pid", pid, out.pid); !s.ok() || out.pid <= 0) {
+    return BadField(1, "pid", pid);
+  }
+  out.comm.assign(text.substr(open + 1, close - open - 1));
+
+  std::string_view rest = text.substr(close + 1);
+  rest = rest.substr(0, rest.find('\n'));
+  int field = 2;
+  for (std::string_view token = NextToken(rest); !token.empty() && field < 42;
+       token = NextToken(rest)) {
+    ++field;
+    Status s;
+    switch (field) {
+      case 3:
+        if (token.size() != 1) return BadField(3, "state", token);
+        out.state = token[0];
+        break;
+      case 4:
+        s = ParseField(4, "ppid", token, out.ppid);
+        break;
+      case 10:
+        s = ParseField(10, "minflt", token, out.minor_faults);
+        break;
+      case 12:
+        s = ParseField(12, "majflt", token, out.major_faults);
+        break;
+      case 14:
+        s = ParseField(14, "utime", token, out.utime_ticks);
+        break;
+      case 15:
+        s = ParseField(15, "stime", token, out.stime_ticks);
+        break;
+      case 20:
+        s = ParseField(20, "num_threads", token, out.threads);
+        break;
+      case 22:
+        s = ParseField(22, "starttime", token, out.start_ticks);
+        break;
+      case 24:
+        s = ParseField(24, "rss", token, out.rss_pages);
+        break;
+      case 39:
+        s = ParseField(39, "processor", token, out.processor);
+        break;
+      case 42:
+        s = ParseField(42, "delayacct_blkio_ticks", token, out.blkio_ticks);
+        break;
+      default:
+        break;
+    }
+    if (!s.ok()) return s.error();
+  }
+  if (field < 24) {
+    return Error{"truncated: " + std::to_string(field) + " fields, expected at least 24"};
+  }
+  return out;
+}
+
+CollectorList::value_type MakeProcessCollector(const ProcRoot& root,
+                                               const CollectorOptions& options) {
+  long ticks =
+      options.clock_ticks_per_second > 0 ? options.clock_ticks_per_second : sysconf(_SC_CLK_TCK);
+  long page = options.page_size > 0 ? options.page_size : sysconf(_SC_PAGESIZE);
+  return std::make_unique<ProcessCollector>(root, options, ticks > 0 ? ticks : 100,
+                                            page > 0 ? page : 4096);
+}
+
+}  // namespace rh::collectors
