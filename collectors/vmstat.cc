@@ -55,6 +55,10 @@ Result<VmStat> ParseVmStat(std::string_view text) {
   std::string_view rest = text;
   while (auto line = NextLine(rest)) {
     ++number;
+    // Most of the ~200 lines are nr_*, numa_*, thp_*...: skip them on their first letter.
+    if (line->empty() || std::string_view("acop").find(line->front()) == std::string_view::npos) {
+      continue;
+    }
     std::string_view fields = *line;
     std::string_view name = NextToken(fields);
     std::uint64_t VmStat::*member = nullptr;
