@@ -1,0 +1,136 @@
+// One collection pass over the system files against the bare cost of reading them.
+//
+// BM_SampleSystemFiles  every collector except "processes", on the real /proc and /sys
+// BM_PreadSameFiles     pread of exactly the files one pass reads, on descriptors kept open,
+//                       into a buffer, no parsing: the floor a pass cannot go below
+// BM_ProcessTable       the "processes" collector alone, for information
+//
+// docs/benchmarks.md requires BM_SampleSystemFiles <= 2 x BM_PreadSameFiles (bench/run.sh).
+
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/clock.h"
+#include "collectors/collector.h"
+#include "collectors/loadavg.h"
+#include "collectors/meminfo.h"
+#include "collectors/pressure.h"
+#include "collectors/process.h"
+#include "collectors/stat.h"
+#include "collectors/thermal.h"
+#include "collectors/vmstat.h"
+
+namespace rh::collectors {
+namespace {
+
+CollectorList SystemFileCollectors(const ProcRoot& root) {
+  CollectorList list;
+  list.push_back(MakeLoadAvgCollector(root));
+  list.push_back(MakeStatCollector(root, CollectorOptions{}));
+  list.push_back(MakePressureCollector(root));
+  list.push_back(MakeMemInfoCollector(root));
+  list.push_back(MakeVmStatCollector(root));
+  list.push_back(MakeThermalCollector(root));
+  return list;
+}
+
+class FileList final : public ReadRecorder {
+ public:
+  void Record(std::string_view tree, std::string_view relative, std::string_view) override {
+    std::pair<std::string, std::string> file(tree, relative);
+    if (std::find(files.begin(), files.end(), file) == files.end()) files.push_back(file);
+  }
+  std::vector<std::pair<std::string, std::string>> files;
+};
+
+bool AllSucceeded(const SystemSample& sample, benchmark::State& state) {
+  for (const auto& c : sample.collectors) {
+    if (!c.ok) {
+      state.SkipWithError((c.name + ": " + c.error).c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+void BM_SampleSystemFiles(benchmark::State& state) {
+  CollectorList collectors = SystemFileCollectors(ProcRoot());
+  SystemSample sample;
+  CollectAll(collectors, SystemClock::Instance(), sample);
+  if (!AllSucceeded(sample, state)) return;
+  for (auto _ : state) {
+    CollectAll(collectors, SystemClock::Instance(), sample);
+    benchmark::DoNotOptimize(sample);
+  }
+  state.counters["zones"] = static_cast<double>(sample.thermal.zones.size());
+}
+BENCHMARK(BM_SampleSystemFiles)->Unit(benchmark::kMicrosecond);
+
+void BM_PreadSameFiles(benchmark::State& state) {
+  // The files of a steady-state pass: the second one (the first also scans directories).
+  FileList list;
+  ProcRoot recording(ProcRoot::DefaultProc(), ProcRoot::DefaultSys(), &list);
+  CollectorList collectors = SystemFileCollectors(recording);
+  SystemSample sample;
+  CollectAll(collectors, SystemClock::Instance(), sample);
+  list.files.clear();
+  CollectAll(collectors, SystemClock::Instance(), sample);
+  if (!AllSucceeded(sample, state)) return;
+
+  ProcRoot root;
+  std::vector<int> fds;
+  for (const auto& [tree, relative] : list.files) {
+    std::string path = (tree == "sys" ? root.Sys(relative) : root.Proc(relative)).string();
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      state.SkipWithError(("cannot open " + path).c_str());
+      return;
+    }
+    fds.push_back(fd);
+  }
+  std::vector<char> buffer(1 << 20);
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    bytes = 0;
+    for (int fd : fds) {
+      std::size_t used = 0;
+      while (used < buffer.size()) {
+        ssize_t n = pread(fd, buffer.data() + used, buffer.size() - used, static_cast<off_t>(used));
+        if (n <= 0) break;
+        used += static_cast<std::size_t>(n);
+      }
+      bytes += used;
+    }
+    benchmark::DoNotOptimize(buffer.data());
+    benchmark::ClobberMemory();
+  }
+  for (int fd : fds) close(fd);
+  state.counters["files"] = static_cast<double>(fds.size());
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_PreadSameFiles)->Unit(benchmark::kMicrosecond);
+
+void BM_ProcessTable(benchmark::State& state) {
+  CollectorList collectors;
+  collectors.push_back(MakeProcessCollector(ProcRoot(), CollectorOptions{}));
+  SystemSample sample;
+  CollectAll(collectors, SystemClock::Instance(), sample);
+  if (!AllSucceeded(sample, state)) return;
+  for (auto _ : state) {
+    CollectAll(collectors, SystemClock::Instance(), sample);
+    benchmark::DoNotOptimize(sample);
+  }
+  state.counters["processes"] = static_cast<double>(sample.processes.counts.total);
+}
+BENCHMARK(BM_ProcessTable)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace rh::collectors
+
+BENCHMARK_MAIN();

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Runs the benchmarks recorded in docs/benchmarks.md against a build directory, one section per
+# benchmark binary. `make bench` builds build/release and runs: bench/run.sh build/release
+set -eu
+
+build=${1:?usage: bench/run.sh BUILD_DIR}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+status=0
+
+# median FILE.json BENCHMARK FIELD: the FIELD (real_time, cpu_time) of BENCHMARK's median.
+median() {
+  awk -v want="$2_median" -v field="\"$3\":" '
+    $1 == "\"name\":" { name = $2; gsub(/[",]/, "", name) }
+    name == want && $1 == field { value = $2; sub(/,$/, "", value); print value + 0; exit }
+  ' "$1"
+}
+
+# ratio A B LABEL LIMIT: prints A/B and whether it is within LIMIT; a miss makes the script fail.
+ratio() {
+  awk -v a="$1" -v b="$2" -v label="$3" -v limit="$4" 'BEGIN {
+    r = a / b
+    printf "%s: %.2f (limit %s) %s\n", label, r, limit, (r <= limit ? "OK" : "ABOVE LIMIT")
+    exit (r <= limit ? 0 : 1)
+  }'
+}
+
+echo "== Collectors: one sample vs. pread"
+"$build/bench/collectors_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  --benchmark_out="$out/collectors.json" --benchmark_out_format=json
+sample=$(median "$out/collectors.json" BM_SampleSystemFiles real_time)
+pread=$(median "$out/collectors.json" BM_PreadSameFiles real_time)
+echo "median one sample: ${sample} us, median pread of the same files: ${pread} us"
+ratio "$sample" "$pread" "one sample / pread (median real time)" 2 || status=1
+
+exit "$status"
