@@ -198,7 +198,7 @@ TEST(ProcessCollector, ReadsFixtureTree) {
   EXPECT_EQ(weird->comm, "a) R 1 (b");
   EXPECT_EQ(weird->state, 'S');
   EXPECT_EQ(Pids(sample.processes.top_rss),
-            (std::vector<int>{3210, 612, 1, 2200, 2950, 4100, 2, 15, 3001}));
+            (std::vector<int>{3210, 612, 1, 2200, 4100, 2950, 2, 15, 3001}));
 }
 
 TEST(ProcessCollector, CpuRatioFromTwoPassesAndTheSampleClock) {

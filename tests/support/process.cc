@@ -61,7 +61,16 @@ Subprocess Subprocess::Start(const std::vector<std::string>& argv, const Options
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  auto overridden = [&](std::string_view entry) {
+    for (const auto& e : options.env) {
+      auto eq = e.find('=');
+      if (entry.substr(0, entry.find('=')) == std::string_view(e).substr(0, eq)) return true;
+    }
+    return false;
+  };
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (!overridden(*e)) env_strings.emplace_back(*e);
+  }
   for (const auto& e : options.env) env_strings.push_back(e);
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());

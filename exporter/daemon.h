@@ -1,0 +1,27 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace rh::exporter {
+
+/// Command-line overrides of `rogue-hunter daemon`.
+struct DaemonOptions {
+  std::filesystem::path config_path;  ///< Empty: the default path (missing file = defaults).
+  std::optional<std::string> listen;  ///< --listen ADDR:PORT, overrides http.listen.
+  std::optional<std::filesystem::path> proc_root;
+  std::optional<std::filesystem::path> sys_root;
+};
+
+/// Exit codes of the daemon.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;    ///< Could not start (e.g. port in use).
+inline constexpr int kExitBadConfig = 2;  ///< Bad configuration or usage; nothing was started.
+
+/// Runs the daemon in the foreground until SIGTERM or SIGINT. Returns the process exit code.
+/// Must be called from the main thread before any other thread exists (it sets the signal mask
+/// that every thread inherits).
+int RunDaemon(const DaemonOptions& options);
+
+}  // namespace rh::exporter

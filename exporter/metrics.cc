@@ -1,0 +1,262 @@
+#include "exporter/metrics.h"
+
+#include <prometheus/text_serializer.h>
+#include <zlib.h>
+
+#include <array>
+#include <stdexcept>
+
+#include "collectors/system_sample.h"
+#include "exporter/families.h"
+
+#ifndef RH_VERSION
+#define RH_VERSION "unknown"
+#endif
+#ifndef RH_REVISION
+#define RH_REVISION "unknown"
+#endif
+
+namespace rh::exporter {
+namespace {
+
+using collectors::SystemSample;
+
+void AppendDaemonFamilies(const SystemSample& s, Families& f) {
+  auto success = f.Gauge("rogue_hunter_collector_success",
+                         "1 if the collector read and parsed its sources in the last pass.");
+  auto duration = f.Gauge("rogue_hunter_collector_duration_seconds",
+                          "Time the collector took in the last pass.");
+  double total = 0;
+  for (const auto& c : s.collectors) {
+    success.Add({{"collector", c.name}}, c.ok ? 1 : 0);
+    duration.Add({{"collector", c.name}}, c.duration_seconds);
+    total += c.duration_seconds;
+  }
+  f.Gauge("rogue_hunter_sample_timestamp_seconds", "Unix time of the sample shown.")
+      .Add(static_cast<double>(s.clock.realtime_ns) / 1e9);
+  f.Gauge("rogue_hunter_sample_duration_seconds", "How long the last collection pass took.")
+      .Add(total);
+}
+
+void AppendLoadFamilies(const SystemSample& s, Families& f) {
+  if (!s.Succeeded("loadavg")) return;
+  const auto& l = s.loadavg;
+  f.Gauge("rogue_hunter_load_average", "Kernel load averages.")
+      .Add({{"window", "1m"}}, l.load1)
+      .Add({{"window", "5m"}}, l.load5)
+      .Add({{"window", "15m"}}, l.load15);
+  f.Gauge("rogue_hunter_cpus_online", "Online CPUs.").Add(l.online_cpus);
+  f.Gauge("rogue_hunter_load_per_core", "1-minute load average divided by online CPUs.")
+      .Add(l.online_cpus == 0 ? 0 : l.load1 / l.online_cpus);
+}
+
+void AppendStatFamilies(const SystemSample& s, Families& f) {
+  if (!s.Succeeded("stat")) return;
+  const auto& st = s.stat;
+  const auto& t = st.total;
+  f.Counter("rogue_hunter_cpu_seconds_total", "CPU time summed over all CPUs, by mode.")
+      .Add({{"mode", "user"}}, t.user)
+      .Add({{"mode", "nice"}}, t.nice)
+      .Add({{"mode", "system"}}, t.system)
+      .Add({{"mode", "idle"}}, t.idle)
+      .Add({{"mode", "iowait"}}, t.iowait)
+      .Add({{"mode", "irq"}}, t.irq)
+      .Add({{"mode", "softirq"}}, t.softirq)
+      .Add({{"mode", "steal"}}, t.steal);
+  f.Counter("rogue_hunter_context_switches_total", "Context switches since boot.")
+      .Add(static_cast<double>(st.context_switches));
+  f.Counter("rogue_hunter_forks_total", "Processes and threads created since boot.")
+      .Add(static_cast<double>(st.forks));
+  f.Counter("rogue_hunter_interrupts_total", "Interrupts serviced since boot.")
+      .Add(static_cast<double>(st.interrupts));
+  f.Gauge("rogue_hunter_procs_running", "Tasks runnable right now.").Add(st.procs_running);
+  f.Gauge("rogue_hunter_procs_blocked", "Tasks blocked on I/O right now.").Add(st.procs_blocked);
+  f.Gauge("rogue_hunter_boot_time_seconds", "Unix time the machine booted.")
+      .Add(static_cast<double>(st.boot_time));
+}
+
+void AppendPressureFamilies(const SystemSample& s, Families& f) {
+  if (!s.Succeeded("pressure")) return;
+  auto available = f.Gauge("rogue_hunter_pressure_available",
+                           "1 if the kernel reports pressure stall information for the resource.");
+  auto avg10 =
+      f.Gauge("rogue_hunter_pressure_avg10_ratio",
+              "Share of the last 10 s in which some (or all) tasks stalled on the resource.");
+  auto stalled = f.Counter("rogue_hunter_pressure_stall_seconds_total",
+                           "Cumulative time some (or all) tasks stalled on the resource.");
+  for (std::size_t i = 0; i < collectors::kPsiResourceNames.size(); ++i) {
+    std::string_view resource = collectors::kPsiResourceNames[i];
+    const auto& r = s.pressure.resources[i];
+    available.Add({{"resource", resource}}, r.available ? 1 : 0);
+    if (!r.available) continue;
+    for (auto [kind, line] : {std::pair{"some", &r.some}, std::pair{"full", &r.full}}) {
+      if (!line->has_value()) continue;
+      avg10.Add({{"resource", resource}, {"kind", kind}}, (*line)->avg10 / 100.0);
+      stalled.Add({{"resource", resource}, {"kind", kind}},
+                  static_cast<double>((*line)->total_us) / 1e6);
+    }
+  }
+}
+
+void AppendMemoryFamilies(const SystemSample& s, Families& f) {
+  if (s.Succeeded("meminfo")) {
+    const auto& m = s.meminfo;
+    auto bytes = [&](const char* name, const char* help, std::uint64_t v) {
+      f.Gauge(name, help).Add(static_cast<double>(v));
+    };
+    bytes("rogue_hunter_memory_total_bytes", "MemTotal.", m.total);
+    bytes("rogue_hunter_memory_available_bytes", "MemAvailable: allocatable without swapping.",
+          m.available);
+    bytes("rogue_hunter_memory_dirty_bytes", "Memory waiting to be written back to disk.", m.dirty);
+    bytes("rogue_hunter_memory_writeback_bytes", "Memory being written back now.", m.writeback);
+    bytes("rogue_hunter_swap_total_bytes", "Swap space.", m.swap_total);
+    bytes("rogue_hunter_swap_free_bytes", "Unused swap space.", m.swap_free);
+  }
+  if (s.Succeeded("vmstat")) {
+    const auto& v = s.vmstat;
+    auto counter = [&](const char* name, const char* help, double value) {
+      f.Counter(name, help).Add(value);
+    };
+    counter("rogue_hunter_swap_in_pages_total", "Pages swapped in.", static_cast<double>(v.pswpin));
+    counter("rogue_hunter_swap_out_pages_total", "Pages swapped out.",
+            static_cast<double>(v.pswpout));
+    counter("rogue_hunter_paged_in_bytes_total", "Bytes paged in from block devices.",
+            static_cast<double>(v.pgpgin) * 1024);
+    counter("rogue_hunter_paged_out_bytes_total", "Bytes paged out to block devices.",
+            static_cast<double>(v.pgpgout) * 1024);
+    counter("rogue_hunter_major_page_faults_total", "Page faults that needed I/O.",
+            static_cast<double>(v.pgmajfault));
+    counter("rogue_hunter_allocation_stalls_total", "Allocations that entered direct reclaim.",
+            static_cast<double>(v.allocstall));
+    counter("rogue_hunter_compaction_stalls_total",
+            "Allocations that stalled for memory compaction.",
+            static_cast<double>(v.compact_stall));
+    counter("rogue_hunter_oom_kills_total", "Processes killed by the OOM killer.",
+            static_cast<double>(v.oom_kill));
+  }
+}
+
+void AppendThermalFamilies(const SystemSample& s, Families& f) {
+  if (!s.Succeeded("thermal")) return;
+  const auto& t = s.thermal;
+  if (!t.zones.empty()) {
+    auto zones = f.Gauge("rogue_hunter_thermal_zone_celsius", "Temperature of each thermal zone.");
+    for (const auto& z : t.zones) {
+      zones.Add({{"zone", z.zone}, {"type", SanitizeLabelValue(z.type)}}, z.celsius);
+    }
+  }
+  if (t.throttle_counters) {
+    f.Counter("rogue_hunter_thermal_throttles_total", "CPU thermal throttling events.")
+        .Add({{"scope", "core"}}, static_cast<double>(t.core_throttles))
+        .Add({{"scope", "package"}}, static_cast<double>(t.package_throttles));
+  }
+}
+
+void AppendProcessFamilies(const SystemSample& s, Families& f) {
+  if (!s.Succeeded("processes")) return;
+  const auto& p = s.processes;
+  const auto& c = p.counts;
+  f.Gauge("rogue_hunter_processes", "Processes by the state of their main thread.")
+      .Add({{"state", "running"}}, c.running)
+      .Add({{"state", "sleeping"}}, c.sleeping)
+      .Add({{"state", "blocked"}}, c.blocked)
+      .Add({{"state", "zombie"}}, c.zombie)
+      .Add({{"state", "stopped"}}, c.stopped)
+      .Add({{"state", "idle"}}, c.idle)
+      .Add({{"state", "other"}}, c.other);
+  f.Gauge("rogue_hunter_threads", "Threads of all processes.").Add(static_cast<double>(c.threads));
+  auto cpu = f.Gauge("rogue_hunter_top_process_cpu_ratio",
+                     "CPU seconds per second of the busiest processes since the previous sample.");
+  for (std::size_t i = 0; i < p.top_cpu.size(); ++i) {
+    std::string rank = std::to_string(i + 1);
+    cpu.Add({{"rank", rank}, {"comm", SanitizeLabelValue(p.top_cpu[i].comm)}},
+            p.top_cpu[i].cpu_ratio);
+  }
+  auto rss = f.Gauge("rogue_hunter_top_process_resident_bytes",
+                     "Resident memory of the largest processes.");
+  for (std::size_t i = 0; i < p.top_rss.size(); ++i) {
+    std::string rank = std::to_string(i + 1);
+    rss.Add({{"rank", rank}, {"comm", SanitizeLabelValue(p.top_rss[i].comm)}},
+            static_cast<double>(p.top_rss[i].rss_bytes));
+  }
+}
+
+}  // namespace
+
+void AppendSnapshotFamilies(const Snapshot& snapshot, std::vector<prometheus::MetricFamily>& out) {
+  Families f(out);
+  const SystemSample& s = snapshot.sample;
+  AppendDaemonFamilies(s, f);
+  f.Counter("rogue_hunter_samples_total", "Collection passes since start.")
+      .Add(static_cast<double>(snapshot.sequence));
+  AppendLoadFamilies(s, f);
+  AppendStatFamilies(s, f);
+  AppendPressureFamilies(s, f);
+  AppendMemoryFamilies(s, f);
+  AppendThermalFamilies(s, f);
+  AppendProcessFamilies(s, f);
+}
+
+std::vector<prometheus::MetricFamily> SnapshotMetrics::Collect() const {
+  std::vector<prometheus::MetricFamily> out;
+  Families f(out);
+  f.Gauge("rogue_hunter_build_info", "Always 1; the labels say which build runs.")
+      .Add({{"version", RH_VERSION}, {"revision", RH_REVISION}}, 1);
+  f.Gauge("rogue_hunter_start_time_seconds", "Unix time the daemon started.")
+      .Add(start_time_seconds_);
+  if (auto snapshot = hub_.Latest()) AppendSnapshotFamilies(*snapshot, out);
+  return out;
+}
+
+MetricsPage::MetricsPage(std::vector<std::shared_ptr<prometheus::Collectable>> sources,
+                         const Clock& clock, std::chrono::milliseconds max_age)
+    : sources_(std::move(sources)),
+      clock_(clock),
+      max_age_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(max_age).count()) {}
+
+std::shared_ptr<const std::string> MetricsPage::Get(bool gzip) {
+  std::lock_guard lock(mutex_);
+  std::uint64_t generation = generation_.load(std::memory_order_acquire);
+  std::int64_t now = clock_.Now().monotonic_ns;
+  if (text_ == nullptr || generation != built_generation_ || now - built_at_ns_ >= max_age_ns_) {
+    text_ = std::make_shared<const std::string>(Render(sources_));
+    gzip_.reset();
+    built_generation_ = generation;
+    built_at_ns_ = now;
+  }
+  if (!gzip) return text_;
+  if (gzip_ == nullptr) gzip_ = std::make_shared<const std::string>(Gzip(*text_));
+  return gzip_;
+}
+
+std::string MetricsPage::Render(
+    const std::vector<std::shared_ptr<prometheus::Collectable>>& sources) {
+  std::vector<prometheus::MetricFamily> families;
+  for (const auto& source : sources) {
+    auto more = source->Collect();
+    families.insert(families.end(), std::make_move_iterator(more.begin()),
+                    std::make_move_iterator(more.end()));
+  }
+  return prometheus::TextSerializer().Serialize(families);
+}
+
+std::string Gzip(const std::string& data) {
+  z_stream zs{};
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
+    throw std::runtime_error("deflateInit2 failed");
+  }
+  std::string out;
+  out.resize(deflateBound(&zs, static_cast<uLong>(data.size())));
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&zs, Z_FINISH);
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) throw std::runtime_error("deflate failed");
+  out.resize(zs.total_out);
+  return out;
+}
+
+}  // namespace rh::exporter

@@ -1,0 +1,41 @@
+#include "tests/support/daemon.h"
+
+#include <sstream>
+
+namespace rh::test {
+
+Daemon::Daemon(std::vector<std::string> extra_args, std::vector<std::string> env,
+               std::chrono::milliseconds ready_timeout)
+    : port_(FreePort()), process_([&] {
+        std::vector<std::string> argv = {BinaryPath("exporter/rogue-hunter").string(), "daemon",
+                                         "--listen", "127.0.0.1:" + std::to_string(port_)};
+        argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+        Subprocess::Options options;
+        options.env = {"HOME=" + home_.path().string(),
+                       "XDG_CONFIG_HOME=" + (home_.path() / ".config").string(),
+                       "XDG_DATA_HOME=" + (home_.path() / ".local/share").string()};
+        options.env.insert(options.env.end(), env.begin(), env.end());
+        return Subprocess::Start(argv, options);
+      }()) {
+  ready_ = WaitUntil([this] { return !process_.Running() || Get("/healthz").status == 200; },
+                     ready_timeout, std::chrono::milliseconds(20)) &&
+           process_.Running();
+}
+
+std::optional<double> Daemon::Metric(const std::string& series) const {
+  return FindMetric(Get("/metrics").body, series);
+}
+
+std::optional<double> FindMetric(const std::string& exposition, const std::string& series) {
+  std::istringstream in(exposition);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+        line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace rh::test
