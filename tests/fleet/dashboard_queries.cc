@@ -52,8 +52,8 @@ void CollectPanels(const json& panels, std::vector<DashboardQuery>& out) {
         if (Trim(expr).empty()) continue;
         DashboardQuery query;
         query.source = QuerySource::kPanel;
-        query.location = "panel " + IdOf(panel) + " \"" + title + "\" target " +
-                         StringAt(target, "refId", "?");
+        query.location =
+            "panel " + IdOf(panel) + " \"" + title + "\" target " + StringAt(target, "refId", "?");
         query.expr = std::move(expr);
         query.instant = BoolAt(target, "instant", false) && !BoolAt(target, "range", false);
         query.format = StringAt(target, "format", "time_series");
@@ -256,7 +256,8 @@ Result<std::vector<DashboardQuery>> ExtractDashboardQueries(std::string_view das
   const json& annotations = dashboard.value(json::json_pointer("/annotations/list"), json::array());
   for (const json& annotation : annotations) {
     std::string expr = StringAt(annotation, "expr");
-    if (expr.empty() && annotation.contains("target")) expr = StringAt(annotation["target"], "expr");
+    if (expr.empty() && annotation.contains("target"))
+      expr = StringAt(annotation["target"], "expr");
     if (Trim(expr).empty()) continue;
     DashboardQuery query;
     query.source = QuerySource::kAnnotation;
@@ -300,9 +301,7 @@ std::string ExpandVariables(std::string_view expr, const Variables& values) {
 
 std::vector<std::string> VariablesIn(std::string_view expr) {
   std::vector<std::string> names;
-  ForEachVariable(expr, [&](std::string_view name, size_t, size_t) {
-    names.emplace_back(name);
-  });
+  ForEachVariable(expr, [&](std::string_view name, size_t, size_t) { names.emplace_back(name); });
   return names;
 }
 

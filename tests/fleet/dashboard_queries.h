@@ -22,9 +22,9 @@ struct DashboardQuery {
   QuerySource source = QuerySource::kPanel;
   std::string location;  ///< For messages: `panel 12 "Stress score" target A`.
   std::string expr;
-  bool instant = false;       ///< An instant query (stat, table, bar gauge, variable).
-  std::string format;         ///< "time_series", "table" or "heatmap".
-  std::string panel_type;     ///< Grafana panel type ("timeseries", "heatmap", ...); "" otherwise.
+  bool instant = false;    ///< An instant query (stat, table, bar gauge, variable).
+  std::string format;      ///< "time_series", "table" or "heatmap".
+  std::string panel_type;  ///< Grafana panel type ("timeseries", "heatmap", ...); "" otherwise.
 };
 
 /// Every PromQL expression of a Grafana dashboard JSON model: panel targets (also inside

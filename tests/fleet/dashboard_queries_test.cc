@@ -182,8 +182,9 @@ TEST(ParseRules, ReadsAlertsWithEveryScalarStyle) {
 }
 
 TEST(ParseRules, NamesTheLineOfARuleWithoutExpr) {
-  Result<std::vector<Rule>> rules = ParseRules("groups:\n  - name: g\n    rules:\n"
-                                               "      - alert: NoExpr\n        for: 1m\n");
+  Result<std::vector<Rule>> rules = ParseRules(
+      "groups:\n  - name: g\n    rules:\n"
+      "      - alert: NoExpr\n        for: 1m\n");
   ASSERT_FALSE(rules.ok());
   EXPECT_THAT(rules.error().message, HasSubstr("line 4"));
 }

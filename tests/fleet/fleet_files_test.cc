@@ -21,8 +21,8 @@
 namespace rh::test::fleet {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 using Contract = std::map<std::string, std::string, std::less<>>;
 
 const std::filesystem::path kRoot = RH_SOURCE_DIR;
@@ -43,8 +43,9 @@ const Contract& TheContract() {
 // What a dashboard's variables stand for when its queries are run or parsed outside Grafana.
 const Variables& TypicalVariables() {
   static const Variables values = {
-      {"datasource", "prometheus"}, {"job", ".+"},        {"instance", "host-a:9795"},
-      {"__range", "1h"},            {"__interval", "1m"}, {"__rate_interval", "1m"},
+      {"datasource", "prometheus"}, {"job", ".+"},
+      {"instance", "host-a:9795"},  {"__range", "1h"},
+      {"__interval", "1m"},         {"__rate_interval", "1m"},
   };
   return values;
 }
@@ -174,8 +175,8 @@ TEST_P(Dashboard, NamesOnlyDocumentedMetrics) {
 
 TEST_P(Dashboard, EveryQueryReadsAMetricOfOurs) {
   for (const DashboardQuery& query : queries_) {
-    bool reads_ours = !RogueHunterMetricNames(query.expr).empty() ||
-                      query.expr.find("up{") != std::string::npos;
+    bool reads_ours =
+        !RogueHunterMetricNames(query.expr).empty() || query.expr.find("up{") != std::string::npos;
     EXPECT_TRUE(reads_ours) << query.location << ": " << query.expr;
   }
 }
@@ -299,8 +300,9 @@ bool HasPanel(const std::vector<DashboardQuery>& queries, std::string_view type,
 TEST(FleetOverview, ShowsWhatTheFleetViewNeeds) {
   auto queries = ExtractDashboardQueries(Read("dashboards/grafana/fleet-overview.json"));
   ASSERT_TRUE(queries.ok());
-  EXPECT_TRUE(HasPanel(*queries, "bargauge", "topk(20, sum by (instance) (increase("
-                                             "rogue_hunter_pauses_total"));
+  EXPECT_TRUE(HasPanel(*queries, "bargauge",
+                       "topk(20, sum by (instance) (increase("
+                       "rogue_hunter_pauses_total"));
   EXPECT_TRUE(HasPanel(*queries, "bargauge", "rogue_hunter_stress_score"));
   EXPECT_TRUE(HasPanel(*queries, "timeseries", "increase(rogue_hunter_pauses_total"));
   EXPECT_TRUE(HasPanel(*queries, "state-timeline", "rogue_hunter_stress_score"));
@@ -415,9 +417,9 @@ TEST(AlertRules, EveryAlertIsUnitTestedFiringAndNot) {
     if (rule.alert.empty()) continue;
     // Expectations name the alert; only a firing expectation carries its runbook URL.
     EXPECT_THAT(tests, HasSubstr("alertname: " + rule.alert + "\n")) << rule.alert;
-    EXPECT_THAT(tests, HasSubstr(rule.annotations.count("runbook_url")
-                                     ? rule.annotations.at("runbook_url")
-                                     : std::string("<no runbook_url>")))
+    EXPECT_THAT(tests,
+                HasSubstr(rule.annotations.count("runbook_url") ? rule.annotations.at("runbook_url")
+                                                                : std::string("<no runbook_url>")))
         << rule.alert << " is never expected to fire";
     EXPECT_THAT(tests, HasSubstr("alertname: " + rule.alert + "\n        exp_alerts: []"))
         << rule.alert << " is never expected to stay quiet";
@@ -467,9 +469,10 @@ TEST(StackConfig, AlertmanagerConfigRoutesPausesToTheTestWebhook) {
   RunResult check = rh::test::Run({RH_AMTOOL, "check-config", config->string()});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   EXPECT_THAT(ReadFileOrFail(*config), HasSubstr("url: &webhook_url " + url + "\n"));
-  RunResult route = rh::test::Run({RH_AMTOOL, "config", "routes", "test", "--config.file=" + config->string(),
-                         "--verify.receivers=rogue-hunter-pauses", "alertname=RogueHunterPauseDetected",
-                         "category=pause", "instance=host-a:9795"});
+  RunResult route =
+      rh::test::Run({RH_AMTOOL, "config", "routes", "test", "--config.file=" + config->string(),
+                     "--verify.receivers=rogue-hunter-pauses", "alertname=RogueHunterPauseDetected",
+                     "category=pause", "instance=host-a:9795"});
   EXPECT_EQ(route.exit_code, 0) << route.out << route.err;
 }
 

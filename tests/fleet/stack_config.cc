@@ -106,8 +106,8 @@ Result<std::filesystem::path> WritePrometheusConfig(const std::filesystem::path&
 
 Result<std::string> SubstituteAlertmanagerWebhook(std::string_view text, std::string_view url) {
   std::string out(text);
-  int changed = ReplaceLines(out, std::regex(R"((\s*- url: &webhook_url )\S+(.*))"),
-                             std::string(url));
+  int changed =
+      ReplaceLines(out, std::regex(R"((\s*- url: &webhook_url )\S+(.*))"), std::string(url));
   if (changed != 1) {
     return Error{"alertmanager.yml: expected one \"url: &webhook_url\" line, found " +
                  std::to_string(changed)};

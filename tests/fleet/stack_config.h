@@ -16,9 +16,9 @@ namespace rh::test::fleet {
 
 /// What a loopback Prometheus needs instead of the compose values.
 struct PrometheusSettings {
-  std::string interval = "1s";            ///< scrape_interval and evaluation_interval.
-  std::string alertmanager;               ///< host:port of Alertmanager.
-  std::vector<std::string> targets;       ///< host:port of each rogue-hunter daemon.
+  std::string interval = "1s";       ///< scrape_interval and evaluation_interval.
+  std::string alertmanager;          ///< host:port of Alertmanager.
+  std::vector<std::string> targets;  ///< host:port of each rogue-hunter daemon.
 };
 
 /// The text of prometheus.yml with the marked values replaced. Fails, naming the marker, unless
