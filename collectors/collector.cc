@@ -1,5 +1,7 @@
 #include "collectors/collector.h"
 
+#include <unistd.h>
+
 #include <exception>
 #include <string>
 
@@ -27,6 +29,8 @@ CollectorList MakeCollectors(const ProcRoot& root, const CollectorOptions& optio
 
 void CollectAll(CollectorList& collectors, const Clock& clock, SystemSample& sample) {
   sample.clock = clock.Now();
+  static const auto page_size = static_cast<std::uint32_t>(sysconf(_SC_PAGESIZE));
+  sample.page_size = page_size;
   sample.collectors.clear();
   sample.collectors.reserve(collectors.size());
   for (auto& collector : collectors) {

@@ -163,6 +163,7 @@ struct CollectorStatus {
 /// and says so in `collectors`; use Succeeded() before trusting a part.
 struct SystemSample {
   ClockReading clock;  ///< When the pass started.
+  std::uint32_t page_size = 4096;  ///< Bytes per page, for page counters; set by CollectAll.
   LoadAvg loadavg;
   CpuStat stat;
   Pressure pressure;

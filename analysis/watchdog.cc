@@ -1,0 +1,165 @@
+#include "analysis/watchdog.h"
+
+#include <sched.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace rh::analysis {
+namespace {
+
+constexpr std::size_t kStackBytes = 256 * 1024;
+constexpr std::size_t kGuardBytes = 4096;
+
+// Locks the pages spanning [address, address + bytes).
+bool LockRange(const void* address, std::size_t bytes) {
+  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  auto begin = reinterpret_cast<std::uintptr_t>(address) & ~(page - 1);
+  auto end = (reinterpret_cast<std::uintptr_t>(address) + bytes + page - 1) & ~(page - 1);
+  return mlock(reinterpret_cast<void*>(begin), end - begin) == 0;
+}
+
+void UnlockRange(const void* address, std::size_t bytes) {
+  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  auto begin = reinterpret_cast<std::uintptr_t>(address) & ~(page - 1);
+  auto end = (reinterpret_cast<std::uintptr_t>(address) + bytes + page - 1) & ~(page - 1);
+  munlock(reinterpret_cast<void*>(begin), end - begin);
+}
+
+}  // namespace
+
+Watchdog::Watchdog(const Clock& clock, Options options)
+    : clock_(clock),
+      options_(options),
+      detector_(options.min_pause_ns),
+      previous_(clock.Now()),
+      deadline_ns_(previous_.monotonic_ns + options.tick_ns) {
+  event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+Watchdog::~Watchdog() {
+  Stop();
+  if (event_fd_ >= 0) close(event_fd_);
+}
+
+Status Watchdog::Start() {
+  if (started_) return {};
+  stack_bytes_ = kStackBytes + kGuardBytes;
+  stack_ = mmap(nullptr, stack_bytes_, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack_ == MAP_FAILED) {
+    stack_ = nullptr;
+    return Error{std::string("watchdog: cannot map its stack: ") + std::strerror(errno)};
+  }
+  mprotect(stack_, kGuardBytes, PROT_NONE);  // stack overflow faults instead of corrupting memory
+  void* usable = static_cast<char*>(stack_) + kGuardBytes;
+  // Locking fails without CAP_IPC_LOCK beyond RLIMIT_MEMLOCK; the watchdog then still runs.
+  stats_.memory_locked = LockRange(usable, kStackBytes) && LockRange(this, sizeof(*this));
+
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstack(&attr, usable, kStackBytes);
+  previous_ = clock_.Now();
+  deadline_ns_ = previous_.monotonic_ns + options_.tick_ns;
+  stop_ = false;
+  int rc = pthread_create(&thread_, &attr, &Watchdog::ThreadMain, this);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    munmap(stack_, stack_bytes_);
+    stack_ = nullptr;
+    return Error{std::string("watchdog: cannot start its thread: ") + std::strerror(rc)};
+  }
+  started_ = true;
+  return {};
+}
+
+void Watchdog::Stop() {
+  if (started_) {
+    stop_ = true;
+    pthread_join(thread_, nullptr);
+    started_ = false;
+  }
+  if (stack_ != nullptr) {
+    if (stats_.memory_locked) UnlockRange(this, sizeof(*this));
+    munmap(stack_, stack_bytes_);
+    stack_ = nullptr;
+  }
+}
+
+void* Watchdog::ThreadMain(void* self) {
+  static_cast<Watchdog*>(self)->Run();
+  return nullptr;
+}
+
+void Watchdog::Run() {
+  pthread_setname_np(pthread_self(), "rh-watchdog");
+  if (options_.raise_priority) {
+    sched_param param{};
+    param.sched_priority = 1;  // the lowest real-time priority still runs before every normal task
+    bool raised = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0;
+    if (!raised) raised = setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -10) == 0;
+    stats_.priority_raised = raised;
+  }
+  while (!stop_.load(std::memory_order_relaxed)) Step();
+}
+
+void Watchdog::Step() {
+  clock_.SleepUntil(deadline_ns_);
+  const ClockReading now = clock_.Now();
+  const PauseDetector::Verdict verdict = detector_.OnWake(previous_, now, deadline_ns_);
+
+  stats_.hiccups.Observe(verdict.overshoot_ns);
+  std::int64_t worst = worst_overshoot_ns_.load(std::memory_order_relaxed);
+  while (verdict.overshoot_ns > worst &&
+         !worst_overshoot_ns_.compare_exchange_weak(worst, verdict.overshoot_ns,
+                                                    std::memory_order_relaxed)) {
+  }
+  if (verdict.event) {
+    const WatchdogEvent& e = *verdict.event;
+    if (e.kind == WatchdogEvent::Kind::kPause) {
+      stats_.pauses.Observe(e.duration_ns);
+      stats_.last_pause_duration_ns.store(e.duration_ns, std::memory_order_relaxed);
+      stats_.last_pause_end_realtime_ns.store(e.end_realtime_ns, std::memory_order_relaxed);
+      stats_.pause_count.fetch_add(1, std::memory_order_release);
+    } else {
+      stats_.suspend_count.fetch_add(1, std::memory_order_release);
+    }
+    Push(e);
+  }
+  stats_.wakeups.fetch_add(1, std::memory_order_relaxed);
+
+  previous_ = now;
+  deadline_ns_ += options_.tick_ns;
+  if (deadline_ns_ <= now.monotonic_ns)
+    deadline_ns_ = now.monotonic_ns + options_.tick_ns;  // skip missed ticks
+}
+
+void Watchdog::Push(const WatchdogEvent& event) {
+  const std::uint64_t head = head_.load(std::memory_order_relaxed);
+  if (head - tail_.load(std::memory_order_acquire) >= kRingSize) {
+    stats_.dropped_events.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  ring_[head % kRingSize] = event;
+  head_.store(head + 1, std::memory_order_release);
+  if (event_fd_ >= 0) {
+    const std::uint64_t one = 1;
+    ssize_t ignored = write(event_fd_, &one, sizeof(one));
+    (void)ignored;
+  }
+}
+
+bool Watchdog::PopEvent(WatchdogEvent& out) {
+  const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+  if (tail == head_.load(std::memory_order_acquire)) return false;
+  out = ring_[tail % kRingSize];
+  tail_.store(tail + 1, std::memory_order_release);
+  return true;
+}
+
+}  // namespace rh::analysis

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <pthread.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "analysis/atomic_histogram.h"
+#include "analysis/pause_detector.h"
+#include "base/clock.h"
+#include "base/result.h"
+
+namespace rh::analysis {
+
+/// The pause watchdog: a thread that sleeps to absolute CLOCK_MONOTONIC deadlines every tick and
+/// judges each wake-up with a PauseDetector. It must keep working when the machine is in trouble,
+/// so its path never allocates, locks, logs or touches disk: results go into atomics and a
+/// fixed-size single-producer/single-consumer event ring, and an eventfd wakes the consumer. Its
+/// stack and state are locked in RAM and it raises its priority when permitted.
+///
+/// Thread-safety: Start/Stop from one controlling thread; PopEvent/event_fd from one consumer
+/// thread; stats() and TakeWorstOvershoot() from any thread. Owns a thread: not copyable or
+/// movable.
+class Watchdog {
+ public:
+  struct Options {
+    std::int64_t tick_ns = 20'000'000;
+    std::int64_t min_pause_ns = 1'000'000'000;
+    bool raise_priority = true;
+  };
+
+  /// Written by the watchdog thread only.
+  struct Stats {
+    AtomicHistogram hiccups{0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25,
+                            0.5,   1,     2,     5,    10,   30,   60,  120};
+    AtomicHistogram pauses{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600};
+    std::atomic<std::uint64_t> wakeups{0};
+    std::atomic<std::uint64_t> pause_count{0};
+    std::atomic<std::uint64_t> suspend_count{0};
+    std::atomic<std::uint64_t> dropped_events{0};
+    std::atomic<std::int64_t> last_pause_end_realtime_ns{0};
+    std::atomic<std::int64_t> last_pause_duration_ns{0};
+    std::atomic<bool> priority_raised{false};
+    std::atomic<bool> memory_locked{false};
+  };
+
+  Watchdog(const Clock& clock, Options options);
+  ~Watchdog();
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  /// Starts the thread on its own locked stack.
+  Status Start();
+  /// Stops and joins the thread (within one tick).
+  void Stop();
+
+  /// One iteration: sleep until the deadline, read the clocks, record. The thread loops on this;
+  /// tests call it directly with a fake clock.
+  void Step();
+
+  /// Takes the next event, if any (consumer side of the ring).
+  bool PopEvent(WatchdogEvent& out);
+  /// Readable (an eventfd counter) when events may be pending; -1 if eventfd is unavailable.
+  int event_fd() const { return event_fd_; }
+  /// The worst overshoot since the previous call, and resets it (the sampler's latency input).
+  std::int64_t TakeWorstOvershoot() {
+    return worst_overshoot_ns_.exchange(0, std::memory_order_relaxed);
+  }
+  const Stats& stats() const { return stats_; }
+
+ private:
+  static constexpr std::size_t kRingSize = 64;
+  static void* ThreadMain(void* self);
+  void Run();
+  void Push(const WatchdogEvent& event);
+
+  const Clock& clock_;
+  Options options_;
+  PauseDetector detector_;
+  ClockReading previous_;
+  std::int64_t deadline_ns_;
+  Stats stats_;
+  std::atomic<std::int64_t> worst_overshoot_ns_{0};
+
+  std::array<WatchdogEvent, kRingSize> ring_{};
+  std::atomic<std::uint64_t> head_{0};  // next slot to write (producer)
+  std::atomic<std::uint64_t> tail_{0};  // next slot to read (consumer)
+  int event_fd_ = -1;
+
+  std::atomic<bool> stop_{false};
+  pthread_t thread_{};
+  bool started_ = false;
+  void* stack_ = nullptr;
+  std::size_t stack_bytes_ = 0;
+};
+
+}  // namespace rh::analysis

@@ -1,0 +1,160 @@
+#include "analysis/watchdog.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "tests/support/fake_clock.h"
+
+namespace rh::analysis {
+namespace {
+
+constexpr std::int64_t kMs = 1'000'000;
+constexpr std::int64_t kSecond = 1'000'000'000;
+
+class WatchdogTest : public ::testing::Test {
+ protected:
+  std::vector<WatchdogEvent> Drain() {
+    std::vector<WatchdogEvent> events;
+    WatchdogEvent e;
+    while (watchdog_.PopEvent(e)) events.push_back(e);
+    return events;
+  }
+
+  test::FakeClock clock_;
+  Watchdog watchdog_{clock_, {20 * kMs, 1 * kSecond, false}};
+};
+
+TEST_F(WatchdogTest, OnTimeWakeUpsAreHiccupsInTheFirstBucketAndNoEvents) {
+  for (int i = 0; i < 100; ++i) watchdog_.Step();
+  EXPECT_TRUE(Drain().empty());
+  auto h = watchdog_.stats().hiccups.Read();
+  EXPECT_EQ(h.count(), 100u);
+  EXPECT_EQ(h.cumulative.front(), 100u);  // le=0.001
+  EXPECT_EQ(watchdog_.stats().pause_count, 0u);
+  EXPECT_EQ(watchdog_.stats().wakeups, 100u);
+}
+
+TEST_F(WatchdogTest, JitterBelowTheThresholdIsNoPause) {
+  for (std::int64_t late : {1 * kMs, 15 * kMs, 250 * kMs, 999 * kMs, 1000 * kMs}) {
+    clock_.OvershootNextSleep(late);
+    watchdog_.Step();
+  }
+  EXPECT_TRUE(Drain().empty());
+  EXPECT_EQ(watchdog_.stats().pause_count, 0u);
+  auto h = watchdog_.stats().hiccups.Read();
+  EXPECT_EQ(h.count(), 5u);
+  EXPECT_NEAR(h.sum_seconds, 2.265, 1e-9);
+}
+
+class WatchdogPauseLength : public WatchdogTest, public ::testing::WithParamInterface<double> {};
+
+TEST_P(WatchdogPauseLength, IsOnePauseWithItsDuration) {
+  for (int i = 0; i < 10; ++i) watchdog_.Step();
+  const auto late = static_cast<std::int64_t>(GetParam() * 1e9);
+  clock_.OvershootNextSleep(late);
+  watchdog_.Step();
+  for (int i = 0; i < 10; ++i) watchdog_.Step();
+
+  auto events = Drain();
+  ASSERT_EQ(events.size(), 1u);
+  const WatchdogEvent& e = events[0];
+  EXPECT_EQ(e.kind, WatchdogEvent::Kind::kPause);
+  EXPECT_LE(std::abs(e.duration_ns - late), 20 * kMs) << "duration error beyond one tick";
+  EXPECT_EQ(e.end_realtime_ns - e.start_realtime_ns, e.duration_ns);
+  EXPECT_EQ(watchdog_.stats().pause_count, 1u);
+  EXPECT_EQ(watchdog_.stats().last_pause_duration_ns, e.duration_ns);
+  EXPECT_EQ(watchdog_.stats().last_pause_end_realtime_ns, e.end_realtime_ns);
+  EXPECT_EQ(watchdog_.stats().pauses.Read().count(), 1u);
+  EXPECT_EQ(watchdog_.stats().suspend_count, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Lengths, WatchdogPauseLength,
+                         ::testing::Values(1.001, 1.5, 3.0, 42.0, 600.0));
+
+TEST_F(WatchdogTest, AfterAPauseTheNextWakeIsOneTickLaterWithoutCatchingUp) {
+  clock_.OvershootNextSleep(5 * kSecond);
+  watchdog_.Step();
+  std::int64_t woke = clock_.Now().monotonic_ns;
+  watchdog_.Step();
+  EXPECT_EQ(clock_.Now().monotonic_ns - woke, 20 * kMs);
+  EXPECT_EQ(Drain().size(), 1u);
+}
+
+TEST_F(WatchdogTest, SuspendIsCountedAndNeverAPause) {
+  watchdog_.Step();
+  clock_.Suspend(60 * kSecond);
+  watchdog_.Step();
+  auto events = Drain();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, WatchdogEvent::Kind::kSuspend);
+  EXPECT_EQ(events[0].duration_ns, 60 * kSecond);
+  EXPECT_EQ(watchdog_.stats().suspend_count, 1u);
+  EXPECT_EQ(watchdog_.stats().pause_count, 0u);
+  EXPECT_EQ(watchdog_.stats().last_pause_end_realtime_ns, 0);
+}
+
+TEST_F(WatchdogTest, ResumeLatencyAroundASuspendIsPartOfTheSuspend) {
+  clock_.Suspend(30 * kSecond);
+  clock_.OvershootNextSleep(2 * kSecond);  // userspace thawed two seconds after timekeeping resumed
+  watchdog_.Step();
+  auto events = Drain();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, WatchdogEvent::Kind::kSuspend);
+  EXPECT_EQ(watchdog_.stats().pause_count, 0u);
+}
+
+TEST_F(WatchdogTest, SuspendAndFreezeBackToBackAreTwoEvents) {
+  clock_.Suspend(30 * kSecond);
+  watchdog_.Step();
+  clock_.OvershootNextSleep(5 * kSecond);
+  watchdog_.Step();
+  auto events = Drain();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].kind, WatchdogEvent::Kind::kSuspend);
+  EXPECT_EQ(events[1].kind, WatchdogEvent::Kind::kPause);
+  EXPECT_EQ(events[1].duration_ns, 5 * kSecond);
+  EXPECT_EQ(watchdog_.stats().pause_count, 1u);
+  EXPECT_EQ(watchdog_.stats().suspend_count, 1u);
+}
+
+TEST_F(WatchdogTest, WorstOvershootIsTakenAndReset) {
+  clock_.OvershootNextSleep(30 * kMs);
+  watchdog_.Step();
+  clock_.OvershootNextSleep(70 * kMs);
+  watchdog_.Step();
+  clock_.OvershootNextSleep(10 * kMs);
+  watchdog_.Step();
+  EXPECT_EQ(watchdog_.TakeWorstOvershoot(), 70 * kMs);
+  EXPECT_EQ(watchdog_.TakeWorstOvershoot(), 0);
+}
+
+TEST_F(WatchdogTest, AFullEventRingDropsAndCounts) {
+  for (int i = 0; i < 70; ++i) {
+    clock_.OvershootNextSleep(2 * kSecond);
+    watchdog_.Step();
+  }
+  EXPECT_EQ(Drain().size(), 64u);
+  EXPECT_EQ(watchdog_.stats().dropped_events, 6u);
+  EXPECT_EQ(watchdog_.stats().pause_count, 70u);
+}
+
+TEST(WatchdogThread, StartsAndStopsWithinATickOnTheRealClock) {
+  Watchdog watchdog(SystemClock::Instance(), {5 * kMs, 1 * kSecond, true});
+  ASSERT_TRUE(watchdog.Start().ok());
+  watchdog.Stop();  // joins: returns only once the thread has left its loop
+  SUCCEED();
+}
+
+TEST(PauseDetector, UsesTheDeadlineNotThePreviousWake) {
+  PauseDetector detector(1 * kSecond);
+  ClockReading previous{10 * kSecond, 10 * kSecond, 100 * kSecond};
+  ClockReading now{13 * kSecond, 13 * kSecond, 103 * kSecond};
+  auto v = detector.OnWake(previous, now, 10 * kSecond + 20 * kMs);
+  ASSERT_TRUE(v.event.has_value());
+  EXPECT_EQ(v.overshoot_ns, 3 * kSecond - 20 * kMs);
+  EXPECT_EQ(v.event->start_realtime_ns, 100 * kSecond + 20 * kMs);
+}
+
+}  // namespace
+}  // namespace rh::analysis
