@@ -181,7 +181,58 @@ void AppendProcessFamilies(const SystemSample& s, Families& f) {
   }
 }
 
+void AppendStressFamilies(const Snapshot& snapshot, Families& f) {
+  const auto& a = snapshot.assessment;
+  f.Gauge("rogue_hunter_stress_score", "The stress score, 0-100: the capped sum of the components.")
+      .Add(a.score);
+  auto components =
+      f.Gauge("rogue_hunter_stress_component", "Points each component adds to the stress score.");
+  for (std::size_t i = 0; i < analysis::kComponentCount; ++i) {
+    components.Add({{"component", analysis::kComponentNames[i]}}, a.components[i]);
+  }
+  f.Gauge("rogue_hunter_memory_pressure_ratio", "How close memory is to causing stalls, 0-1.")
+      .Add(a.memory_pressure);
+  auto state =
+      f.Gauge("rogue_hunter_sampling_state", "1 for the current sampling state, 0 for the others.");
+  for (std::size_t i = 0; i < analysis::kSamplingStateNames.size(); ++i) {
+    state.Add({{"state", analysis::kSamplingStateNames[i]}},
+              static_cast<int>(snapshot.state) == static_cast<int>(i) ? 1 : 0);
+  }
+  f.Gauge("rogue_hunter_sampling_interval_seconds", "The sampling interval in force.")
+      .Add(snapshot.interval_seconds);
+}
+
+void AppendHistogram(Families& f, const char* name, const char* help,
+                     const analysis::AtomicHistogram& h) {
+  auto reading = h.Read();
+  f.Histogram(name, help).AddHistogram(reading.bounds, reading.cumulative, reading.sum_seconds);
+}
+
 }  // namespace
+
+void AppendWatchdogFamilies(const analysis::Watchdog::Stats& w,
+                            std::vector<prometheus::MetricFamily>& out) {
+  Families f(out);
+  f.Counter("rogue_hunter_pauses_total", "Pauses detected since start.")
+      .Add(static_cast<double>(w.pause_count.load(std::memory_order_acquire)));
+  AppendHistogram(f, "rogue_hunter_pause_duration_seconds", "Duration of each pause.", w.pauses);
+  f.Gauge("rogue_hunter_last_pause_timestamp_seconds",
+          "Unix time the last pause ended; 0 before the first.")
+      .Add(static_cast<double>(w.last_pause_end_realtime_ns.load()) / 1e9);
+  f.Gauge("rogue_hunter_last_pause_duration_seconds",
+          "Duration of the last pause; 0 before the first.")
+      .Add(static_cast<double>(w.last_pause_duration_ns.load()) / 1e9);
+  f.Counter("rogue_hunter_suspends_total", "Suspends since start; never counted as pauses.")
+      .Add(static_cast<double>(w.suspend_count.load()));
+  AppendHistogram(f, "rogue_hunter_hiccup_seconds", "How late each watchdog wake-up was.",
+                  w.hiccups);
+  f.Gauge("rogue_hunter_watchdog_priority_raised",
+          "1 if the watchdog thread runs with raised priority.")
+      .Add(w.priority_raised ? 1 : 0);
+  f.Gauge("rogue_hunter_watchdog_memory_locked",
+          "1 if the watchdog's stack and state are locked in RAM.")
+      .Add(w.memory_locked ? 1 : 0);
+}
 
 void AppendSnapshotFamilies(const Snapshot& snapshot, std::vector<prometheus::MetricFamily>& out) {
   Families f(out);
@@ -195,9 +246,10 @@ void AppendSnapshotFamilies(const Snapshot& snapshot, std::vector<prometheus::Me
   AppendMemoryFamilies(s, f);
   AppendThermalFamilies(s, f);
   AppendProcessFamilies(s, f);
+  AppendStressFamilies(snapshot, f);
 }
 
-std::vector<prometheus::MetricFamily> SnapshotMetrics::Collect() const {
+std::vector<prometheus::MetricFamily> DaemonMetrics::Collect() const {
   std::vector<prometheus::MetricFamily> out;
   Families f(out);
   f.Gauge("rogue_hunter_build_info", "Always 1; the labels say which build runs.")
@@ -205,6 +257,12 @@ std::vector<prometheus::MetricFamily> SnapshotMetrics::Collect() const {
   f.Gauge("rogue_hunter_start_time_seconds", "Unix time the daemon started.")
       .Add(start_time_seconds_);
   if (auto snapshot = hub_.Latest()) AppendSnapshotFamilies(*snapshot, out);
+  if (live_.critical_episodes != nullptr) {
+    Families(out)
+        .Counter("rogue_hunter_critical_episodes_total", "Episodes of critical stress since start.")
+        .Add(static_cast<double>(live_.critical_episodes->load()));
+  }
+  if (live_.watchdog != nullptr) AppendWatchdogFamilies(*live_.watchdog, out);
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/watchdog.h"
 #include "base/clock.h"
 #include "exporter/snapshot.h"
 
@@ -19,17 +20,28 @@ namespace rh::exporter {
 /// collector that failed in that pass are left out; its rogue_hunter_collector_success says 0.
 void AppendSnapshotFamilies(const Snapshot& snapshot, std::vector<prometheus::MetricFamily>& out);
 
-/// Serves the latest snapshot's families, plus build info and start time, to a serializer.
-/// Thread-safe (reads the hub).
-class SnapshotMetrics final : public prometheus::Collectable {
+/// The watchdog's live counters and histograms.
+void AppendWatchdogFamilies(const analysis::Watchdog::Stats& stats,
+                            std::vector<prometheus::MetricFamily>& out);
+
+/// Where the live (non-snapshot) series come from; null members are left out.
+struct LiveSources {
+  const analysis::Watchdog::Stats* watchdog = nullptr;
+  const std::atomic<std::uint64_t>* critical_episodes = nullptr;
+};
+
+/// Everything /metrics shows: build info and start time, the latest snapshot, and the live
+/// counters. Thread-safe (reads the hub and atomics).
+class DaemonMetrics final : public prometheus::Collectable {
  public:
-  SnapshotMetrics(const SnapshotHub& hub, double start_time_seconds)
-      : hub_(hub), start_time_seconds_(start_time_seconds) {}
+  DaemonMetrics(const SnapshotHub& hub, double start_time_seconds, LiveSources live = {})
+      : hub_(hub), start_time_seconds_(start_time_seconds), live_(live) {}
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
   const SnapshotHub& hub_;
   double start_time_seconds_;
+  LiveSources live_;
 };
 
 /// The /metrics body, serialized once and shared by every request until something changes:

@@ -4,22 +4,32 @@
 
 namespace rh::exporter {
 
-Sampler::Sampler(collectors::CollectorList collectors, const Clock& clock, SnapshotHub& hub,
-                 std::function<void()> on_publish, Options options)
+Sampler::Sampler(collectors::CollectorList collectors, const Clock& clock,
+                 const config::Config& config, std::function<double()> take_latency_seconds,
+                 SampleSink& sink)
     : collectors_(std::move(collectors)),
       clock_(clock),
-      hub_(hub),
-      on_publish_(std::move(on_publish)),
-      options_(options) {}
+      stress_(config.stress),
+      policy_(config.sampling),
+      take_latency_seconds_(std::move(take_latency_seconds)),
+      sink_(sink) {}
 
 Sampler::~Sampler() { Stop(); }
 
-void Sampler::RunPass() {
-  auto snapshot = std::make_shared<Snapshot>();
-  snapshot->sequence = ++sequence_;
-  collectors::CollectAll(collectors_, clock_, snapshot->sample);
-  hub_.Publish(std::move(snapshot));
-  if (on_publish_) on_publish_();
+double Sampler::RunPass() {
+  auto pass = std::make_shared<analysis::ScoredSample>();
+  pass->sequence = ++sequence_;
+  collectors::CollectAll(collectors_, clock_, pass->sample);
+  pass->latency_seconds = take_latency_seconds_ ? take_latency_seconds_() : 0;
+  pass->assessment = analysis::Assess(stress_, previous_ ? &previous_->sample : nullptr,
+                                      pass->sample, pass->latency_seconds, stress_state_);
+  const analysis::PolicyDecision decision =
+      policy_.Update(pass->assessment.score, pass->sample.clock.monotonic_ns);
+  pass->state = decision.state;
+  pass->interval_seconds = decision.interval_seconds;
+  previous_ = pass;
+  sink_.OnSample(pass, decision);
+  return decision.interval_seconds;
 }
 
 void Sampler::Start() {
@@ -45,10 +55,10 @@ void Sampler::Loop(std::stop_token stop) {
   using std::chrono::steady_clock;
   auto next = steady_clock::now();
   while (!stop.stop_requested()) {
-    RunPass();
-    next += std::chrono::duration_cast<steady_clock::duration>(
-        std::chrono::duration<double>(options_.interval_seconds));
-    // After a long stall, sample now and re-anchor instead of catching up on missed passes.
+    const double interval = RunPass();
+    next +=
+        std::chrono::duration_cast<steady_clock::duration>(std::chrono::duration<double>(interval));
+    // After a stall, sample now and re-anchor rather than catch up on missed passes.
     if (next < steady_clock::now()) next = steady_clock::now();
     std::unique_lock lock(mutex_);
     wake_.wait_until(lock, stop, next, [this] { return sample_now_; });

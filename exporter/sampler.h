@@ -6,34 +6,43 @@
 #include <mutex>
 #include <thread>
 
+#include "analysis/sampling_policy.h"
+#include "analysis/scored_sample.h"
+#include "analysis/stress.h"
 #include "base/clock.h"
 #include "collectors/collector.h"
-#include "exporter/snapshot.h"
+#include "config/config.h"
 
 namespace rh::exporter {
 
-/// The sampler thread: every interval it runs all collectors into one immutable Snapshot and
-/// publishes it. Owns a thread: not copyable or movable. Start/Stop/SampleNow are thread-safe.
+/// Receives every pass of the sampler, on the sampler thread.
+class SampleSink {
+ public:
+  virtual ~SampleSink() = default;
+  virtual void OnSample(const std::shared_ptr<const analysis::ScoredSample>& sample,
+                        const analysis::PolicyDecision& decision) = 0;
+};
+
+/// The sampler thread: each pass runs every collector into one raw sample, takes the watchdog's
+/// worst overshoot since the previous pass, scores the pair, lets the policy choose the next
+/// interval, and hands the immutable result to the sink. Owns a thread: not copyable or movable.
+/// Start/Stop/SampleNow are thread-safe; RunPass is for the owning thread (or tests).
 class Sampler {
  public:
-  struct Options {
-    double interval_seconds = 5;
-  };
-
-  /// `on_publish` runs on the sampler thread after each publication.
-  Sampler(collectors::CollectorList collectors, const Clock& clock, SnapshotHub& hub,
-          std::function<void()> on_publish, Options options);
+  /// `take_latency_seconds` returns (and resets) the worst watchdog overshoot.
+  Sampler(collectors::CollectorList collectors, const Clock& clock, const config::Config& config,
+          std::function<double()> take_latency_seconds, SampleSink& sink);
   ~Sampler();
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;
 
-  /// One pass on the calling thread: collect, build, publish. Used by the thread and by tests.
-  void RunPass();
+  /// One pass on the calling thread. Returns the interval until the next one.
+  double RunPass();
 
   void Start();
   /// Stops and joins the thread; a pass under way finishes first.
   void Stop();
-  /// Makes the thread sample at once instead of at its next deadline.
+  /// Makes the thread sample at once instead of at its next deadline (e.g. right after a pause).
   void SampleNow();
 
  private:
@@ -41,9 +50,12 @@ class Sampler {
 
   collectors::CollectorList collectors_;
   const Clock& clock_;
-  SnapshotHub& hub_;
-  std::function<void()> on_publish_;
-  Options options_;
+  config::Stress stress_;
+  analysis::SamplingPolicy policy_;
+  analysis::StressState stress_state_;
+  std::function<double()> take_latency_seconds_;
+  SampleSink& sink_;
+  std::shared_ptr<const analysis::ScoredSample> previous_;
   std::uint64_t sequence_ = 0;
 
   std::mutex mutex_;

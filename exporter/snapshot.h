@@ -1,18 +1,14 @@
 #pragma once
 
-#include <cstdint>
 #include <memory>
 #include <mutex>
 
-#include "collectors/system_sample.h"
+#include "analysis/scored_sample.h"
 
 namespace rh::exporter {
 
-/// Everything one sampler pass produced. Immutable once published.
-struct Snapshot {
-  std::uint64_t sequence = 0;  ///< 1 for the first pass, then +1 per pass.
-  collectors::SystemSample sample;
-};
+/// What /metrics and /healthz show: the last complete sampler pass.
+using Snapshot = analysis::ScoredSample;
 
 /// The last published Snapshot. The sampler publishes; HTTP handlers read. Thread-safe.
 class SnapshotHub {

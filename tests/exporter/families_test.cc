@@ -49,6 +49,13 @@ collectors::SystemSample SampleWith(bool meminfo_ok) {
   return s;
 }
 
+Snapshot Pass(std::uint64_t sequence, collectors::SystemSample sample) {
+  Snapshot s;
+  s.sequence = sequence;
+  s.sample = std::move(sample);
+  return s;
+}
+
 std::string Render(const Snapshot& snapshot) {
   std::vector<prometheus::MetricFamily> families;
   AppendSnapshotFamilies(snapshot, families);
@@ -56,14 +63,14 @@ std::string Render(const Snapshot& snapshot) {
 }
 
 TEST(SnapshotFamilies, FailedCollectorSeriesAreAbsentAndMarkedUnsuccessful) {
-  Snapshot ok{1, SampleWith(true)};
+  Snapshot ok = Pass(1, SampleWith(true));
   std::string text = Render(ok);
   EXPECT_NE(text.find("rogue_hunter_memory_available_bytes 512\n"), std::string::npos) << text;
   EXPECT_NE(text.find("rogue_hunter_collector_success{collector=\"meminfo\"} 1\n"),
             std::string::npos)
       << text;
 
-  Snapshot failed{2, SampleWith(false)};
+  Snapshot failed = Pass(2, SampleWith(false));
   text = Render(failed);
   EXPECT_EQ(text.find("rogue_hunter_memory_available_bytes"), std::string::npos) << text;
   EXPECT_NE(text.find("rogue_hunter_collector_success{collector=\"meminfo\"} 0\n"),
@@ -72,7 +79,7 @@ TEST(SnapshotFamilies, FailedCollectorSeriesAreAbsentAndMarkedUnsuccessful) {
 }
 
 TEST(SnapshotFamilies, TopProcessesAreLabelledByRankAndSanitizedCommNeverPid) {
-  Snapshot s{1, SampleWith(true)};
+  Snapshot s = Pass(1, SampleWith(true));
   std::string text = Render(s);
   EXPECT_NE(
       text.find(

@@ -20,14 +20,33 @@
 namespace rh {
 namespace {
 
-// Metric names whose values depend on timing or on the build.
+// Series whose values depend on timing, privileges or the build: a metric name (covering all its
+// series, and a histogram's _bucket, _sum and _count) or one exact series.
 const std::set<std::string> kVolatile = {
     "rogue_hunter_collector_duration_seconds",
     "rogue_hunter_sample_timestamp_seconds",
     "rogue_hunter_sample_duration_seconds",
     "rogue_hunter_start_time_seconds",
     "rogue_hunter_samples_total",
+    "rogue_hunter_stress_score",  // includes the latency component
+    "rogue_hunter_stress_component{component=\"latency\"}",
+    "rogue_hunter_hiccup_seconds",
+    "rogue_hunter_watchdog_priority_raised",
+    "rogue_hunter_watchdog_memory_locked",
 };
+
+bool IsVolatile(const std::string& series) {
+  if (kVolatile.count(series) != 0) return true;
+  std::string name = series.substr(0, series.find('{'));
+  for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+    std::string s(suffix);
+    if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0 &&
+        kVolatile.count(name.substr(0, name.size() - s.size())) != 0) {
+      return true;
+    }
+  }
+  return kVolatile.count(name) != 0;
+}
 
 std::string Normalize(const std::string& exposition) {
   std::istringstream in(exposition);
@@ -38,8 +57,8 @@ std::string Normalize(const std::string& exposition) {
     if (std::regex_match(line, build_info)) {
       line = R"(rogue_hunter_build_info{version="0",revision="0"} 1)";
     } else if (!line.empty() && line[0] != '#') {
-      std::string name = line.substr(0, line.find_first_of("{ "));
-      if (kVolatile.count(name) != 0) line = line.substr(0, line.rfind(' ')) + " 0";
+      std::string series = line.substr(0, line.rfind(' '));
+      if (IsVolatile(series)) line = series + " 0";
     }
     out << line << "\n";
   }

@@ -34,7 +34,7 @@ class WebTest : public ::testing::Test {
   test::FakeClock clock_;
   SnapshotHub hub_;
   MetricsPage page_{
-      {std::make_shared<SnapshotMetrics>(hub_, 1.5)}, clock_, std::chrono::milliseconds(100)};
+      {std::make_shared<DaemonMetrics>(hub_, 1.5)}, clock_, std::chrono::milliseconds(100)};
   std::unique_ptr<HttpServer> server_;
 };
 

@@ -1,0 +1,111 @@
+// The daemon as a whole, on the real machine: injected pauses, an idle run, CPU stress.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
+#include "tests/support/daemon.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace rh {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Injects a pause: the whole daemon stopped for `length`, as if the machine froze under it.
+void Freeze(test::Subprocess& process, std::chrono::milliseconds length) {
+  process.Signal(SIGSTOP);
+  std::this_thread::sleep_for(length);
+  process.Signal(SIGCONT);
+}
+
+double Value(const test::Daemon& daemon, const std::string& series) {
+  return daemon.Metric(series).value_or(-1);
+}
+
+TEST(Pause, ThreeSecondStopIsExactlyOnePauseOfThreeSeconds) {
+  test::Daemon daemon;
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
+  EXPECT_EQ(Value(daemon, "rogue_hunter_pauses_total"), 0);
+
+  Freeze(daemon.process(), 3000ms);
+  ASSERT_TRUE(
+      test::WaitUntil([&] { return Value(daemon, "rogue_hunter_pauses_total") >= 1; }, 10s));
+  const double duration = Value(daemon, "rogue_hunter_last_pause_duration_seconds");
+  // One 20 ms tick, plus slack for delivering the two signals on a loaded machine.
+  EXPECT_GE(duration, 3.0 - 0.02);
+  EXPECT_LE(duration, 3.0 + 0.02 + 0.3);
+  EXPECT_EQ(Value(daemon, "rogue_hunter_pause_duration_seconds_count"), 1);
+  EXPECT_EQ(Value(daemon, "rogue_hunter_pause_duration_seconds_bucket{le=\"2\"}"), 0);
+  EXPECT_EQ(Value(daemon, "rogue_hunter_pause_duration_seconds_bucket{le=\"5\"}"), 1);
+  EXPECT_GT(Value(daemon, "rogue_hunter_last_pause_timestamp_seconds"), 1.7e9);
+  EXPECT_EQ(Value(daemon, "rogue_hunter_suspends_total"), 0);
+  EXPECT_THAT(daemon.process().Stderr(), ::testing::HasSubstr("warning: pause: nothing ran for "));
+
+  // Still exactly one a while later: the recovery itself is not another pause.
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(Value(daemon, "rogue_hunter_pauses_total"), 1);
+}
+
+TEST(Pause, ShortStopsBelowTheMinimumAreHiccupsNotPauses) {
+  test::Daemon daemon;
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
+  Freeze(daemon.process(), 300ms);
+  ASSERT_TRUE(test::WaitUntil(
+      [&] {
+        return Value(daemon, "rogue_hunter_hiccup_seconds_bucket{le=\"0.25\"}") <
+               Value(daemon, "rogue_hunter_hiccup_seconds_count");
+      },
+      5s));
+  EXPECT_EQ(Value(daemon, "rogue_hunter_pauses_total"), 0);
+}
+
+TEST(Pause, MinimumIsConfigurable) {
+  test::TempDir dir;
+  auto config = dir.Write("c.toml", "[pause]\nmin_seconds = 0.2\ntick_ms = 10\n");
+  test::Daemon daemon({"--config", config.string()});
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
+  Freeze(daemon.process(), 500ms);
+  ASSERT_TRUE(test::WaitUntil([&] { return Value(daemon, "rogue_hunter_pauses_total") == 1; }, 5s));
+  EXPECT_NEAR(Value(daemon, "rogue_hunter_last_pause_duration_seconds"), 0.5, 0.01 + 0.3);
+}
+
+TEST(Pause, ThirtyIdleSecondsProduceNoPause) {
+  test::Daemon daemon;
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
+  const auto end = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < end) {
+    ASSERT_EQ(Value(daemon, "rogue_hunter_pauses_total"), 0);
+    std::this_thread::sleep_for(1s);
+  }
+  EXPECT_GT(Value(daemon, "rogue_hunter_hiccup_seconds_count"), 1000);  // the watchdog was ticking
+  EXPECT_EQ(Value(daemon, "rogue_hunter_pauses_total"), 0);
+}
+
+TEST(Stress, CpuLoadRaisesTheLoadComponentAndElevatesSampling) {
+  ASSERT_TRUE(test::HaveProgram("stress-ng")) << "stress-ng (Debian package stress-ng) is missing";
+  test::Daemon daemon;
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
+  EXPECT_EQ(Value(daemon, "rogue_hunter_sampling_interval_seconds"), 5);
+
+  // Eight CPU hogs per core: runnable tasks queue for CPU, which is stress (unlike busy CPUs).
+  auto hogs = test::Subprocess::Start({"stress-ng", "--cpu", "16", "--timeout", "150s", "--quiet"});
+  bool elevated = test::WaitUntil(
+      [&] {
+        return Value(daemon, "rogue_hunter_stress_component{component=\"load\"}") > 0 &&
+               Value(daemon, "rogue_hunter_sampling_state{state=\"normal\"}") == 0;
+      },
+      140s, 1s);
+  hogs.Stop(5s);
+  ASSERT_TRUE(elevated) << "score " << Value(daemon, "rogue_hunter_stress_score");
+  EXPECT_EQ(Value(daemon, "rogue_hunter_sampling_interval_seconds"), 1);
+  EXPECT_GE(Value(daemon, "rogue_hunter_stress_score"), 30);
+  EXPECT_THAT(daemon.process().Stderr(), ::testing::HasSubstr("sampling normal -> "));
+}
+
+}  // namespace
+}  // namespace rh
