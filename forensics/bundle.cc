@@ -1,0 +1,196 @@
+#include "forensics/bundle.h"
+
+#include <openssl/evp.h>
+#include <time.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "forensics/sample_json.h"
+
+namespace rh::forensics {
+namespace {
+
+using nlohmann::ordered_json;
+
+}  // namespace
+
+std::string ManifestToJson(const Manifest& m) {
+  ordered_json files = ordered_json::array();
+  for (const auto& f : m.files)
+    files.push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
+  ordered_json j = {
+      {"format_version", m.format_version},
+      {"id", m.id},
+      {"created", Rfc3339(m.created_ns)},
+      {"trigger", m.trigger},
+      {"event",
+       {{"kind", m.event_kind},
+        {"start", Rfc3339(m.event_start_ns)},
+        {"end", Rfc3339(m.event_end_ns)},
+        {"duration_seconds", m.event_duration_seconds}}},
+      {"host",
+       {{"hostname", m.hostname},
+        {"kernel", m.kernel},
+        {"boot_id", m.boot_id},
+        {"page_size", m.page_size},
+        {"clock_ticks_per_second", m.clock_ticks_per_second}}},
+      {"software",
+       {{"name", "rogue-hunter"},
+        {"version", m.software_version},
+        {"revision", m.software_revision}}},
+      {"config_digest", m.config_digest},
+      {"redacted", m.redacted},
+      {"files", files},
+  };
+  return j.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+}
+
+Result<Manifest> ParseManifest(std::string_view text, std::string_view source) {
+  const std::string where(source);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    return Error{where + ": not valid JSON (byte " + std::to_string(e.byte) + ")"};
+  }
+  if (!j.is_object()) return Error{where + ": not a JSON object"};
+  auto field = [&](const nlohmann::json& obj, const char* key, nlohmann::json::value_t type,
+                   const std::string& path) -> Result<nlohmann::json> {
+    auto it = obj.find(key);
+    if (it == obj.end()) return Error{where + ": " + path + key + " is missing"};
+    bool ok = it->type() == type ||
+              (type == nlohmann::json::value_t::number_float && it->is_number()) ||
+              (type == nlohmann::json::value_t::number_unsigned && it->is_number_unsigned());
+    if (!ok) return Error{where + ": " + path + key + " has the wrong type"};
+    return *it;
+  };
+  using T = nlohmann::json::value_t;
+  auto version = field(j, "format_version", T::number_unsigned, "");
+  if (!version) return version.error();
+  Manifest m;
+  m.format_version = version->get<int>();
+  if (m.format_version != kBundleFormatVersion) {
+    return Error{where + ": unknown bundle format version " + std::to_string(m.format_version) +
+                 " (this build reads " + std::to_string(kBundleFormatVersion) + ")"};
+  }
+  auto str = [&](const nlohmann::json& obj, const char* key, const std::string& path,
+                 std::string& out) -> Status {
+    auto v = field(obj, key, T::string, path);
+    if (!v) return v.error();
+    out = v->get<std::string>();
+    return {};
+  };
+  auto time = [&](const nlohmann::json& obj, const char* key, const std::string& path,
+                  std::int64_t& out) -> Status {
+    std::string s;
+    if (Status st = str(obj, key, path, s); !st.ok()) return st;
+    auto ns = ParseRfc3339(s);
+    if (!ns)
+      return Error{where + ": " + path + key + " is not an RFC 3339 UTC time: \"" + s + "\""};
+    out = *ns;
+    return {};
+  };
+  for (Status s :
+       {str(j, "id", "", m.id), time(j, "created", "", m.created_ns),
+        str(j, "trigger", "", m.trigger), str(j, "config_digest", "", m.config_digest)}) {
+    if (!s.ok()) return s.error();
+  }
+  if (!IsSafeRelativePath(m.id) || m.id.find('/') != std::string::npos) {
+    return Error{where + ": id \"" + m.id + "\" is not a bundle id"};
+  }
+  if (auto it = j.find("redacted"); it != j.end()) {
+    if (!it->is_boolean()) return Error{where + ": redacted has the wrong type"};
+    m.redacted = it->get<bool>();
+  }
+  auto event = field(j, "event", T::object, "");
+  if (!event) return event.error();
+  for (Status s : {str(*event, "kind", "event.", m.event_kind),
+                   time(*event, "start", "event.", m.event_start_ns),
+                   time(*event, "end", "event.", m.event_end_ns)}) {
+    if (!s.ok()) return s.error();
+  }
+  auto duration = field(*event, "duration_seconds", T::number_float, "event.");
+  if (!duration) return duration.error();
+  m.event_duration_seconds = duration->get<double>();
+  auto host = field(j, "host", T::object, "");
+  if (!host) return host.error();
+  for (Status s :
+       {str(*host, "hostname", "host.", m.hostname), str(*host, "kernel", "host.", m.kernel),
+        str(*host, "boot_id", "host.", m.boot_id)}) {
+    if (!s.ok()) return s.error();
+  }
+  auto page = field(*host, "page_size", T::number_unsigned, "host.");
+  auto ticks = field(*host, "clock_ticks_per_second", T::number_unsigned, "host.");
+  if (!page) return page.error();
+  if (!ticks) return ticks.error();
+  m.page_size = page->get<std::uint32_t>();
+  m.clock_ticks_per_second = ticks->get<std::uint32_t>();
+  auto software = field(j, "software", T::object, "");
+  if (!software) return software.error();
+  for (Status s : {str(*software, "version", "software.", m.software_version),
+                   str(*software, "revision", "software.", m.software_revision)}) {
+    if (!s.ok()) return s.error();
+  }
+  auto files = field(j, "files", T::array, "");
+  if (!files) return files.error();
+  for (std::size_t i = 0; i < files->size(); ++i) {
+    const auto& f = (*files)[i];
+    const std::string path = "files[" + std::to_string(i) + "].";
+    if (!f.is_object()) return Error{where + ": files[" + std::to_string(i) + "] is not an object"};
+    ManifestFile entry;
+    if (Status s = str(f, "path", path, entry.path); !s.ok()) return s.error();
+    if (Status s = str(f, "sha256", path, entry.sha256); !s.ok()) return s.error();
+    auto size = field(f, "size", T::number_unsigned, path);
+    if (!size) return size.error();
+    entry.size = size->get<std::uint64_t>();
+    if (!IsSafeRelativePath(entry.path) || entry.path == kManifestFile) {
+      return Error{where + ": " + path + "path \"" + entry.path + "\" is not a safe relative path"};
+    }
+    if (entry.sha256.size() != 64 ||
+        entry.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return Error{where + ": " + path + "sha256 is not 64 lower-case hex digits"};
+    }
+    m.files.push_back(std::move(entry));
+  }
+  return m;
+}
+
+bool IsSafeRelativePath(std::string_view path) {
+  if (path.empty() || path.front() == '/' || path.find('\0') != std::string_view::npos)
+    return false;
+  std::size_t begin = 0;
+  while (begin <= path.size()) {
+    std::size_t end = path.find('/', begin);
+    std::string_view part =
+        path.substr(begin, end == std::string_view::npos ? path.npos : end - begin);
+    if (part.empty() || part == "." || part == "..") return false;
+    if (end == std::string_view::npos) break;
+    begin = end + 1;
+  }
+  return true;
+}
+
+std::string BundleId(std::int64_t end_realtime_ns, std::string_view trigger) {
+  std::string t = Rfc3339(end_realtime_ns);  // 2026-11-23T10:15:03.812Z
+  std::string compact;
+  for (char c : t) {
+    if (c != '-' && c != ':') compact += c;
+  }
+  return compact + "-" + std::string(trigger);
+}
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < length; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace rh::forensics
