@@ -1,0 +1,291 @@
+#include "forensics/history_writer.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "base/log.h"
+
+namespace rh::forensics {
+
+// Rows waiting for the writer. `*_taken` count the rows ever removed from the front (written or
+// dropped), so a row's absolute position survives drops made while a write is in flight.
+struct HistoryWriter::Queue {
+  std::deque<SampleRow> samples;
+  std::deque<EventRecord> events;
+  std::deque<CaptureRecord> captures;
+  std::uint64_t samples_taken = 0, events_taken = 0, captures_taken = 0;
+
+  std::size_t size() const { return samples.size() + events.size() + captures.size(); }
+  bool empty() const { return size() == 0; }
+};
+
+namespace {
+
+template <typename T>
+void PushBounded(std::deque<T>& queue, std::uint64_t& taken, std::size_t bound, T row,
+                 std::atomic<std::uint64_t>& dropped) {
+  if (queue.size() >= std::max<std::size_t>(bound, 1)) {
+    queue.pop_front();
+    ++taken;
+    ++dropped;
+  }
+  queue.push_back(std::move(row));
+}
+
+// Removes the rows [start, start + count) that a write took, unless they were dropped already.
+template <typename T>
+void RemoveWritten(std::deque<T>& queue, std::uint64_t& taken, std::uint64_t start,
+                   std::size_t count) {
+  std::uint64_t end = start + count;
+  if (end <= taken) return;
+  std::size_t n = std::min<std::uint64_t>(end - taken, queue.size());
+  queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
+  taken += n;
+}
+
+}  // namespace
+
+HistoryWriter::HistoryWriter(std::string database, const config::Retention& retention,
+                             const Clock& clock, StorageStats& stats, HistoryWriterOptions options)
+    : database_(std::move(database)),
+      retention_(retention),
+      clock_(clock),
+      stats_(stats),
+      options_(options),
+      queue_(std::make_unique<Queue>()),
+      max_page_count_(options.max_page_count) {}
+
+HistoryWriter::~HistoryWriter() { Stop(); }
+
+void HistoryWriter::Start() {
+  std::lock_guard lock(mutex_);
+  if (started_) return;
+  started_ = true;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void HistoryWriter::Stop() {
+  {
+    std::unique_lock lock(mutex_);
+    if (!thread_.joinable()) return;
+    stopping_ = true;
+    wake_.notify_all();
+    if (!settled_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stopped_; })) {
+      abandon_ = true;
+    }
+  }
+  thread_.join();
+}
+
+void HistoryWriter::Add(std::shared_ptr<const analysis::ScoredSample> sample) {
+  if (sample) Add(ToSampleRow(*sample));
+}
+
+void HistoryWriter::Add(SampleRow row) {
+  std::lock_guard lock(mutex_);
+  PushBounded(queue_->samples, queue_->samples_taken, options_.max_queued_samples, std::move(row),
+              stats_.dropped_rows);
+  ++arrivals_;
+  wake_.notify_all();
+}
+
+void HistoryWriter::Add(EventRecord event) {
+  std::lock_guard lock(mutex_);
+  PushBounded(queue_->events, queue_->events_taken, options_.max_queued_events, std::move(event),
+              stats_.dropped_rows);
+  ++arrivals_;
+  wake_.notify_all();
+}
+
+void HistoryWriter::Add(CaptureRecord capture) {
+  std::lock_guard lock(mutex_);
+  PushBounded(queue_->captures, queue_->captures_taken, options_.max_queued_events,
+              std::move(capture), stats_.dropped_rows);
+  ++arrivals_;
+  wake_.notify_all();
+}
+
+bool HistoryWriter::Flush(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  if (!thread_.joinable() || stopped_) return queue_->empty();
+  std::uint64_t target = ++flush_requests_;
+  wake_.notify_all();
+  settled_.wait_for(lock, timeout,
+                    [&] { return stopped_ || (flushes_served_ >= target && idle_); });
+  return queue_->empty();
+}
+
+std::size_t HistoryWriter::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_->size();
+}
+
+void HistoryWriter::SetMaxPageCountForTest(std::int64_t pages) { max_page_count_ = pages; }
+
+double HistoryWriter::MonotonicSeconds() const {
+  return static_cast<double>(clock_.Now().monotonic_ns) / 1e9;
+}
+
+double HistoryWriter::UnixSeconds() const {
+  return static_cast<double>(clock_.Now().realtime_ns) / 1e9;
+}
+
+void HistoryWriter::Run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    std::uint64_t serving = flush_requests_;
+    std::uint64_t seen = arrivals_;
+    bool final_pass = stopping_;
+    lock.unlock();
+    Pass(final_pass);
+    lock.lock();
+
+    double now = MonotonicSeconds();
+    bool rows = !queue_->empty();
+    bool write_due = rows && (!failing_ || now >= next_retry_);
+    bool prune_due = store_ && !failing_ && (pruning_ || now >= next_prune_);
+    idle_ = !write_due && !prune_due;
+    flushes_served_ = serving;
+    settled_.notify_all();
+    if (final_pass) break;
+    if (!idle_ || stopping_) continue;
+
+    double wait = 60;
+    if (failing_ && rows) wait = std::min(wait, next_retry_ - now);
+    if (store_ && !failing_) wait = std::min(wait, next_prune_ - now);
+    wake_.wait_for(lock, std::chrono::duration<double>(std::max(wait, 0.001)),
+                   [&] { return stopping_ || flush_requests_ != serving || arrivals_ != seen; });
+  }
+  lock.unlock();
+  store_.reset();
+  lock.lock();
+  stopped_ = true;
+  settled_.notify_all();
+}
+
+void HistoryWriter::Pass(bool final_pass) {
+  double now = MonotonicSeconds();
+  bool rows = queued() > 0;
+  bool retry_due = !failing_ || now >= next_retry_ || final_pass;
+  if (!store_) {
+    bool first = !attempted_open_;
+    if (!retry_due || !(first || rows)) return;
+    if (!OpenStore()) return;
+  }
+  if (rows && retry_due) WriteQueued(final_pass);
+  if (!final_pass && store_ && !failing_ && (pruning_ || now >= next_prune_)) PruneStep();
+}
+
+bool HistoryWriter::OpenStore() {
+  attempted_open_ = true;
+  Store::Options options;
+  options.busy_timeout_ms = options_.busy_timeout_ms;
+  options.now = UnixSeconds();
+  options.max_page_count = max_page_count_.load();
+  options.abandon = &abandon_;
+  OpenReport report;
+  auto opened = Store::Open(database_, options, &report);
+  if (!opened) {
+    Failed(opened.error().message);
+    return false;
+  }
+  store_ = std::move(*opened);
+  applied_max_page_count_ = options.max_page_count;
+  if (!report.moved_aside.empty()) {
+    ++stats_.database_resets;
+    LogWarning("history: " + database_ + " was corrupt (" + report.corruption + "); moved it to " +
+               report.moved_aside + " and started a fresh database");
+  }
+  if (report.migrated_from >= 0) {
+    LogInfo("history: upgraded " + database_ + " from schema version " +
+            std::to_string(report.migrated_from) + " to " + std::to_string(Store::kSchemaVersion));
+  }
+  next_prune_ = MonotonicSeconds();  // Prune once right after opening.
+  return true;
+}
+
+void HistoryWriter::WriteQueued(bool final_pass) {
+  Batch batch;
+  std::uint64_t samples_start, events_start, captures_start;
+  {
+    std::lock_guard lock(mutex_);
+    batch.samples.assign(queue_->samples.begin(), queue_->samples.end());
+    batch.events.assign(queue_->events.begin(), queue_->events.end());
+    batch.captures.assign(queue_->captures.begin(), queue_->captures.end());
+    samples_start = queue_->samples_taken;
+    events_start = queue_->events_taken;
+    captures_start = queue_->captures_taken;
+  }
+  if (batch.empty()) return;
+  std::int64_t pages = max_page_count_.load();
+  if (pages != applied_max_page_count_) {
+    if (auto s = store_->SetMaxPageCount(pages); !s) {
+      Failed(s.error().message);
+      return;
+    }
+    applied_max_page_count_ = pages;
+  }
+  if (final_pass) store_->SetBusyTimeout(250);
+  if (auto s = store_->Append(batch); !s) {
+    Failed(s.error().message);
+    return;
+  }
+  ++stats_.writes;
+  {
+    std::lock_guard lock(mutex_);
+    RemoveWritten(queue_->samples, queue_->samples_taken, samples_start, batch.samples.size());
+    RemoveWritten(queue_->events, queue_->events_taken, events_start, batch.events.size());
+    RemoveWritten(queue_->captures, queue_->captures_taken, captures_start, batch.captures.size());
+  }
+  Succeeded();
+}
+
+void HistoryWriter::PruneStep() {
+  if (!pruning_) {
+    pruning_ = true;
+    double now = UnixSeconds();
+    auto cutoff = [now](int days) {
+      return days > 0 ? now - days * 86400.0 : -std::numeric_limits<double>::infinity();
+    };
+    samples_cutoff_ = cutoff(retention_.samples_days);
+    events_cutoff_ = cutoff(retention_.events_days);
+  }
+  auto deleted = store_->Prune(samples_cutoff_, events_cutoff_, options_.prune_batch);
+  if (!deleted) {
+    pruning_ = false;
+    Failed(deleted.error().message);
+    next_prune_ = next_retry_;
+    return;
+  }
+  ++stats_.writes;
+  stats_.pruned_rows += *deleted;
+  if (*deleted < static_cast<std::uint64_t>(options_.prune_batch)) {
+    pruning_ = false;
+    next_prune_ = MonotonicSeconds() + options_.prune_interval_seconds;
+  }
+  Succeeded();
+}
+
+void HistoryWriter::Failed(const std::string& reason) {
+  ++stats_.errors;
+  stats_.healthy = false;
+  next_retry_ = MonotonicSeconds() + options_.retry_seconds;
+  if (failing_) return;
+  failing_ = true;
+  dropped_at_failure_ = stats_.dropped_rows.load();
+  LogError("history: writing failed: " + reason + "; sampling goes on, keeping up to " +
+           std::to_string(options_.max_queued_samples) + " samples and " +
+           std::to_string(options_.max_queued_events) + " events in memory, retrying");
+}
+
+void HistoryWriter::Succeeded() {
+  stats_.healthy = true;
+  if (!failing_) return;
+  failing_ = false;
+  LogInfo("history: writing " + database_ + " again; " +
+          std::to_string(stats_.dropped_rows.load() - dropped_at_failure_) +
+          " rows dropped while it failed");
+}
+
+}  // namespace rh::forensics

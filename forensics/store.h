@@ -1,0 +1,183 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "analysis/scored_sample.h"
+#include "base/result.h"
+
+struct sqlite3;
+
+namespace rh::forensics {
+
+/// Kinds of events in the history.
+enum class EventKind : std::uint8_t { kPause, kSuspend, kCritical, kStateChange };
+inline constexpr std::array<std::string_view, 4> kEventKindNames = {"pause", "suspend", "critical",
+                                                                    "state_change"};
+
+/// A process listed with an event (the top processes when it happened).
+struct EventProcess {
+  std::string list;  ///< "cpu", "rss" or "blocked".
+  int rank = 0;      ///< 1-based within its list.
+  std::int32_t pid = 0;
+  std::string comm;  ///< Raw bytes, stored as a BLOB (names need not be UTF-8).
+  char state = '?';
+  double cpu_ratio = 0;
+  std::uint64_t rss_bytes = 0;
+  std::string wchan;
+};
+
+/// A pause, suspend, critical episode or sampling state change.
+struct EventRecord {
+  std::string key;  ///< Unique; also the forensic bundle's id, e.g. "20261123T101500.123Z-pause".
+  EventKind kind = EventKind::kPause;
+  double start_time = 0;  ///< Unix seconds.
+  double end_time = 0;    ///< Unix seconds; equal to start_time for instantaneous events.
+  double duration_seconds = 0;
+  double score_before = 0;  ///< Stress score of the last sample before the event.
+  std::string state_from;   ///< State changes only.
+  std::string state_to;
+  std::string notes;
+  std::vector<EventProcess> processes;
+};
+
+/// A forensic capture, recorded against its event.
+struct CaptureRecord {
+  std::string event_key;
+  std::string trigger;      ///< "pause", "critical" or "manual".
+  std::string result;       ///< "ok", "failed" or "rate_limited".
+  std::string bundle_path;  ///< Empty unless result is "ok".
+  double created_time = 0;  ///< Unix seconds.
+  double duration_seconds = 0;
+  std::uint64_t bytes = 0;
+  std::string error;
+};
+
+/// One stored sample: the key raw signals and what was derived from them (one row per tick).
+struct SampleRow {
+  double time = 0;  ///< Unix seconds.
+  std::int64_t sequence = 0;
+  double interval_seconds = 0;
+  std::string state;  ///< "normal", "elevated" or "critical".
+  double score = 0;
+  std::array<double, analysis::kComponentCount> components{};
+  double latency_seconds = 0;
+  // Raw signals (cumulative counters stay cumulative; rates are derived on read).
+  double load1 = 0;
+  std::uint32_t cpus = 0;
+  std::uint32_t procs_running = 0, procs_blocked = 0;
+  double cpu_total_seconds = 0, cpu_iowait_seconds = 0, cpu_steal_seconds = 0;
+  std::optional<double> psi_cpu_some, psi_io_some, psi_io_full, psi_memory_some, psi_memory_full;
+  std::uint64_t memory_total = 0, memory_available = 0, swap_total = 0, swap_free = 0;
+  std::uint64_t pswpin = 0, pswpout = 0, pgmajfault = 0, pgpgin = 0, pgpgout = 0;
+  std::uint64_t thermal_throttles = 0;
+  std::optional<double> max_temperature;
+};
+
+/// Maps a pass of the sampler onto its row. CPU total is the sum of the modes that make up the
+/// time (user, nice, system, idle, iowait, irq, softirq, steal; guest time is already in user and
+/// nice), as analysis::Assess counts it; PSI values are the kernel's avg10 percentages, absent
+/// when the resource or line is unavailable; thermal throttles are the core throttle count.
+SampleRow ToSampleRow(const analysis::ScoredSample& sample);
+
+/// Rows written together in one transaction.
+struct Batch {
+  std::vector<SampleRow> samples;
+  std::vector<EventRecord> events;
+  std::vector<CaptureRecord> captures;
+  bool empty() const { return samples.empty() && events.empty() && captures.empty(); }
+  std::size_t size() const { return samples.size() + events.size() + captures.size(); }
+};
+
+/// What Open() had to do.
+struct OpenReport {
+  bool created = false;     ///< The file did not exist.
+  int migrated_from = -1;   ///< Schema version found (-1 if created), when a migration ran.
+  std::string moved_aside;  ///< Path a corrupt database was renamed to, if any.
+  std::string corruption;   ///< Why it was moved aside (the SQLite error or quick_check).
+};
+
+/// The local history: one SQLite file in WAL mode, schema versioned with PRAGMA user_version and
+/// upgraded by ordered migrations. One connection; use a Store from one thread at a time (open
+/// one per thread). Readers and a writer in different processes work concurrently (WAL,
+/// busy_timeout on every connection). Owns the connection: not copyable or movable.
+class Store {
+ public:
+  static constexpr int kSchemaVersion = 2;
+
+  struct Options {
+    bool read_only = false;  ///< Readers (rh-forensics): never create, migrate or reset.
+    int busy_timeout_ms = 5000;
+    double now = 0;  ///< Unix seconds, for the name of a moved-aside corrupt file.
+    /// Caps the file at this many pages (PRAGMA max_page_count; 0: SQLite's default), so that
+    /// tests can make writes fail as on a full disk.
+    std::int64_t max_page_count = 0;
+    /// When set, long operations (the integrity check, a write) stop with an error as soon as
+    /// it becomes true: lets another thread bound how long a shutdown waits. Must outlive the
+    /// Store.
+    const std::atomic<bool>* abandon = nullptr;
+  };
+
+  /// Opens (creating the file and its directory unless read-only), checks integrity with
+  /// PRAGMA quick_check, and migrates. A corrupt file is renamed to
+  /// "<path>.corrupt-<UTC time>" (with its -wal and -shm) and a fresh one created; `report` says
+  /// so.
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, const Options& options,
+                                             OpenReport* report = nullptr);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  int schema_version() const;
+
+  /// Writes rows in one transaction: all or nothing.
+  Status AppendSamples(const std::vector<SampleRow>& rows);
+  /// An event whose key is already stored replaces it, its processes included (an episode can
+  /// be written when it starts and again when it ends).
+  Status AppendEvent(const EventRecord& event);
+  /// The event need not be stored (yet): captures are linked by key and removed with it.
+  Status AppendCapture(const CaptureRecord& capture);
+  /// Samples, events and captures in one transaction: all or nothing.
+  Status Append(const Batch& batch);
+
+  /// Deletes samples older than `samples_before` and events (with their processes and captures)
+  /// older than `events_before` (Unix seconds), at most `batch` rows per call. Returns the number
+  /// of rows deleted; call again while it returns `batch` or more.
+  Result<std::uint64_t> Prune(double samples_before, double events_before, int batch);
+
+  // Reading. Times are Unix seconds; results are ordered by time, oldest first.
+  Result<std::vector<SampleRow>> Samples(double from, double to, int limit = 100000);
+  Result<std::vector<EventRecord>> Events(double from, double to, int limit = 100000);
+  Result<std::optional<EventRecord>> Event(std::string_view key);
+  Result<std::vector<CaptureRecord>> Captures(std::string_view event_key);
+
+  /// Changes the page cap of Options::max_page_count (0: SQLite's default) on this connection.
+  Status SetMaxPageCount(std::int64_t pages);
+  /// Changes how long a statement waits for another connection's lock.
+  void SetBusyTimeout(int milliseconds);
+
+  const std::string& path() const { return path_; }
+
+  /// Runs the migrations up to `version` only: for tests of upgrades from older schemas.
+  static Status MigrateForTest(const std::string& path, int version);
+
+ private:
+  struct Connection;
+  Store(sqlite3* db, std::string path, int version, const Options& options);
+  Status Write(const Batch& batch);
+  Status AppendEventRows(const EventRecord& event);
+
+  sqlite3* db_;
+  std::string path_;
+  int version_ = 0;
+  std::unique_ptr<Connection> connection_;  // Cached statements and the busy-wait state.
+};
+
+}  // namespace rh::forensics
