@@ -3,9 +3,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -22,6 +24,9 @@
 #include "exporter/sampler.h"
 #include "exporter/snapshot.h"
 #include "exporter/web.h"
+#include "forensics/bundle.h"
+#include "forensics/flight_recorder.h"
+#include "forensics/history_writer.h"
 
 namespace rh::exporter {
 namespace {
@@ -51,11 +56,20 @@ class Daemon final : public SampleSink {
                           config.pause.raise_priority}),
         page_({std::make_shared<DaemonMetrics>(
                   hub_, static_cast<double>(clock.Now().realtime_ns) / 1e9,
-                  LiveSources{&watchdog_.stats(), &critical_episodes_})},
+                  LiveSources{&watchdog_.stats(), &critical_episodes_,
+                              config.storage.enabled ? &storage_stats_ : nullptr})},
               clock, kMetricsMaxAge),
-        root_(root) {}
+        root_(root) {
+    if (config.storage.enabled) {
+      history_ = std::make_unique<forensics::HistoryWriter>(
+          config.storage.database, config.retention, clock, storage_stats_);
+    }
+  }
 
-  ~Daemon() override { Stop(); }
+  ~Daemon() override {
+    Stop();
+    if (stop_fd_ >= 0) close(stop_fd_);
+  }
 
   // Binds the HTTP port first (so a port in use fails before anything runs), then starts the
   // watchdog, the event thread and the sampler.
@@ -67,8 +81,10 @@ class Daemon final : public SampleSink {
     if (!server.ok()) return server.error();
     server_ = std::move(server).value();
 
+    if (history_) history_->Start();
     if (Status s = watchdog_.Start(); !s.ok()) return s;
-    events_ = std::jthread([this](std::stop_token stop) { EventLoop(stop); });
+    if (stop_fd_ < 0 || watchdog_.event_fd() < 0) return Error{"cannot create an eventfd"};
+    events_ = std::thread([this] { EventLoop(); });
 
     collectors::CollectorOptions options;
     options.top_n = static_cast<std::size_t>(config_.sampling.top_processes);
@@ -83,37 +99,56 @@ class Daemon final : public SampleSink {
     if (sampler_) sampler_->Stop();
     watchdog_.Stop();
     if (events_.joinable()) {
-      events_.request_stop();
+      const std::uint64_t one = 1;
+      ssize_t n = write(stop_fd_, &one, sizeof(one));
+      (void)n;
       events_.join();
     }
+    if (history_) history_->Stop();
     server_.reset();
   }
 
   void OnSample(const std::shared_ptr<const analysis::ScoredSample>& sample,
                 const analysis::PolicyDecision& decision) override {
+    auto previous = hub_.Latest();
     hub_.Publish(sample);
     page_.Invalidate();
+    flight_recorder_.Push(sample);
+    if (history_) history_->Add(sample);
+    const std::int64_t now = sample->sample.clock.realtime_ns;
+    const double score_before = previous ? previous->assessment.score : 0;
     if (decision.changed) {
       LogInfo("sampling " + std::string(analysis::Name(decision.previous)) + " -> " +
               std::string(analysis::Name(decision.state)) + " at stress " +
               std::to_string(static_cast<int>(sample->assessment.score)));
+      forensics::EventRecord event =
+          Event(forensics::EventKind::kStateChange, now, 0, score_before);
+      event.state_from = analysis::Name(decision.previous);
+      event.state_to = analysis::Name(decision.state);
+      event.key = forensics::BundleId(now, "state-" + event.state_to);
+      Record(std::move(event));
     }
-    if (decision.critical_trigger) critical_episodes_.fetch_add(1);
+    if (decision.critical_trigger) {
+      critical_episodes_.fetch_add(1);
+      forensics::EventRecord event = Event(forensics::EventKind::kCritical, now, 0, score_before);
+      event.notes = "critical episode started at stress " +
+                    std::to_string(static_cast<int>(sample->assessment.score));
+      Record(std::move(event), sample.get());
+    }
   }
 
  private:
   // Turns the watchdog's events into log lines and history records, off the watchdog thread.
-  void EventLoop(std::stop_token stop) {
-    pollfd fd{watchdog_.event_fd(), POLLIN, 0};
-    while (!stop.stop_requested()) {
-      if (fd.fd >= 0) {
-        if (poll(&fd, 1, 100) > 0) {
-          std::uint64_t ignored = 0;
-          ssize_t n = read(fd.fd, &ignored, sizeof(ignored));
-          (void)n;
-        }
-      } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Blocks until the watchdog signals an event or Stop() signals stop_fd_: no periodic wake-ups.
+  void EventLoop() {
+    pollfd fds[2] = {{stop_fd_, POLLIN, 0}, {watchdog_.event_fd(), POLLIN, 0}};
+    for (;;) {
+      if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
+      if (fds[0].revents != 0) break;
+      if (fds[1].revents != 0) {
+        std::uint64_t count = 0;
+        ssize_t n = read(fds[1].fd, &count, sizeof(count));
+        (void)n;
       }
       analysis::WatchdogEvent event;
       while (watchdog_.PopEvent(event)) OnWatchdogEvent(event);
@@ -123,12 +158,52 @@ class Daemon final : public SampleSink {
   void OnWatchdogEvent(const analysis::WatchdogEvent& event) {
     page_.Invalidate();
     const double duration = static_cast<double>(event.duration_ns) / 1e9;
-    if (event.kind == analysis::WatchdogEvent::Kind::kSuspend) {
+    const bool suspend = event.kind == analysis::WatchdogEvent::Kind::kSuspend;
+    if (suspend) {
       LogInfo("suspend: the machine slept for " + Seconds(duration));
-      return;
+    } else {
+      LogWarning("pause: nothing ran for " + Seconds(duration));
+      if (sampler_) sampler_->SampleNow();
     }
-    LogWarning("pause: nothing ran for " + Seconds(duration));
-    if (sampler_) sampler_->SampleNow();
+    auto latest = hub_.Latest();
+    forensics::EventRecord record =
+        Event(suspend ? forensics::EventKind::kSuspend : forensics::EventKind::kPause,
+              event.end_realtime_ns, duration, latest ? latest->assessment.score : 0);
+    Record(std::move(record), latest.get());
+  }
+
+  // An event ending at `end_ns` (Unix ns), keyed like its bundle would be.
+  static forensics::EventRecord Event(forensics::EventKind kind, std::int64_t end_ns,
+                                      double duration, double score_before) {
+    forensics::EventRecord e;
+    e.kind = kind;
+    e.key = forensics::BundleId(end_ns, forensics::kEventKindNames[static_cast<int>(kind)]);
+    e.end_time = static_cast<double>(end_ns) / 1e9;
+    e.start_time = e.end_time - duration;
+    e.duration_seconds = duration;
+    e.score_before = score_before;
+    return e;
+  }
+
+  // Stores an event with the top processes of `context` (the last sample before it).
+  void Record(forensics::EventRecord event, const analysis::ScoredSample* context = nullptr) {
+    if (!history_) return;
+    if (context != nullptr) {
+      const auto& p = context->sample.processes;
+      auto add = [&](const char* list, const std::vector<collectors::TopProcess>& top) {
+        for (std::size_t i = 0; i < top.size(); ++i) {
+          event.processes.push_back({list, static_cast<int>(i + 1), top[i].pid, top[i].comm,
+                                     top[i].state, top[i].cpu_ratio, top[i].rss_bytes, ""});
+        }
+      };
+      add("cpu", p.top_cpu);
+      add("rss", p.top_rss);
+      for (std::size_t i = 0; i < p.blocked.size(); ++i) {
+        event.processes.push_back({"blocked", static_cast<int>(i + 1), p.blocked[i].pid,
+                                   p.blocked[i].comm, 'D', 0, 0, p.blocked[i].wchan});
+      }
+    }
+    history_->Add(std::move(event));
   }
 
   config::Config config_;
@@ -136,11 +211,15 @@ class Daemon final : public SampleSink {
   SnapshotHub hub_;
   analysis::Watchdog watchdog_;
   std::atomic<std::uint64_t> critical_episodes_{0};
+  forensics::StorageStats storage_stats_;
+  forensics::FlightRecorder flight_recorder_;
+  std::unique_ptr<forensics::HistoryWriter> history_;
   MetricsPage page_;
   collectors::ProcRoot root_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<Sampler> sampler_;
-  std::jthread events_;
+  int stop_fd_ = eventfd(0, EFD_CLOEXEC);
+  std::thread events_;
 };
 
 }  // namespace

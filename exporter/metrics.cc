@@ -258,11 +258,26 @@ std::vector<prometheus::MetricFamily> DaemonMetrics::Collect() const {
       .Add(start_time_seconds_);
   if (auto snapshot = hub_.Latest()) AppendSnapshotFamilies(*snapshot, out);
   if (live_.critical_episodes != nullptr) {
-    Families(out)
-        .Counter("rogue_hunter_critical_episodes_total", "Episodes of critical stress since start.")
+    f.Counter("rogue_hunter_critical_episodes_total", "Episodes of critical stress since start.")
         .Add(static_cast<double>(live_.critical_episodes->load()));
   }
   if (live_.watchdog != nullptr) AppendWatchdogFamilies(*live_.watchdog, out);
+  if (live_.storage != nullptr) {
+    const forensics::StorageStats& st = *live_.storage;
+    f.Counter("rogue_hunter_storage_writes_total",
+              "Transactions committed to the history database.")
+        .Add(static_cast<double>(st.writes.load()));
+    f.Counter("rogue_hunter_storage_errors_total", "Failed writes to the history database.")
+        .Add(static_cast<double>(st.errors.load()));
+    f.Gauge("rogue_hunter_storage_healthy",
+            "1 if the last write to the history database succeeded.")
+        .Add(st.healthy ? 1 : 0);
+    f.Counter("rogue_hunter_storage_database_resets_total",
+              "Corrupt databases moved aside at start-up.")
+        .Add(static_cast<double>(st.database_resets.load()));
+    f.Counter("rogue_hunter_storage_pruned_rows_total", "Rows removed by retention.")
+        .Add(static_cast<double>(st.pruned_rows.load()));
+  }
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include "analysis/watchdog.h"
 #include "base/clock.h"
 #include "exporter/snapshot.h"
+#include "forensics/history_writer.h"
 
 namespace rh::exporter {
 
@@ -28,6 +29,7 @@ void AppendWatchdogFamilies(const analysis::Watchdog::Stats& stats,
 struct LiveSources {
   const analysis::Watchdog::Stats* watchdog = nullptr;
   const std::atomic<std::uint64_t>* critical_episodes = nullptr;
+  const forensics::StorageStats* storage = nullptr;
 };
 
 /// Everything /metrics shows: build info and start time, the latest snapshot, and the live
