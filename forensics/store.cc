@@ -698,27 +698,18 @@ void Store::SetBusyTimeout(int milliseconds) {
   if (connection_->busy.abandon == nullptr) sqlite3_busy_timeout(db_, milliseconds);
 }
 
-Status Store::AppendSamples(const std::vector<SampleRow>& rows) {
-  Batch batch;
-  batch.samples = rows;
-  return Write(batch);
+Status Store::AppendSamples(const std::vector<SampleRow>& rows) { return Write(rows, {}, {}); }
+
+Status Store::AppendEvent(const EventRecord& event) { return Write({}, {event}, {}); }
+
+Status Store::AppendCapture(const CaptureRecord& capture) { return Write({}, {}, {capture}); }
+
+Status Store::Append(const Batch& batch) {
+  return Write(batch.samples, batch.events, batch.captures);
 }
 
-Status Store::AppendEvent(const EventRecord& event) {
-  Batch batch;
-  batch.events.push_back(event);
-  return Write(batch);
-}
-
-Status Store::AppendCapture(const CaptureRecord& capture) {
-  Batch batch;
-  batch.captures.push_back(capture);
-  return Write(batch);
-}
-
-Status Store::Append(const Batch& batch) { return Write(batch); }
-
-Status Store::Write(const Batch& batch) {
+Status Store::Write(const std::vector<SampleRow>& samples, const std::vector<EventRecord>& events,
+                    const std::vector<CaptureRecord>& captures) {
   if (version_ < kSchemaVersion) return Error{path_ + ": opened read-only at an older schema"};
   Connection& st = *connection_;
   auto prepare = [&](Statement& slot, const std::string& sql) -> Status {
@@ -739,12 +730,12 @@ Status Store::Write(const Batch& batch) {
     return e;
   };
 
-  if (!batch.samples.empty()) {
+  if (!samples.empty()) {
     if (auto s = prepare(st.insert_sample, InsertSampleSql()); !s) {
       if (sqlite3_get_autocommit(db_) == 0) Run(st.rollback.get());
       return s;
     }
-    for (const SampleRow& row : batch.samples) {
+    for (const SampleRow& row : samples) {
       Binder b(st.insert_sample.get());
       BindSample(b, row);
       if (!b.ok() || b.count() != kSampleColumnCount || Run(st.insert_sample.get()) != SQLITE_OK) {
@@ -752,13 +743,13 @@ Status Store::Write(const Batch& batch) {
       }
     }
   }
-  for (const EventRecord& event : batch.events) {
+  for (const EventRecord& event : events) {
     if (auto s = AppendEventRows(event); !s) {
       if (sqlite3_get_autocommit(db_) == 0) Run(st.rollback.get());
       return s;
     }
   }
-  if (!batch.captures.empty()) {
+  if (!captures.empty()) {
     if (auto s = prepare(st.insert_capture,
                          "INSERT INTO captures (event_key, \"trigger\", result, bundle_path, "
                          "created_time, duration_seconds, bytes, error) VALUES (?, ?, ?, ?, ?, ?, "
@@ -767,7 +758,7 @@ Status Store::Write(const Batch& batch) {
       if (sqlite3_get_autocommit(db_) == 0) Run(st.rollback.get());
       return s;
     }
-    for (const CaptureRecord& c : batch.captures) {
+    for (const CaptureRecord& c : captures) {
       Binder b(st.insert_capture.get());
       b.Text(c.event_key).Text(c.trigger).Text(c.result).Text(c.bundle_path);
       b.Real(c.created_time).Real(c.duration_seconds).Uint(c.bytes).Text(c.error);

@@ -171,7 +171,8 @@ class Store {
  private:
   struct Connection;
   Store(sqlite3* db, std::string path, int version, const Options& options);
-  Status Write(const Batch& batch);
+  Status Write(const std::vector<SampleRow>& samples, const std::vector<EventRecord>& events,
+               const std::vector<CaptureRecord>& captures);
   Status AppendEventRows(const EventRecord& event);
 
   sqlite3* db_;
