@@ -33,4 +33,17 @@ pread=$(median "$out/collectors.json" BM_PreadSameFiles real_time)
 echo "median one sample: ${sample} us, median pread of the same files: ${pread} us"
 ratio "$sample" "$pread" "one sample / pread (median real time)" 2 || status=1
 
+echo "== History store: one stored sample"
+"$build/bench/store_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  --benchmark_out="$out/store.json" --benchmark_out_format=json
+stored_real=$(median "$out/store.json" BM_StoreOneSample real_time)
+stored_cpu=$(median "$out/store.json" BM_StoreOneSample cpu_time)
+insert_real=$(median "$out/store.json" BM_InsertOneInteger real_time)
+insert_cpu=$(median "$out/store.json" BM_InsertOneInteger cpu_time)
+echo "median one stored sample: ${stored_real} us real, ${stored_cpu} us CPU;" \
+  "one-integer insert: ${insert_real} us real, ${insert_cpu} us CPU"
+# CPU time: the real time of a commit swings with the disk, which this machine shares.
+ratio "$stored_cpu" "$insert_cpu" "one stored sample / one-integer insert (median CPU time)" 3 ||
+  status=1
+
 exit "$status"
