@@ -46,4 +46,14 @@ echo "median one stored sample: ${stored_real} us real, ${stored_cpu} us CPU;" \
 ratio "$stored_cpu" "$insert_cpu" "one stored sample / one-integer insert (median CPU time)" 3 ||
   status=1
 
+echo "== Daemon hot paths: watchdog wake-up, one sample with scoring"
+"$build/bench/daemon_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  --benchmark_out="$out/daemon.json" --benchmark_out_format=json
+echo "median watchdog work per wake-up: $(median "$out/daemon.json" BM_WatchdogWakeWork cpu_time) ns CPU;" \
+  "whole wake-up: $(median "$out/daemon.json" BM_WatchdogWakeUp cpu_time) ns CPU;" \
+  "one sample with scoring: $(median "$out/daemon.json" BM_SampleWithScoring cpu_time) us CPU"
+
+echo "== Side by side with node_exporter"
+"$(dirname "$0")/compare.sh" "$build" || status=1
+
 exit "$status"
