@@ -370,7 +370,15 @@ class FleetStack : public ::testing::Test {
 TEST_F(FleetStack, PauseIsSeenByPrometheusFiresAndReachesAlertmanagerAndTheWebhook) {
   ASSERT_NO_FATAL_FAILURE(WaitForFirstScrape());
   InjectPause(3000ms);
+  const auto resumed = std::chrono::steady_clock::now();
+  auto since_resumed = [&] {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - resumed)
+                              .count()) +
+           " ms after SIGCONT";
+  };
   ASSERT_NO_FATAL_FAILURE(WaitForPauseInPrometheus());
+  std::cout << "Prometheus scraped the pause " << since_resumed() << "\n";
   const std::string instance = Instance();
 
   // Firing in Prometheus.
@@ -393,6 +401,7 @@ TEST_F(FleetStack, PauseIsSeenByPrometheusFiresAndReachesAlertmanagerAndTheWebho
       },
       kStepTimeout, 250ms);
   ASSERT_TRUE(fired) << kPauseAlert << " never fired in Prometheus for " << instance;
+  std::cout << "firing in Prometheus " << since_resumed() << "\n";
   EXPECT_EQ(LabelOf(firing, "category"), "pause");
   EXPECT_EQ(LabelOf(firing, "severity"), "warning");
   std::cout << "Prometheus: " << firing.dump() << "\n";
@@ -417,6 +426,7 @@ TEST_F(FleetStack, PauseIsSeenByPrometheusFiresAndReachesAlertmanagerAndTheWebho
       },
       kStepTimeout, 250ms);
   ASSERT_TRUE(in_alertmanager) << kPauseAlert << " never reached Alertmanager";
+  std::cout << "in Alertmanager " << since_resumed() << "\n";
   EXPECT_EQ(Text(Field(Field(received, "status"), "state")), "active") << received.dump();
   EXPECT_EQ(LabelOf(received, "job"), kJob);
 
@@ -441,6 +451,7 @@ TEST_F(FleetStack, PauseIsSeenByPrometheusFiresAndReachesAlertmanagerAndTheWebho
       },
       kStepTimeout, 250ms);
   ASSERT_TRUE(at_webhook) << kPauseAlert << " never reached the webhook at " << webhook_.url();
+  std::cout << "at the webhook " << since_resumed() << "\n";
   std::cout << "Webhook: " << notification.dump() << "\n";
   EXPECT_EQ(Text(Field(notification, "receiver")), kPauseReceiver);
   EXPECT_EQ(LabelOf(delivered, "instance"), instance);
