@@ -143,6 +143,21 @@ std::string FormatBytes(double bytes) {
   return Format("%.0f B", bytes);
 }
 
+std::optional<double> BlockedSince(const std::vector<std::shared_ptr<const ScoredSample>>& samples,
+                                   std::int32_t tid) {
+  std::optional<double> since;
+  for (auto it = samples.rbegin(); it != samples.rend(); ++it) {
+    if (!*it) continue;
+    const auto& blocked = (*it)->sample.processes.blocked;
+    if (std::none_of(blocked.begin(), blocked.end(),
+                     [&](const collectors::BlockedTask& b) { return b.pid == tid; })) {
+      break;
+    }
+    since = Realtime(**it);
+  }
+  return since;
+}
+
 bool ContainsIgnoringCase(std::string_view text, std::string_view pattern) {
   if (pattern.empty() || pattern.size() > text.size()) return false;
   auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };

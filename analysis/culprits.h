@@ -108,6 +108,12 @@ DominantStress FindDominantStress(const std::vector<std::shared_ptr<const Scored
 /// culprit with pid 0. Ties go to the larger RSS, then the lower pid. Deterministic.
 CulpritVerdict RankCulprits(const CulpritInputs& inputs);
 
+/// When task `tid` started being blocked, as far as the samples (oldest first) tell: the wall time
+/// (Unix seconds) of the earliest sample of the run of consecutive samples, ending with the
+/// newest, that list it among their blocked tasks. nullopt when the newest sample does not.
+std::optional<double> BlockedSince(const std::vector<std::shared_ptr<const ScoredSample>>& samples,
+                                   std::int32_t tid);
+
 /// Whether `pattern` occurs in `text`, ignoring ASCII case. An empty pattern never matches.
 bool ContainsIgnoringCase(std::string_view text, std::string_view pattern);
 

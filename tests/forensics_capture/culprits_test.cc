@@ -392,6 +392,20 @@ TEST(RankCulprits, KeepsAtMostMaxCulprits) {
   EXPECT_EQ(v.culprits.front().pid, 100);
 }
 
+TEST(BlockedSince, EarliestOfTheConsecutiveSamplesEndingWithTheNewest) {
+  auto blocked = [](double t, std::vector<std::int32_t> pids) {
+    auto s = Pass(t);
+    for (auto pid : pids) s->sample.processes.blocked.push_back({pid, "t", "io_schedule"});
+    return s;
+  };
+  std::vector<SamplePtr> samples = {blocked(0, {7}), blocked(5, {}), blocked(10, {7, 8}),
+                                    blocked(15, {7}), blocked(20, {7, 9})};
+  EXPECT_EQ(BlockedSince(samples, 7), kT0 + 10);
+  EXPECT_EQ(BlockedSince(samples, 9), kT0 + 20);
+  EXPECT_EQ(BlockedSince(samples, 8), std::nullopt) << "not blocked in the newest sample";
+  EXPECT_EQ(BlockedSince({}, 7), std::nullopt);
+}
+
 TEST(ContainsIgnoringCase, AsciiOnly) {
   EXPECT_TRUE(ContainsIgnoringCase("Stress-NG-vm", "ng-VM"));
   EXPECT_FALSE(ContainsIgnoringCase("abc", ""));

@@ -1,0 +1,126 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "forensics/bundle.h"
+
+namespace rh::forensics {
+
+// Writing bundles into the events directory (docs/bundle-format.md, "Where and how"): everything
+// relative to directory descriptors, directories 0700 and files 0600 created with
+// O_NOFOLLOW | O_EXCL, so that no symlink planted in the events directory is ever followed.
+
+/// An owned file descriptor. Movable, not copyable.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd();
+  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+  bool ok() const { return fd_ >= 0; }
+  /// Gives up ownership.
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_ = -1;
+};
+
+/// Whether `name` is a bundle id: "20261123T101503.812Z-pause", optionally with "-2", "-3"...
+bool IsBundleId(std::string_view name);
+
+/// The events directory, held open by descriptor. Not thread-safe; movable.
+class EventsDirectory {
+ public:
+  /// Creates the directory (and missing parents, 0700) and opens it. The configured path itself
+  /// may be a symlink (the user's choice); nothing below it is ever followed.
+  static Result<EventsDirectory> Open(const std::filesystem::path& path);
+
+  const std::filesystem::path& path() const { return path_; }
+  int fd() const { return fd_.get(); }
+
+  /// Removes leftover ".tmp-*" entries of an interrupted capture: directories with their content,
+  /// anything else (a symlink included) unlinked, never followed. Returns how many.
+  Result<int> RemoveLeftovers() const;
+
+  struct Bundle {
+    std::string id;
+    std::uint64_t bytes = 0;  ///< Sum of the sizes of its regular files.
+  };
+  /// Bundle directories (names that are bundle ids), sorted by id, which is oldest first.
+  /// Sizes of ids in `known` are taken from there instead of walking the directory again.
+  Result<std::vector<Bundle>> Bundles(const std::vector<Bundle>& known = {}) const;
+
+  /// Removes the entry `name` (a directory with its content; never following a symlink).
+  Status Remove(std::string_view name) const;
+
+ private:
+  EventsDirectory(std::filesystem::path path, UniqueFd fd)
+      : path_(std::move(path)), fd_(std::move(fd)) {}
+  std::filesystem::path path_;
+  UniqueFd fd_;
+};
+
+/// A bundle being written under ".tmp-<id>" in the events directory and renamed to its id by
+/// Commit(). Records every file's size and SHA-256 for the manifest. Removes the temporary
+/// directory on destruction unless committed. Not thread-safe; not copyable or movable.
+class BundleWriter {
+ public:
+  /// Creates ".tmp-<id>", or ".tmp-<id>-2", "-3"... when that name or the id is taken by
+  /// anything (a symlink included).
+  static Result<std::unique_ptr<BundleWriter>> Create(const EventsDirectory& events,
+                                                      std::string id);
+  ~BundleWriter();
+  BundleWriter(const BundleWriter&) = delete;
+  BundleWriter& operator=(const BundleWriter&) = delete;
+
+  /// The id the bundle will have (Commit() may still add a suffix if it is taken meanwhile).
+  const std::string& id() const { return id_; }
+
+  /// Creates the file `relative` (a safe relative path, '/'-separated; parents created 0700)
+  /// with mode 0600 and writes `content`. Fails if it exists.
+  Status Write(std::string_view relative, std::string_view content);
+
+  const std::vector<ManifestFile>& files() const { return files_; }
+  std::uint64_t bytes() const { return bytes_; }
+
+  /// Sets the manifest's id and files (sorted), writes manifest.json and renames the directory
+  /// to the id without replacing anything (a suffix is added when the id was taken meanwhile).
+  /// Returns the final id.
+  Result<std::string> Commit(Manifest manifest);
+
+  /// Removes the temporary directory now.
+  void Abandon();
+
+ private:
+  BundleWriter(const EventsDirectory& events, std::string base, int suffix, std::string temp,
+               UniqueFd fd);
+  Result<int> Directory(std::string_view relative_dir);
+  Status WriteFile(int dir, std::string_view name, std::string_view content,
+                   std::string_view relative);
+
+  const EventsDirectory& events_;
+  std::string base_;  // the id asked for
+  int suffix_ = 1;    // 1: none, else "-<suffix>"
+  std::string id_;
+  std::string temp_;
+  UniqueFd root_;
+  bool done_ = false;
+  // The directories of the last file written, from the root down: consecutive files in sorted
+  // order share most of them.
+  std::vector<std::pair<std::string, UniqueFd>> chain_;
+  std::vector<ManifestFile> files_;
+  std::uint64_t bytes_ = 0;
+};
+
+}  // namespace rh::forensics

@@ -1,0 +1,94 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "analysis/culprits.h"
+#include "base/clock.h"
+#include "collectors/proc_root.h"
+#include "forensics/capture/bounded_reader.h"
+
+namespace rh::forensics {
+
+// The full process table of a capture (processes.json, blocked.json): what the two collector
+// passes read from every /proc/PID/stat, completed by time-bounded reads of each process's
+// status, cmdline, cgroup, io and tasks, and of the wait channel and kernel stack of every task
+// in D state.
+
+/// The real user id from /proc/PID/status ("Uid:\t1000\t1000\t1000\t1000", proc(5)).
+std::optional<std::uint32_t> ParseStatusUid(std::string_view status);
+
+/// /proc/PID/cgroup (cgroups(7)): "0::/system.slice/app.service" on the unified hierarchy,
+/// "12:name=systemd:/user.slice/..." and "4:memory:/..." on v1. The unified path, else the
+/// name=systemd one, else the first; empty when there is none.
+std::string CgroupPath(std::string_view cgroup_file);
+
+/// The systemd unit a cgroup path belongs to: its deepest ".service" or ".scope" component
+/// ("/system.slice/nginx.service" -> "nginx.service"); empty when none.
+std::string SystemdUnit(std::string_view cgroup_path);
+
+/// The container id (64 hex digits) in a cgroup path of Docker, containerd, CRI-O, Podman or
+/// Kubernetes ("/system.slice/docker-<id>.scope", "/docker/<id>", "/kubepods/.../cri-containerd-
+/// <id>.scope"); empty when none.
+std::string ContainerId(std::string_view cgroup_path);
+
+/// /proc/PID/cmdline split at NUL bytes (the trailing one dropped): the arguments.
+std::vector<std::string> SplitCmdline(std::string_view cmdline);
+
+/// "read_bytes" and "write_bytes" of /proc/PID/io.
+struct IoCounters {
+  std::uint64_t read_bytes = 0;
+  std::uint64_t write_bytes = 0;
+};
+std::optional<IoCounters> ParseIo(std::string_view io);
+
+/// One process of the table.
+struct ProcessRecord {
+  analysis::ProcessInfo info;
+  std::optional<std::uint32_t> uid;
+  std::optional<std::vector<std::string>> argv;  ///< nullopt when unreadable.
+  std::string container;
+  std::uint64_t start_ticks = 0;
+  std::optional<IoCounters> io;
+  std::vector<std::string> errors;  ///< What could not be read: "cmdline: timed out after 500 ms".
+};
+
+/// One task in D state.
+struct BlockedTaskRecord {
+  analysis::BlockedTaskInfo info;
+  std::optional<std::vector<std::string>> stack;  ///< Kernel stack lines; nullopt if unreadable.
+  std::string stack_error;
+  std::optional<double> blocked_since;  ///< Unix seconds, where known.
+};
+
+struct ProcessSnapshot {
+  std::vector<ProcessRecord> processes;  ///< By PID.
+  std::vector<BlockedTaskRecord> blocked;
+  std::vector<std::string> notes;  ///< Degraded parts, for the bundle.
+  double elapsed_seconds = 0;      ///< Between the two passes.
+};
+
+struct ProcessSnapshotInputs {
+  std::map<std::int32_t, std::string> stat0;  ///< PID/stat texts of the first pass, by PID.
+  std::map<std::int32_t, std::string> stat1;  ///< ... and of the second, which is the table.
+  ClockReading clock0, clock1;                ///< When the passes started.
+  std::int64_t boot_time = 0;                 ///< Unix seconds ("btime" of /proc/stat).
+  double clock_ticks_per_second = 100;
+  std::uint64_t page_size = 4096;
+};
+
+/// Builds the table. Every per-process read goes through `reader` (bounded), under `root`'s proc
+/// tree; reads not started by `deadline` or after `cancel` are skipped and noted. User names come
+/// from getpwuid_r, bounded the same way (NSS may hang on a network outage).
+ProcessSnapshot ReadProcessSnapshot(const ProcessSnapshotInputs& inputs,
+                                    const collectors::ProcRoot& root, BoundedReader& reader,
+                                    std::chrono::steady_clock::time_point deadline,
+                                    const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace rh::forensics

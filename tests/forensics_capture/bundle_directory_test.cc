@@ -1,0 +1,203 @@
+#include "forensics/capture/bundle_directory.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "tests/support/temp_dir.h"
+
+namespace rh::forensics {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kId[] = "20261123T101503.812Z-pause";
+
+unsigned Mode(const fs::path& p) {
+  struct stat st;
+  EXPECT_EQ(lstat(p.c_str(), &st), 0) << p;
+  return st.st_mode & 07777;
+}
+
+Manifest SomeManifest() {
+  Manifest m;
+  m.trigger = "pause";
+  m.event_kind = "pause";
+  return m;
+}
+
+TEST(IsBundleId, AcceptsIdsAndSuffixes) {
+  EXPECT_TRUE(IsBundleId("20261123T101503.812Z-pause"));
+  EXPECT_TRUE(IsBundleId("20261123T101503.812Z-critical-2"));
+  EXPECT_TRUE(IsBundleId("20261123T101503.812Z-manual-17"));
+  EXPECT_FALSE(IsBundleId(".tmp-20261123T101503.812Z-pause"));
+  EXPECT_FALSE(IsBundleId("20261123T101503.812Z-"));
+  EXPECT_FALSE(IsBundleId("20261123T101503.812Z-pause-"));
+  EXPECT_FALSE(IsBundleId("20261123T101503.812Z-pause-02"));
+  EXPECT_FALSE(IsBundleId("20261123T101503812Z-pause"));
+  EXPECT_FALSE(IsBundleId("notes.txt"));
+  EXPECT_FALSE(IsBundleId("20261123T101503.812Z-Pause"));
+}
+
+TEST(EventsDirectory, CreatesMissingDirectoriesPrivate) {
+  test::TempDir dir;
+  auto events = EventsDirectory::Open(dir / "a/b/events");
+  ASSERT_TRUE(events.ok()) << events.error().message;
+  EXPECT_EQ(Mode(dir / "a/b/events"), 0700u);
+  EXPECT_EQ(Mode(dir / "a"), 0700u);
+}
+
+TEST(BundleWriter, WritesPrivateFilesAndRenamesWhenCommitted) {
+  test::TempDir dir;
+  auto events = EventsDirectory::Open(dir / "events");
+  ASSERT_TRUE(events.ok());
+  auto writer = BundleWriter::Create(*events, kId);
+  ASSERT_TRUE(writer.ok()) << writer.error().message;
+  EXPECT_TRUE(fs::is_directory(dir / "events" / (std::string(".tmp-") + kId)));
+  ASSERT_TRUE((*writer)->Write("summary.json", "{}\n").ok());
+  ASSERT_TRUE((*writer)->Write("raw/0/proc/12/stat", "12 (x) S").ok());
+  ASSERT_TRUE((*writer)->Write("raw/0/proc/13/stat", "13 (y) S").ok());
+  ASSERT_TRUE((*writer)->Write("raw/1/proc/12/stat", "12 (x) R").ok());
+  EXPECT_FALSE((*writer)->Write("raw/0/proc/12/stat", "again").ok()) << "O_EXCL";
+  EXPECT_FALSE((*writer)->Write("../escape", "x").ok());
+  EXPECT_FALSE((*writer)->Write("/abs", "x").ok());
+  EXPECT_FALSE((*writer)->Write("manifest.json", "x").ok()) << "written by Commit only";
+  auto id = (*writer)->Commit(SomeManifest());
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  EXPECT_EQ(*id, kId);
+  const fs::path bundle = dir / "events" / kId;
+  EXPECT_FALSE(fs::exists(dir / "events" / (std::string(".tmp-") + kId)));
+  EXPECT_EQ(Mode(bundle), 0700u);
+  EXPECT_EQ(Mode(bundle / "raw/0/proc/12"), 0700u);
+  EXPECT_EQ(Mode(bundle / "summary.json"), 0600u);
+  EXPECT_EQ(Mode(bundle / "manifest.json"), 0600u);
+  EXPECT_EQ(test::ReadFileOrFail(bundle / "raw/1/proc/12/stat"), "12 (x) R");
+
+  auto manifest = ParseManifest(test::ReadFileOrFail(bundle / "manifest.json"), "manifest.json");
+  ASSERT_TRUE(manifest.ok()) << manifest.error().message;
+  EXPECT_EQ(manifest->id, kId);
+  ASSERT_EQ(manifest->files.size(), 4u);
+  EXPECT_EQ(manifest->files[0].path, "raw/0/proc/12/stat");
+  EXPECT_EQ(manifest->files[3].path, "summary.json");
+  EXPECT_EQ(manifest->files[3].size, 3u);
+  EXPECT_EQ(manifest->files[3].sha256, Sha256Hex("{}\n"));
+}
+
+TEST(BundleWriter, AbandonedOrDestroyedUncommittedLeavesNothing) {
+  test::TempDir dir;
+  auto events = EventsDirectory::Open(dir / "events");
+  ASSERT_TRUE(events.ok());
+  {
+    auto writer = BundleWriter::Create(*events, kId);
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE((*writer)->Write("raw/0/proc/1/stat", "x").ok());
+  }
+  EXPECT_TRUE(fs::is_empty(dir / "events"));
+}
+
+TEST(BundleWriter, ASymlinkPlantedAtTheIdIsNotFollowed) {
+  test::TempDir dir;
+  auto events = EventsDirectory::Open(dir / "events");
+  ASSERT_TRUE(events.ok());
+  fs::create_directories(dir / "target");
+  fs::create_directory_symlink(dir / "target", dir / "events" / kId);
+  auto writer = BundleWriter::Create(*events, kId);
+  ASSERT_TRUE(writer.ok()) << writer.error().message;
+  ASSERT_TRUE((*writer)->Write("summary.json", "{}").ok());
+  auto id = (*writer)->Commit(SomeManifest());
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  EXPECT_EQ(*id, std::string(kId) + "-2");
+  EXPECT_TRUE(fs::is_empty(dir / "target"));
+  EXPECT_TRUE(fs::is_symlink(dir / "events" / kId));
+  EXPECT_TRUE(fs::exists(dir / "events" / (std::string(kId) + "-2") / "summary.json"));
+}
+
+TEST(BundleWriter, ASymlinkPlantedAtTheTemporaryNameIsNotFollowed) {
+  test::TempDir dir;
+  auto events = EventsDirectory::Open(dir / "events");
+  ASSERT_TRUE(events.ok());
+  fs::create_directories(dir / "target");
+  fs::create_directory_symlink(dir / "target", dir / "events" / (std::string(".tmp-") + kId));
+  auto writer = BundleWriter::Create(*events, kId);
+  ASSERT_TRUE(writer.ok()) << writer.error().message;
+  ASSERT_TRUE((*writer)->Write("raw/0/proc/1/stat", "x").ok());
+  auto id = (*writer)->Commit(SomeManifest());
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  EXPECT_EQ(*id, std::string(kId) + "-2");
+  EXPECT_TRUE(fs::is_empty(dir / "target"));
+}
+
+TEST(BundleWriter, AnIdTakenWhileWritingGetsTheNextSuffix) {
+  test::TempDir dir;
+  auto events = EventsDirectory::Open(dir / "events");
+  ASSERT_TRUE(events.ok());
+  auto first = BundleWriter::Create(*events, kId);
+  auto second = BundleWriter::Create(*events, kId);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ((*second)->id(), std::string(kId) + "-2");
+  fs::create_directory(dir / "events" / kId);  // someone else took it meanwhile
+  auto id = (*first)->Commit(SomeManifest());
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  EXPECT_EQ(*id, std::string(kId) + "-2");  // -2 is still free: the other is only a .tmp-
+  auto other = (*second)->Commit(SomeManifest());
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  EXPECT_EQ(*other, std::string(kId) + "-3");
+  auto manifest = ParseManifest(
+      test::ReadFileOrFail(dir / "events" / (std::string(kId) + "-2") / "manifest.json"), "m");
+  ASSERT_TRUE(manifest.ok());
+  EXPECT_EQ(manifest->id, std::string(kId) + "-2") << "the manifest names the final directory";
+}
+
+TEST(EventsDirectory, RemovesLeftoversWithoutFollowingSymlinks) {
+  test::TempDir dir;
+  auto events = EventsDirectory::Open(dir / "events");
+  ASSERT_TRUE(events.ok());
+  dir.Write("events/.tmp-20261123T101503.812Z-pause/raw/0/proc/1/stat", "x");
+  dir.Write("keep/precious", "do not delete");
+  fs::create_directory_symlink(dir / "keep",
+                               dir / "events/.tmp-20261123T101503.812Z-pause/raw/link");
+  fs::create_directory_symlink(dir / "keep", dir / "events/.tmp-20261123T101504.000Z-pause");
+  dir.Write("events/20261123T101500.000Z-pause/summary.json", "{}");
+  auto removed = events->RemoveLeftovers();
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  EXPECT_EQ(*removed, 2);
+  EXPECT_EQ(test::ReadFileOrFail(dir / "keep/precious"), "do not delete");
+  EXPECT_FALSE(fs::exists(dir / "events/.tmp-20261123T101503.812Z-pause"));
+  EXPECT_FALSE(fs::is_symlink(dir / "events/.tmp-20261123T101504.000Z-pause"));
+  EXPECT_TRUE(fs::exists(dir / "events/20261123T101500.000Z-pause/summary.json"));
+}
+
+TEST(EventsDirectory, ListsBundlesOldestFirstWithTheirSizes) {
+  test::TempDir dir;
+  auto events = EventsDirectory::Open(dir / "events");
+  ASSERT_TRUE(events.ok());
+  dir.Write("events/20261123T101503.812Z-pause/summary.json", "12345");
+  dir.Write("events/20261123T101503.812Z-pause/raw/0/proc/1/stat", "123");
+  dir.Write("events/20261122T000000.000Z-manual/summary.json", "1");
+  dir.Write("events/notes.txt", "not a bundle");
+  fs::create_directories(dir / "events/.tmp-20261124T000000.000Z-pause");
+  fs::create_directory_symlink(dir / "events/20261122T000000.000Z-manual",
+                               dir / "events/20261125T000000.000Z-pause");
+  auto bundles = events->Bundles();
+  ASSERT_TRUE(bundles.ok()) << bundles.error().message;
+  ASSERT_EQ(bundles->size(), 2u);
+  EXPECT_EQ((*bundles)[0].id, "20261122T000000.000Z-manual");
+  EXPECT_EQ((*bundles)[0].bytes, 1u);
+  EXPECT_EQ((*bundles)[1].id, "20261123T101503.812Z-pause");
+  EXPECT_EQ((*bundles)[1].bytes, 8u);
+
+  auto cached = events->Bundles({{"20261123T101503.812Z-pause", 999}});
+  ASSERT_TRUE(cached.ok());
+  EXPECT_EQ((*cached)[1].bytes, 999u);
+
+  ASSERT_TRUE(events->Remove("20261122T000000.000Z-manual").ok());
+  EXPECT_FALSE(fs::exists(dir / "events/20261122T000000.000Z-manual"));
+  EXPECT_FALSE(events->Remove("../x").ok());
+}
+
+}  // namespace
+}  // namespace rh::forensics
