@@ -146,17 +146,18 @@ std::vector<Result<std::string>> BoundedReader::RunAll(std::vector<Read> reads,
 
   while (shared_->pending > 0) {
     const auto now = Clock::now();
-    if ((cancel != nullptr && cancel->load()) || now >= deadline) {
-      give_up_queued(now >= deadline ? "not read: the capture ran out of time"
-                                     : "not read: cancelled");
+    const bool cancelled = cancel != nullptr && cancel->load();
+    if (cancelled || now >= deadline) {
+      give_up_queued(cancelled ? "not read: cancelled" : "not read: the capture ran out of time");
     }
-    // Abandon readers past their timeout.
+    // Abandon readers past their timeout, and all of them when cancelled.
     for (auto& [thread, reader] : readers_) {
       if (!reader->busy || reader->abandoned || reader->batch != shared_->batch) continue;
-      if (now - reader->started < options_.timeout) continue;
+      if (!cancelled && now - reader->started < options_.timeout) continue;
       reader->abandoned = true;
       ++shared_->stuck;
-      results[reader->index] = TimedOut(options_.timeout);
+      results[reader->index] = cancelled ? Result<std::string>(Error{"not read: cancelled"})
+                                         : TimedOut(options_.timeout);
       --shared_->pending;
       thread.detach();
     }

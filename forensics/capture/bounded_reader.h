@@ -44,8 +44,9 @@ class BoundedReader {
   BoundedReader& operator=(const BoundedReader&) = delete;
 
   /// Runs every read and returns their results in order. Returns when each read has finished,
-  /// timed out or been given up: reads not started by `deadline`, or once `cancel` becomes
-  /// true, or while the pool is exhausted, are not started and get an error.
+  /// timed out or been given up: reads not started by `deadline` or while the pool is exhausted
+  /// are not started and get an error; once `cancel` becomes true (checked every 50 ms), reads
+  /// under way are abandoned as if they had timed out and the rest are not started.
   std::vector<Result<std::string>> RunAll(
       std::vector<Read> reads,
       std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max(),

@@ -64,7 +64,7 @@ std::string ProcessesJson(const ProcessSnapshot& snapshot, std::int64_t captured
   }
   ordered_json j = {{"captured", Rfc3339(captured_ns)},
                     {"elapsed_seconds", snapshot.elapsed_seconds},
-                    {"clock_ticks_per_second", clock_ticks_per_second},
+                    {"clock_ticks_per_second", static_cast<std::int64_t>(clock_ticks_per_second)},
                     {"processes", list},
                     {"notes", Notes(snapshot.notes)}};
   return Dump(j);

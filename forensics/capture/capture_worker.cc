@@ -1,0 +1,511 @@
+#include "forensics/capture/capture_worker.h"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "analysis/culprits.h"
+#include "analysis/stress.h"
+#include "base/log.h"
+#include "collectors/text.h"
+#include "forensics/bundle.h"
+#include "forensics/capture/bundle_files.h"
+#include "forensics/capture/process_table.h"
+
+namespace rh::forensics {
+namespace {
+
+using SamplePtr = std::shared_ptr<const analysis::ScoredSample>;
+
+constexpr std::size_t kJournalCap = 8 << 20;
+constexpr std::int64_t kKernelLogBeforeNs = 60'000'000'000;  // one minute before the event start
+
+// Keeps the bytes of every file the collectors read, by pass: "proc/loadavg" -> content.
+class RawRecorder final : public collectors::ReadRecorder {
+ public:
+  void Record(std::string_view tree, std::string_view relative, std::string_view content) override {
+    std::lock_guard lock(mutex_);
+    std::string path = std::string(tree) + "/" + std::string(relative);
+    if ((tree != "proc" && tree != "sys") || !IsSafeRelativePath(path)) return;
+    files_[pass_][std::move(path)] = std::string(content);
+  }
+  void SetPass(int pass) {
+    std::lock_guard lock(mutex_);
+    pass_ = pass;
+  }
+  const std::map<std::string, std::string>& files(int pass) const { return files_[pass]; }
+
+  // The PID/stat texts of a pass, by PID.
+  std::map<std::int32_t, std::string> Stats(int pass) const {
+    std::map<std::int32_t, std::string> out;
+    for (const auto& [path, content] : files_[pass]) {
+      std::string_view p = path;
+      if (!p.starts_with("proc/") || !p.ends_with("/stat")) continue;
+      p.remove_prefix(5);
+      p.remove_suffix(5);
+      if (auto pid = collectors::ParseNumber<std::int32_t>(p)) out.emplace(*pid, content);
+    }
+    return out;
+  }
+
+ private:
+  std::mutex mutex_;
+  int pass_ = 0;
+  std::map<std::string, std::string> files_[2];
+};
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::string SecondsText(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f s", s);
+  return buf;
+}
+
+bool Automatic(CaptureTrigger t) { return t != CaptureTrigger::kManual; }
+
+}  // namespace
+
+CaptureRequest CaptureRequest::For(CaptureTrigger trigger, std::int64_t start_realtime_ns,
+                                   std::int64_t end_realtime_ns, std::int64_t end_monotonic_ns,
+                                   double score_before) {
+  CaptureRequest r;
+  r.trigger = trigger;
+  r.id = BundleId(end_realtime_ns, Name(trigger));
+  r.start_realtime_ns = start_realtime_ns;
+  r.end_realtime_ns = end_realtime_ns;
+  r.end_monotonic_ns = end_monotonic_ns;
+  r.duration_seconds = static_cast<double>(end_realtime_ns - start_realtime_ns) / 1e9;
+  r.score_before = score_before;
+  return r;
+}
+
+CaptureWorker::CaptureWorker(const config::Config& config, CaptureOptions options,
+                             const Clock& clock, const FlightRecorder& recorder,
+                             CaptureStats& stats, HistoryWriter* history)
+    : config_(config),
+      options_(std::move(options)),
+      clock_(clock),
+      recorder_(recorder),
+      stats_(stats),
+      history_(history),
+      config_digest_("sha256:" + Sha256Hex(config::ToToml(config))) {}
+
+CaptureWorker::~CaptureWorker() { Stop(); }
+
+Status CaptureWorker::Prepare() {
+  if (events_) return {};
+  auto events = EventsDirectory::Open(config_.forensics.events_dir);
+  if (!events) return events.error();
+  events_.emplace(std::move(events).value());
+  if (auto removed = events_->RemoveLeftovers(); !removed) {
+    LogWarning("forensics: " + removed.error().message);
+  } else if (*removed > 0) {
+    LogInfo("forensics: removed " + std::to_string(*removed) +
+            " unfinished bundles of an interrupted capture");
+  }
+  if (auto bundles = events_->Bundles(); bundles) {
+    known_ = std::move(bundles).value();
+    std::uint64_t bytes = 0;
+    for (const auto& b : known_) bytes += b.bytes;
+    stats_.bundles = known_.size();
+    stats_.bundle_bytes = bytes;
+  }
+  BoundedReader::Options reader;
+  reader.threads = options_.reader_threads;
+  reader.timeout = std::chrono::milliseconds(std::max(1, config_.forensics.read_timeout_ms));
+  reader.max_abandoned = options_.max_hung_reads;
+  reader_ = std::make_unique<BoundedReader>(reader);
+  return {};
+}
+
+Status CaptureWorker::Start() {
+  {
+    std::lock_guard capture(capture_mutex_);
+    if (Status s = Prepare(); !s.ok()) return s;
+  }
+  std::lock_guard lock(mutex_);
+  if (started_) return {};
+  started_ = true;
+  stopping_ = false;
+  cancel_ = false;
+  thread_ = std::thread([this] { Loop(); });
+  return {};
+}
+
+void CaptureWorker::Stop() {
+  std::deque<Queued> left;
+  {
+    std::lock_guard lock(mutex_);
+    if (!started_) return;
+    stopping_ = true;
+    cancel_ = true;
+    left.swap(queue_);
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  for (const auto& q : left) {
+    CaptureOutcome outcome;
+    outcome.error = "not taken: the daemon is stopping";
+    Account(q.request, outcome);
+  }
+  std::lock_guard lock(mutex_);
+  started_ = false;
+  settled_.notify_all();
+}
+
+std::optional<CaptureOutcome> CaptureWorker::Admit(const CaptureRequest& request,
+                                                   std::int64_t now_ns) {
+  if (!Automatic(request.trigger)) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  const auto interval = static_cast<std::int64_t>(config_.forensics.min_interval_seconds * 1e9);
+  if (last_automatic_ns_ && now_ns - *last_automatic_ns_ < interval) {
+    CaptureOutcome outcome;
+    outcome.result = CaptureResult::kRateLimited;
+    outcome.error = "within " +
+                    SecondsText(static_cast<double>(now_ns - *last_automatic_ns_) / 1e9) +
+                    " of the previous automatic capture (forensics.min_interval_seconds = " +
+                    SecondsText(config_.forensics.min_interval_seconds) + ")";
+    return outcome;
+  }
+  last_automatic_ns_ = now_ns;
+  return std::nullopt;
+}
+
+bool CaptureWorker::Request(const CaptureRequest& request) {
+  Queued q{request, clock_.Now().monotonic_ns, std::chrono::steady_clock::now()};
+  if (auto refused = Admit(request, q.requested_ns)) {
+    Account(request, *refused);
+    return false;
+  }
+  CaptureOutcome outcome;
+  {
+    std::lock_guard lock(mutex_);
+    if (started_ && !stopping_ && queue_.size() < options_.max_queued) {
+      queue_.push_back(std::move(q));
+      wake_.notify_all();
+      return true;
+    }
+    outcome.error = stopping_ || !started_ ? "not taken: the capture worker is not running"
+                                           : "not taken: too many captures queued";
+  }
+  Account(request, outcome);
+  return false;
+}
+
+CaptureOutcome CaptureWorker::CaptureNow(const CaptureRequest& request) {
+  Queued q{request, clock_.Now().monotonic_ns, std::chrono::steady_clock::now()};
+  if (auto refused = Admit(request, q.requested_ns)) {
+    Account(request, *refused);
+    return *refused;
+  }
+  return Run(q);
+}
+
+bool CaptureWorker::Flush(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return settled_.wait_for(lock, timeout, [&] { return queue_.empty() && !busy_; });
+}
+
+void CaptureWorker::Loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) break;
+    Queued q = std::move(queue_.front());
+    queue_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    Run(q);
+    lock.lock();
+    busy_ = false;
+    settled_.notify_all();
+  }
+}
+
+CaptureOutcome CaptureWorker::Run(const Queued& queued) {
+  CaptureOutcome outcome;
+  {
+    std::lock_guard capture(capture_mutex_);
+    try {
+      outcome = Capture(queued);
+    } catch (const std::exception& e) {  // e.g. bad_alloc: the capture fails, the daemon goes on
+      outcome = {};
+      outcome.error = e.what();
+    }
+    outcome.duration_seconds =
+        static_cast<double>(clock_.Now().monotonic_ns - queued.requested_ns) / 1e9;
+  }
+  Account(queued.request, outcome);
+  return outcome;
+}
+
+void CaptureWorker::Account(const CaptureRequest& request, const CaptureOutcome& outcome) {
+  stats_.captures[static_cast<int>(request.trigger)][static_cast<int>(outcome.result)]++;
+  if (outcome.result == CaptureResult::kOk) {
+    stats_.duration.Observe(static_cast<std::int64_t>(outcome.duration_seconds * 1e9));
+    LogInfo("forensics: bundle " + outcome.id + " written in " +
+            SecondsText(outcome.duration_seconds) + " (" + std::to_string(outcome.bytes) +
+            " bytes)");
+  } else if (outcome.result == CaptureResult::kRateLimited) {
+    LogInfo("forensics: " + std::string(Name(request.trigger)) + " capture " + request.id +
+            " not taken: " + outcome.error);
+  } else {
+    LogWarning("forensics: " + std::string(Name(request.trigger)) + " capture " + request.id +
+               " failed: " + outcome.error);
+  }
+  if (history_ != nullptr) {
+    CaptureRecord record;
+    record.event_key = request.id;
+    record.trigger = std::string(Name(request.trigger));
+    record.result = std::string(Name(outcome.result));
+    record.bundle_path = outcome.path.string();
+    record.created_time = static_cast<double>(clock_.Now().realtime_ns) / 1e9;
+    record.duration_seconds = outcome.duration_seconds;
+    record.bytes = outcome.bytes;
+    record.error = outcome.error;
+    history_->Add(std::move(record));
+  }
+}
+
+void CaptureWorker::EnforceCap(const std::string& newest) {
+  auto bundles = events_->Bundles(known_);
+  if (!bundles) {
+    LogWarning("forensics: " + bundles.error().message);
+    return;
+  }
+  std::uint64_t total = 0;
+  for (const auto& b : *bundles) total += b.bytes;
+  const auto cap =
+      static_cast<std::uint64_t>(std::max<std::int64_t>(0, config_.forensics.max_total_bytes));
+  std::vector<EventsDirectory::Bundle> kept;
+  for (const auto& b : *bundles) {
+    if (total > cap && b.id != newest) {
+      if (Status s = events_->Remove(b.id); s.ok()) {
+        total -= b.bytes;
+        LogInfo("forensics: removed bundle " + b.id + " (forensics.max_total_bytes)");
+        continue;
+      } else {
+        LogWarning("forensics: " + s.error().message);
+      }
+    }
+    kept.push_back(b);
+  }
+  known_ = std::move(kept);
+  stats_.bundles = known_.size();
+  stats_.bundle_bytes = total;
+}
+
+CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
+  CaptureOutcome out;
+  const CaptureRequest& request = queued.request;
+  auto fail = [&](std::string error) {
+    out.result = CaptureResult::kFailed;
+    out.error = std::move(error);
+    return out;
+  };
+  if (Status s = Prepare(); !s.ok()) return fail(s.error().message);
+  auto created = BundleWriter::Create(*events_, request.id);
+  if (!created) return fail(created.error().message);
+  BundleWriter& writer = **created;
+  const auto budget_end = queued.requested_at + options_.budget;
+  std::vector<std::string>& notes = out.notes;
+
+  const long page_size = options_.page_size > 0 ? options_.page_size : sysconf(_SC_PAGESIZE);
+  const long ticks =
+      options_.clock_ticks_per_second > 0 ? options_.clock_ticks_per_second : sysconf(_SC_CLK_TCK);
+  const double hz = ticks > 0 ? static_cast<double>(ticks) : 100;
+  const collectors::ProcRoot plain(options_.root.proc(), options_.root.sys());
+
+  // The journal is read in the background while the passes run.
+  const std::int64_t kernel_log_from_ns = request.start_realtime_ns - kKernelLogBeforeNs;
+  std::unique_ptr<JournalQuery> journal;
+  if (!options_.journalctl.empty() && JournalExists(options_.journal_dirs)) {
+    auto started =
+        JournalQuery::Start(options_.journalctl, static_cast<double>(kernel_log_from_ns) / 1e9,
+                            static_cast<double>(clock_.Now().realtime_ns) / 1e9 + 1);
+    if (started) {
+      journal = std::move(started).value();
+    } else {
+      notes.push_back("journal.log: " + started.error().message);
+    }
+  }
+  const auto journal_end =
+      std::min(budget_end, std::chrono::steady_clock::now() + options_.journal_timeout);
+
+  // Two collector passes, every file they read recorded.
+  RawRecorder raw;
+  collectors::ProcRoot recorded(options_.root.proc(), options_.root.sys(), &raw);
+  collectors::CollectorOptions collector_options;
+  collector_options.top_n = static_cast<std::size_t>(std::max(1, config_.sampling.top_processes));
+  collector_options.page_size = page_size;
+  collector_options.clock_ticks_per_second = ticks;
+  auto collectors = collectors::MakeCollectors(recorded, collector_options);
+  const auto held = recorder_.All();
+  const SamplePtr newest = held.empty() ? nullptr : held.back();
+  analysis::StressState state;
+  state.io_baseline = newest ? newest->assessment.signals.io_baseline : 0;
+  const double io_baseline = state.io_baseline;
+
+  auto pass0 = std::make_shared<analysis::ScoredSample>();
+  auto pass1 = std::make_shared<analysis::ScoredSample>();
+  raw.SetPass(0);
+  collectors::CollectAll(collectors, clock_, pass0->sample);
+  const std::int64_t gap_end =
+      pass0->sample.clock.monotonic_ns + static_cast<std::int64_t>(options_.pass_gap_seconds * 1e9);
+  for (std::int64_t now = clock_.Now().monotonic_ns; now < gap_end;
+       now = clock_.Now().monotonic_ns) {
+    if (cancel_) return fail("cancelled");
+    clock_.SleepUntil(std::min(gap_end, now + 50'000'000));
+  }
+  raw.SetPass(1);
+  collectors::CollectAll(collectors, clock_, pass1->sample);
+  raw.SetPass(0);
+  for (auto* p : {pass0.get(), pass1.get()}) {
+    p->sequence = p == pass0.get() ? 0 : 1;
+    p->latency_seconds = 0;
+    p->state = newest ? newest->state : analysis::SamplingState::kNormal;
+    p->interval_seconds = 0;
+  }
+  pass0->assessment = analysis::Assess(config_.stress, nullptr, pass0->sample, 0, state);
+  pass1->assessment = analysis::Assess(config_.stress, &pass0->sample, pass1->sample, 0, state);
+  if (cancel_) return fail("cancelled");
+
+  // The process table, with bounded per-process reads.
+  ProcessSnapshotInputs table;
+  table.stat0 = raw.Stats(0);
+  table.stat1 = raw.Stats(1);
+  table.clock0 = pass0->sample.clock;
+  table.clock1 = pass1->sample.clock;
+  table.boot_time = pass1->sample.stat.boot_time;
+  table.clock_ticks_per_second = hz;
+  table.page_size = static_cast<std::uint64_t>(page_size > 0 ? page_size : 4096);
+  ProcessSnapshot snapshot = ReadProcessSnapshot(table, plain, *reader_, budget_end, &cancel_);
+  if (cancel_) return fail("cancelled");
+  notes.insert(notes.end(), snapshot.notes.begin(), snapshot.notes.end());
+
+  // The flight recorder's window, and how long the blocked tasks have been blocked.
+  const ClockReading now = clock_.Now();
+  const double window_from = static_cast<double>(request.start_realtime_ns) / 1e9 -
+                             config_.forensics.window_before_seconds;
+  auto window = recorder_.Window(window_from, static_cast<double>(now.realtime_ns) / 1e9);
+  std::vector<SamplePtr> timeline = window;
+  timeline.push_back(pass0);
+  timeline.push_back(pass1);
+  const double table_time = static_cast<double>(pass1->sample.clock.realtime_ns) / 1e9;
+  for (auto& b : snapshot.blocked) {
+    b.blocked_since = analysis::BlockedSince(timeline, b.info.tid);
+    if (b.blocked_since) b.info.blocked_seconds = std::max(0.0, table_time - *b.blocked_since);
+  }
+
+  // Culprits.
+  analysis::CulpritInputs inputs;
+  inputs.window = window;
+  inputs.capture = {pass0, pass1};
+  for (const auto& p : snapshot.processes) inputs.processes.push_back(p.info);
+  for (const auto& b : snapshot.blocked) inputs.blocked.push_back(b.info);
+  inputs.suspect_patterns = config_.suspects.patterns;
+  for (const auto& s : timeline) {
+    inputs.steal_share = std::max(inputs.steal_share, s->assessment.signals.steal_share);
+  }
+  inputs.clock_ticks_per_second = hz;
+  inputs.now_monotonic_ns = pass1->sample.clock.monotonic_ns;
+  inputs.now = table_time;
+  inputs.memory_total_bytes = pass1->sample.meminfo.total;
+  const analysis::CulpritVerdict verdict = analysis::RankCulprits(inputs);
+
+  // The kernel log from one minute before the event start.
+  const std::int64_t start_monotonic_ns =
+      request.end_monotonic_ns - (request.end_realtime_ns - request.start_realtime_ns);
+  auto kernel_log = ReadKernelLog(options_.kmsg, (start_monotonic_ns - kKernelLogBeforeNs) / 1000,
+                                  now.realtime_ns - now.monotonic_ns);
+  if (!kernel_log) {
+    notes.push_back("kernel.log: not written: " + kernel_log.error().message);
+  } else {
+    if (kernel_log->lost > 0) {
+      notes.push_back("kernel.log: the kernel overwrote records before they were read");
+    }
+    if (kernel_log->truncated) notes.push_back("kernel.log: truncated at its size cap");
+  }
+  std::optional<std::string> journal_text;
+  if (journal) {
+    auto text = journal->Finish(journal_end, kJournalCap, &cancel_);
+    if (text) {
+      journal_text = std::move(text).value();
+    } else {
+      notes.push_back("journal.log: not written: " + text.error().message);
+    }
+  }
+  if (cancel_) return fail("cancelled");
+
+  // The files, then the manifest.
+  auto write = [&](std::string_view path, std::string_view content) -> Status {
+    return writer.Write(path, content);
+  };
+  for (int pass = 0; pass < 2; ++pass) {
+    const std::string prefix = std::string(kRawDir) + "/" + std::to_string(pass) + "/";
+    for (const auto& [path, content] : raw.files(pass)) {
+      if (Status s = write(prefix + path, content); !s.ok()) return fail(s.error().message);
+    }
+  }
+  CaptureInputs capture_inputs;
+  capture_inputs.stress = config_.stress;
+  capture_inputs.collector_options = collector_options;
+  capture_inputs.io_baseline = io_baseline;
+  capture_inputs.pass_gap_seconds = options_.pass_gap_seconds;
+  const std::int64_t table_ns = pass1->sample.clock.realtime_ns;
+  for (auto [path, content] : {std::pair{kCaptureFile, CaptureJson(capture_inputs, {pass0, pass1})},
+                               std::pair{kSamplesFile, SamplesJsonl(window)},
+                               std::pair{kProcessesFile, ProcessesJson(snapshot, table_ns, hz)},
+                               std::pair{kBlockedFile, BlockedJson(snapshot, table_ns)}}) {
+    if (Status s = write(path, content); !s.ok()) return fail(s.error().message);
+  }
+  if (kernel_log) {
+    if (Status s = write(kKernelLogFile, kernel_log->text); !s.ok()) return fail(s.error().message);
+  }
+  if (journal_text) {
+    if (Status s = write(kJournalFile, *journal_text); !s.ok()) return fail(s.error().message);
+  }
+  if (Status s = write(kSummaryFile, SummaryJson(verdict, request.score_before, notes)); !s.ok()) {
+    return fail(s.error().message);
+  }
+
+  Manifest manifest;
+  manifest.created_ns = clock_.Now().realtime_ns;
+  manifest.trigger = std::string(Name(request.trigger));
+  manifest.event_kind = manifest.trigger;
+  manifest.event_start_ns = request.start_realtime_ns;
+  manifest.event_end_ns = request.end_realtime_ns;
+  manifest.event_duration_seconds = request.duration_seconds;
+  utsname host{};
+  if (uname(&host) == 0) {
+    manifest.hostname = host.nodename;
+    manifest.kernel = host.release;
+  }
+  if (auto boot_id = collectors::ReadWholeFile(plain, "proc", "sys/kernel/random/boot_id", 4096)) {
+    manifest.boot_id = Trim(*boot_id);
+  }
+  manifest.page_size = static_cast<std::uint32_t>(page_size > 0 ? page_size : 4096);
+  manifest.clock_ticks_per_second = static_cast<std::uint32_t>(hz);
+  manifest.software_version = options_.software_version;
+  manifest.software_revision = options_.software_revision;
+  manifest.config_digest = config_digest_;
+  auto id = writer.Commit(std::move(manifest));
+  if (!id) return fail(id.error().message);
+
+  out.result = CaptureResult::kOk;
+  out.id = *id;
+  out.path = events_->path() / *id;
+  out.bytes = writer.bytes();
+  known_.push_back({*id, writer.bytes()});
+  EnforceCap(*id);
+  return out;
+}
+
+}  // namespace rh::forensics
