@@ -1,0 +1,335 @@
+#include "forensics/cli/bundle_view.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <system_error>
+
+#include "forensics/sample_json.h"
+
+namespace rh::forensics::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr std::uint64_t kSmallFileCap = 64ULL << 20;
+
+Result<json> ParseJson(std::string_view text, const std::string& where) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    return Error{where + ": not valid JSON (byte " + std::to_string(e.byte) + ")"};
+  }
+}
+
+// The first of `keys` present in `object`, or null.
+const json* Field(const json& object, std::initializer_list<const char*> keys) {
+  if (!object.is_object()) return nullptr;
+  for (const char* key : keys) {
+    auto it = object.find(key);
+    if (it != object.end() && !it->is_null()) return &*it;
+  }
+  return nullptr;
+}
+
+std::string String(const json& object, std::initializer_list<const char*> keys) {
+  const json* v = Field(object, keys);
+  if (v == nullptr) return "";
+  if (v->is_string() || v->is_object()) {
+    auto bytes = BytesFromJson(*v);
+    return bytes ? *bytes : "";
+  }
+  if (v->is_number()) return v->dump();
+  return "";
+}
+
+double Number(const json& object, std::initializer_list<const char*> keys, double fallback = 0) {
+  const json* v = Field(object, keys);
+  return v != nullptr && v->is_number() ? v->get<double>() : fallback;
+}
+
+std::int64_t Integer(const json& object, std::initializer_list<const char*> keys) {
+  const json* v = Field(object, keys);
+  if (v == nullptr || !v->is_number()) return 0;
+  return v->is_number_float() ? static_cast<std::int64_t>(v->get<double>())
+                              : v->get<std::int64_t>();
+}
+
+// The array of a file that is either an array or an object holding one under one of `keys`.
+const json* ListOf(const json& document, std::initializer_list<const char*> keys) {
+  if (document.is_array()) return &document;
+  const json* list = Field(document, keys);
+  return list != nullptr && list->is_array() ? list : nullptr;
+}
+
+}  // namespace
+
+Result<Summary> ParseSummary(std::string_view text, const std::string& where) {
+  auto j = ParseJson(text, where);
+  if (!j) return j.error();
+  if (!j->is_object()) return Error{where + ": not a JSON object"};
+  Summary s;
+  if (const json* d = Field(*j, {"dominant"}); d != nullptr && d->is_object()) {
+    s.dominant_component = String(*d, {"component"});
+    s.dominant_points = Number(*d, {"points"});
+    s.dominant_text = String(*d, {"text"});
+  }
+  if (const json* list = Field(*j, {"culprits"})) {
+    if (!list->is_array()) return Error{where + ": culprits is not an array"};
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const json& c = (*list)[i];
+      if (!c.is_object()) {
+        return Error{where + ": culprits[" + std::to_string(i) + "] is not an object"};
+      }
+      Culprit culprit;
+      culprit.rank = static_cast<int>(Integer(c, {"rank"}));
+      if (culprit.rank == 0) culprit.rank = static_cast<int>(i + 1);
+      culprit.pid = Integer(c, {"pid"});
+      culprit.comm = String(c, {"comm"});
+      culprit.score = Number(c, {"score"});
+      culprit.unit = String(c, {"unit"});
+      if (const json* ev = Field(c, {"evidence"}); ev != nullptr && ev->is_array()) {
+        for (const json& e : *ev) {
+          if (!e.is_object()) continue;
+          culprit.evidence.push_back(
+              {String(e, {"kind"}), Number(e, {"value"}), String(e, {"text"})});
+        }
+      }
+      s.culprits.push_back(std::move(culprit));
+    }
+  }
+  s.blocked_tasks = Integer(*j, {"blocked_tasks"});
+  s.steal_share = Number(*j, {"steal_share"});
+  return s;
+}
+
+Result<std::vector<ProcessEntry>> ParseProcesses(std::string_view text, const std::string& where) {
+  auto j = ParseJson(text, where);
+  if (!j) return j.error();
+  const json* list = ListOf(*j, {"processes"});
+  if (list == nullptr) return Error{where + ": no process list"};
+  std::vector<ProcessEntry> out;
+  out.reserve(list->size());
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const json& p = (*list)[i];
+    if (!p.is_object() || !p.contains("pid")) {
+      return Error{where + ": processes[" + std::to_string(i) + "] has no pid"};
+    }
+    ProcessEntry e;
+    e.pid = Integer(p, {"pid"});
+    e.ppid = Integer(p, {"ppid"});
+    e.user = String(p, {"user", "username"});
+    if (const json* uid = Field(p, {"uid"}); uid != nullptr && uid->is_number()) {
+      e.uid = uid->get<std::int64_t>();
+    }
+    e.comm = String(p, {"comm"});
+    if (const json* cmd = Field(p, {"cmdline", "argv", "args"})) {
+      if (cmd->is_array()) {
+        for (const json& arg : *cmd) {
+          auto bytes = BytesFromJson(arg);
+          if (bytes) e.cmdline.push_back(*bytes);
+        }
+      } else if (auto bytes = BytesFromJson(*cmd); bytes && !bytes->empty()) {
+        e.cmdline.push_back(*bytes);
+      }
+    }
+    e.state = String(p, {"state"});
+    e.cpu_ratio = Number(p, {"cpu_ratio", "cpu_share", "cpu"});
+    e.rss_bytes =
+        static_cast<std::uint64_t>(std::max<std::int64_t>(0, Integer(p, {"rss_bytes", "rss"})));
+    e.threads = Integer(p, {"threads"});
+    e.start = String(p, {"start_ticks", "start_time", "start"});
+    e.unit = String(p, {"unit", "systemd_unit"});
+    e.cgroup = String(p, {"cgroup"});
+    e.container = String(p, {"container"});
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::vector<BlockedEntry>> ParseBlocked(std::string_view text, const std::string& where) {
+  auto j = ParseJson(text, where);
+  if (!j) return j.error();
+  const json* list = ListOf(*j, {"tasks", "blocked"});
+  if (list == nullptr) return Error{where + ": no list of blocked tasks"};
+  std::vector<BlockedEntry> out;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const json& t = (*list)[i];
+    if (!t.is_object() || !t.contains("pid")) {
+      return Error{where + ": task " + std::to_string(i) + " has no pid"};
+    }
+    BlockedEntry e;
+    e.pid = Integer(t, {"pid"});
+    e.comm = String(t, {"comm"});
+    e.wchan = String(t, {"wchan"});
+    if (const json* stack = Field(t, {"stack", "kernel_stack"})) {
+      if (stack->is_array()) {
+        for (const json& frame : *stack) {
+          if (auto bytes = BytesFromJson(frame)) e.stack.push_back(*bytes);
+        }
+      } else if (auto bytes = BytesFromJson(*stack)) {
+        e.stack = Lines(*bytes);
+      }
+    }
+    if (const json* b = Field(t, {"blocked_seconds", "blocked_for_seconds"});
+        b != nullptr && b->is_number()) {
+      e.blocked_seconds = b->get<double>();
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::vector<analysis::ScoredSample>> ParseCapturePasses(std::string_view text,
+                                                               const std::string& where) {
+  auto j = ParseJson(text, where);
+  if (!j) return j.error();
+  const json* passes = ListOf(*j, {"passes"});
+  if (passes == nullptr) return Error{where + ": no passes"};
+  std::vector<analysis::ScoredSample> out;
+  for (std::size_t i = 0; i < passes->size(); ++i) {
+    auto pass = ScoredSampleFromJson((*passes)[i]);
+    if (!pass) {
+      return Error{where + ": passes[" + std::to_string(i) + "]: " + pass.error().message};
+    }
+    out.push_back(std::move(pass).value());
+  }
+  return out;
+}
+
+Result<std::vector<analysis::ScoredSample>> ParseSamples(std::string_view text,
+                                                         const std::string& where) {
+  std::vector<analysis::ScoredSample> out;
+  std::size_t number = 0;
+  for (const auto& line : Lines(text)) {
+    ++number;
+    if (line.empty()) continue;
+    const std::string at = where + ":" + std::to_string(number);
+    auto j = ParseJson(line, at);
+    if (!j) return j.error();
+    auto pass = ScoredSampleFromJson(*j);
+    if (!pass) return Error{at + ": " + pass.error().message};
+    out.push_back(std::move(pass).value());
+  }
+  return out;
+}
+
+std::vector<std::string> Lines(std::string_view text) {
+  std::vector<std::string> out;
+  std::size_t begin = 0;
+  while (begin < text.size()) {
+    std::size_t end = text.find('\n', begin);
+    if (end == std::string_view::npos) end = text.size();
+    out.emplace_back(text.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  return out;
+}
+
+Result<std::string> OpenedBundle::File(std::string_view path) const {
+  const std::string* content = files.Find(path);
+  if (content == nullptr) return Error{files.Where(path) + ": missing"};
+  return *content;
+}
+
+std::string OpenedBundle::FileOr(std::string_view path) const {
+  const std::string* content = files.Find(path);
+  return content == nullptr ? std::string() : *content;
+}
+
+Result<OpenedBundle> OpenBundle(std::string_view id_or_path, const std::string& events_dir,
+                                const ReadLimits& limits) {
+  const std::string given(id_or_path);
+  std::error_code ec;
+  fs::path path = given;
+  if (!fs::exists(fs::symlink_status(path, ec))) {
+    bool plain_id = IsSafeRelativePath(given) && given.find('/') == std::string::npos;
+    if (!plain_id) return Error{given + ": no such bundle directory or archive"};
+    path = fs::path(events_dir) / given;
+    if (!fs::exists(fs::symlink_status(path, ec))) {
+      return Error{given + ": no such bundle in " + events_dir + " (and no such file)"};
+    }
+  }
+  auto files = ReadBundle(path, limits);
+  if (!files) return files.error();
+  auto manifest = ReadManifest(*files);
+  if (!manifest) return manifest.error();
+  return OpenedBundle{std::move(files).value(), std::move(manifest).value()};
+}
+
+Result<BundleDetails> ReadDetails(const OpenedBundle& bundle) {
+  BundleDetails d;
+  if (const std::string* text = bundle.files.Find(kSummaryFile)) {
+    auto summary = ParseSummary(*text, bundle.Where(kSummaryFile));
+    if (!summary) return summary.error();
+    d.summary = std::move(summary).value();
+  }
+  if (const std::string* text = bundle.files.Find(kProcessesFile)) {
+    auto processes = ParseProcesses(*text, bundle.Where(kProcessesFile));
+    if (!processes) return processes.error();
+    d.processes = std::move(processes).value();
+  }
+  if (const std::string* text = bundle.files.Find(kBlockedFile)) {
+    auto blocked = ParseBlocked(*text, bundle.Where(kBlockedFile));
+    if (!blocked) return blocked.error();
+    d.blocked = std::move(blocked).value();
+  }
+  if (const std::string* text = bundle.files.Find(kCaptureFile)) {
+    auto passes = ParseCapturePasses(*text, bundle.Where(kCaptureFile));
+    if (!passes) return passes.error();
+    d.capture = std::move(passes).value();
+  }
+  d.kernel_log = Lines(bundle.FileOr(kKernelLogFile));
+  d.journal = Lines(bundle.FileOr(kJournalFile));
+  return d;
+}
+
+Result<std::vector<StoredBundle>> ScanEventsDir(const std::string& events_dir,
+                                                std::vector<std::string>& problems) {
+  std::vector<StoredBundle> out;
+  std::error_code ec;
+  if (!fs::exists(events_dir, ec)) return out;
+  fs::directory_iterator it(events_dir, ec);
+  if (ec) return Error{events_dir + ": " + ec.message()};
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) return Error{events_dir + ": " + ec.message()};
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name.front() == '.') continue;  // .tmp-* is being written
+    if (!it->is_directory(ec) || it->is_symlink(ec)) continue;
+    StoredBundle b;
+    b.path = it->path();
+    auto text = ReadRegularFile(b.path / kManifestFile, kSmallFileCap);
+    if (!text) {
+      problems.push_back(b.path.string() + ": not a bundle (" + text.error().message + ")");
+      continue;
+    }
+    auto manifest = ParseManifest(*text, (b.path / kManifestFile).string());
+    if (!manifest) {
+      problems.push_back(manifest.error().message);
+      continue;
+    }
+    b.manifest = std::move(manifest).value();
+    if (auto summary_text = ReadRegularFile(b.path / kSummaryFile, kSmallFileCap)) {
+      auto summary = ParseSummary(*summary_text, (b.path / kSummaryFile).string());
+      if (summary) {
+        b.summary = std::move(summary).value();
+      } else {
+        problems.push_back(summary.error().message);
+      }
+    }
+    for (auto f = fs::recursive_directory_iterator(b.path, ec);
+         !ec && f != fs::recursive_directory_iterator(); f.increment(ec)) {
+      if (f->is_regular_file(ec) && !f->is_symlink(ec)) b.bytes += f->file_size(ec);
+    }
+    out.push_back(std::move(b));
+  }
+  std::sort(out.begin(), out.end(), [](const StoredBundle& x, const StoredBundle& y) {
+    return x.manifest.created_ns != y.manifest.created_ns
+               ? x.manifest.created_ns < y.manifest.created_ns
+               : x.manifest.id < y.manifest.id;
+  });
+  return out;
+}
+
+}  // namespace rh::forensics::cli
