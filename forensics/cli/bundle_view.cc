@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <system_error>
 
+#include "forensics/capture/bundle_directory.h"
 #include "forensics/sample_json.h"
 
 namespace rh::forensics::cli {
@@ -101,6 +102,14 @@ Result<Summary> ParseSummary(std::string_view text, const std::string& where) {
   }
   s.blocked_tasks = Integer(*j, {"blocked_tasks"});
   s.steal_share = Number(*j, {"steal_share"});
+  if (const json* b = Field(*j, {"score_before"}); b != nullptr && b->is_number()) {
+    s.score_before = b->get<double>();
+  }
+  if (const json* notes = Field(*j, {"notes"}); notes != nullptr && notes->is_array()) {
+    for (const json& n : *notes) {
+      if (auto bytes = BytesFromJson(n)) s.notes.push_back(*bytes);
+    }
+  }
   return s;
 }
 
@@ -161,8 +170,10 @@ Result<std::vector<BlockedEntry>> ParseBlocked(std::string_view text, const std:
     }
     BlockedEntry e;
     e.pid = Integer(t, {"pid"});
+    e.tid = t.contains("tid") ? Integer(t, {"tid"}) : e.pid;
     e.comm = String(t, {"comm"});
     e.wchan = String(t, {"wchan"});
+    e.stack_error = String(t, {"stack_error"});
     if (const json* stack = Field(t, {"stack", "kernel_stack"})) {
       if (stack->is_array()) {
         for (const json& frame : *stack) {
@@ -295,7 +306,8 @@ Result<std::vector<StoredBundle>> ScanEventsDir(const std::string& events_dir,
   for (; it != fs::directory_iterator(); it.increment(ec)) {
     if (ec) return Error{events_dir + ": " + ec.message()};
     const std::string name = it->path().filename().string();
-    if (name.empty() || name.front() == '.') continue;  // .tmp-* is being written
+    // Only directories named like a bundle id are bundles (.tmp-* is being written).
+    if (!IsBundleId(name)) continue;
     if (!it->is_directory(ec) || it->is_symlink(ec)) continue;
     StoredBundle b;
     b.path = it->path();

@@ -42,6 +42,8 @@ struct Summary {
   std::vector<Culprit> culprits;
   std::int64_t blocked_tasks = 0;
   double steal_share = 0;
+  std::optional<double> score_before;  ///< Stress score of the last sample before the event.
+  std::vector<std::string> notes;      ///< What the capture could not read or write.
 };
 
 /// One process of processes.json.
@@ -65,9 +67,11 @@ struct ProcessEntry {
 /// One task of blocked.json.
 struct BlockedEntry {
   std::int64_t pid = 0;
+  std::int64_t tid = 0;  ///< The task; equal to pid for a single-threaded process.
   std::string comm;
   std::string wchan;
   std::vector<std::string> stack;
+  std::string stack_error;  ///< Why the kernel stack is missing (it needs root).
   std::optional<double> blocked_seconds;
 };
 
@@ -119,9 +123,10 @@ struct StoredBundle {
   std::uint64_t bytes = 0;  ///< Sum of the sizes of its regular files.
 };
 
-/// Every bundle directory in `events_dir` (skipping ".tmp-*" and other dot names), ordered by
-/// creation time. A directory whose manifest cannot be read is reported in `problems` (one line
-/// each) and skipped. A missing events directory holds no bundles.
+/// Every bundle directory in `events_dir` (names of the bundle id form only: ".tmp-*" and
+/// anything else there is left alone), ordered by creation time. A directory whose manifest cannot
+/// be read is reported in `problems` (one line each) and skipped. A missing events directory holds
+/// no bundles.
 Result<std::vector<StoredBundle>> ScanEventsDir(const std::string& events_dir,
                                                 std::vector<std::string>& problems);
 

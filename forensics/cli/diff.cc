@@ -95,8 +95,8 @@ int Diff(const Context& ctx, const std::string& a_name, const std::string& b_nam
 
   using TaskKey = std::pair<std::int64_t, std::string>;
   std::map<TaskKey, const BlockedEntry*> blocked_a, blocked_b;
-  for (const auto& t : a->details.blocked) blocked_a.emplace(TaskKey{t.pid, t.comm}, &t);
-  for (const auto& t : b->details.blocked) blocked_b.emplace(TaskKey{t.pid, t.comm}, &t);
+  for (const auto& t : a->details.blocked) blocked_a.emplace(TaskKey{t.tid, t.comm}, &t);
+  for (const auto& t : b->details.blocked) blocked_b.emplace(TaskKey{t.tid, t.comm}, &t);
   std::vector<const BlockedEntry*> blocked_only_a, blocked_only_b;
   std::vector<std::pair<const BlockedEntry*, const BlockedEntry*>> blocked_moved;
   for (const auto& [key, t] : blocked_a) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -34,6 +35,14 @@ std::string Basename(std::string_view path) {
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
+// A string, or bytes written as {"base64": ...}; nullopt for anything else (null included).
+std::optional<std::string> BytesOf(const ordered_json& v) {
+  if (!v.is_string() && !v.is_object()) return std::nullopt;
+  auto bytes = BytesFromJson(nlohmann::json(v));
+  if (!bytes) return std::nullopt;
+  return std::move(bytes).value();
+}
+
 bool IsJsonFile(const std::string& path) {
   return !path.starts_with("raw/") && (path.ends_with(".json") || path.ends_with(".jsonl"));
 }
@@ -58,20 +67,20 @@ class Redactor {
       const std::string& key = it.key();
       ordered_json& v = it.value();
       if (key == "comm") {
-        if (auto bytes = BytesFromJson(nlohmann::json(v))) keep_.insert(*bytes);
-      } else if (kUserKeys.contains(key) && v.is_string()) {
-        v = Secret(v.get<std::string>(), 3);
-      } else if (kHostKeys.contains(key) && v.is_string()) {
-        v = Host(v.get<std::string>());
+        if (auto bytes = BytesOf(v)) keep_.insert(*bytes);
+      } else if (kUserKeys.contains(key) && BytesOf(v)) {
+        v = Secret(*BytesOf(v), 3);
+      } else if (kHostKeys.contains(key) && BytesOf(v)) {
+        v = Host(*BytesOf(v));
       } else if (kArgvKeys.contains(key)) {
         v = Argv(v);
-      } else if (key == "exe" && v.is_string()) {
-        std::string exe = v.get<std::string>();
+      } else if (key == "exe" && BytesOf(v)) {
+        std::string exe = *BytesOf(v);
         Secret(exe, 4);
         v = Basename(exe);
         keep_.insert(v.get<std::string>());
-      } else if (kPathKeys.contains(key) && v.is_string()) {
-        v = Secret(v.get<std::string>(), 4);
+      } else if (kPathKeys.contains(key) && BytesOf(v)) {
+        v = Secret(*BytesOf(v), 4);
       } else if (kEnvKeys.contains(key)) {
         v = Hash(v.dump());
       } else {
@@ -145,6 +154,7 @@ class Redactor {
   }
 
   ordered_json Argv(const ordered_json& v) {
+    if (v.is_null()) return v;
     std::vector<std::string> args;
     bool as_array = v.is_array();
     if (as_array) {

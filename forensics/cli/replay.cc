@@ -183,8 +183,11 @@ Result<ReplayOutcome> ReplayBundle(const OpenedBundle& bundle, const config::Con
   // Inputs that are not in the raw files.
   const auto& first = out.recorded.front();
   collectors::CollectorOptions options;
-  options.page_size = first.sample.page_size;
-  options.clock_ticks_per_second = bundle.manifest.clock_ticks_per_second;
+  options.page_size = static_cast<long>(
+      NumberAt(capture, {"collector_options", "page_size"}).value_or(first.sample.page_size));
+  options.clock_ticks_per_second =
+      static_cast<long>(NumberAt(capture, {"collector_options", "clock_ticks_per_second"})
+                            .value_or(bundle.manifest.clock_ticks_per_second));
   std::size_t top_n = 0, max_blocked = 0;
   for (const auto& p : out.recorded) {
     top_n = std::max({top_n, p.sample.processes.top_cpu.size(), p.sample.processes.top_rss.size()});

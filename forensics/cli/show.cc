@@ -143,8 +143,12 @@ int Show(const Context& ctx, const std::string& id_or_path, const std::string& f
     out << "  pid " << t.pid << " " << Printable(t.comm) << " in "
         << (t.wchan.empty() ? "?" : Printable(t.wchan));
     if (t.blocked_seconds) out << ", blocked " << Decimal(*t.blocked_seconds, 1) << " s";
+    if (t.tid != t.pid) out << " (thread " << t.tid << ")";
     out << "\n";
     for (const auto& frame : t.stack) out << "      " << Printable(frame) << "\n";
+    if (t.stack.empty() && !t.stack_error.empty()) {
+      out << "      (no kernel stack: " << Printable(t.stack_error) << ")\n";
+    }
   }
 
   if (!details->processes.empty()) {
@@ -166,6 +170,11 @@ int Show(const Context& ctx, const std::string& id_or_path, const std::string& f
     };
     top([](const ProcessEntry& p) { return p.cpu_ratio; }, "Top by CPU");
     top([](const ProcessEntry& p) { return static_cast<double>(p.rss_bytes); }, "Top by memory");
+  }
+
+  if (details->summary && !details->summary->notes.empty()) {
+    out << "\nCapture notes:\n";
+    for (const auto& n : details->summary->notes) out << "  " << Printable(n) << "\n";
   }
 
   PrintLog(out, "Kernel messages of the window", details->kernel_log);

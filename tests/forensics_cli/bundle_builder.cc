@@ -12,6 +12,8 @@
 #include "analysis/stress.h"
 #include "collectors/collector.h"
 #include "config/config.h"
+#include "forensics/capture/bundle_files.h"
+#include "forensics/capture/process_table.h"
 #include "forensics/sample_json.h"
 #include "tests/support/temp_dir.h"
 
@@ -63,22 +65,16 @@ void Advance(const fs::path& proc) {
   Replace(proc / "612/stat", " 1130577920 25600 ", " 1130577920 38400 ");
 }
 
-json ProcessJson(const FakeProcess& p, double rss_factor) {
-  double rss = static_cast<double>(p.rss_bytes) * (p.pid == 612 ? rss_factor : 1.0);
-  return {{"pid", p.pid},
-          {"ppid", p.ppid},
-          {"comm", forensics::BytesToJson(p.comm)},
-          {"cmdline", forensics::BytesToJson(p.cmdline)},
-          {"user", p.user},
-          {"state", std::string(1, p.state)},
-          {"cpu_share", p.cpu_share},
-          {"cpu_ticks", 1000},
-          {"rss_bytes", static_cast<std::uint64_t>(rss)},
-          {"threads", 1},
-          {"start_time", p.start_time},
-          {"major_faults", 12},
-          {"cgroup", "/user.slice/user-1000.slice/session-2.scope"},
-          {"unit", "session-2.scope"}};
+std::vector<std::string> Split(const std::string& cmdline) {
+  std::vector<std::string> out;
+  std::size_t begin = 0;
+  while (begin < cmdline.size()) {
+    std::size_t end = cmdline.find(' ', begin);
+    if (end == std::string::npos) end = cmdline.size();
+    if (end > begin) out.push_back(cmdline.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  return out;
 }
 
 }  // namespace
@@ -177,12 +173,16 @@ TestBundle MakeBundle(const BundleOptions& options) {
       b.files["raw/" + std::to_string(i) + "/" + path] = content;
     }
   }
-  json capture = {{"passes", {forensics::ToJson(passes[0]), forensics::ToJson(passes[1])}},
-                  {"io_baseline", 3e6}};
-  b.files["capture.json"] = capture.dump(2) + "\n";
+  forensics::CaptureInputs inputs;
+  inputs.stress = weights;
+  inputs.collector_options = collector_options;
+  inputs.io_baseline = 3e6;
+  b.files["capture.json"] =
+      forensics::CaptureJson(inputs, {std::make_shared<analysis::ScoredSample>(passes[0]),
+                                      std::make_shared<analysis::ScoredSample>(passes[1])});
 
   // The flight recorder: a sample every 5 s for a minute before the event, rising memory stress.
-  std::string samples;
+  std::vector<std::shared_ptr<const analysis::ScoredSample>> window;
   for (int k = 12; k >= 0; --k) {
     analysis::ScoredSample s = passes[0];
     s.sequence = static_cast<std::uint64_t>(100 - k);
@@ -200,59 +200,69 @@ TestBundle MakeBundle(const BundleOptions& options) {
     s.assessment.signals.memory_psi = 0.03 * (12 - k);
     s.assessment.signals.load_per_core = 0.5 + 0.1 * k;
     s.state = score >= 30 ? analysis::SamplingState::kElevated : analysis::SamplingState::kNormal;
-    samples += forensics::ToJson(s).dump() + "\n";
+    window.push_back(std::make_shared<analysis::ScoredSample>(std::move(s)));
   }
-  b.files["samples.jsonl"] = samples;
+  b.files["samples.jsonl"] = forensics::SamplesJsonl(window);
 
+  // The process table, blocked tasks and verdict, written as the capture worker writes them.
   std::vector<FakeProcess> processes =
       options.processes.empty() ? DefaultProcesses() : options.processes;
-  json table = json::array();
-  for (const auto& p : processes) table.push_back(ProcessJson(p, options.python_rss_factor));
-  b.files["processes.json"] = table.dump(2) + "\n";
+  forensics::ProcessSnapshot snapshot;
+  snapshot.elapsed_seconds = 0.5;
+  for (const auto& p : processes) {
+    forensics::ProcessRecord r;
+    r.info.pid = p.pid;
+    r.info.ppid = p.ppid;
+    r.info.comm = p.comm;
+    r.info.cmdline = p.cmdline;
+    r.info.user = p.user;
+    r.info.state = p.state;
+    r.info.cpu_share = p.cpu_share;
+    r.info.cpu_ticks = 1000;
+    r.info.rss_bytes = static_cast<std::uint64_t>(static_cast<double>(p.rss_bytes) *
+                                                  (p.pid == 612 ? options.python_rss_factor : 1.0));
+    r.info.threads = 1;
+    r.info.start_time = p.start_time;
+    r.info.major_faults = 12;
+    r.info.cgroup = "/user.slice/user-1000.slice/session-2.scope";
+    r.info.unit = "session-2.scope";
+    r.uid = p.user == "root" ? 0 : 1000;
+    if (!p.cmdline.empty()) r.argv = Split(p.cmdline);
+    r.start_ticks = static_cast<std::uint64_t>(p.start_time - 1'794'999'000) * 100;
+    snapshot.processes.push_back(std::move(r));
+  }
+  forensics::BlockedTaskRecord task;
+  task.info = {2950, 2950, "rsync", "io_schedule", 12.5};
+  task.stack = {"[<0>] io_schedule+0x1c/0x50", "[<0>] folio_wait_bit_common+0x131/0x300",
+                "[<0>] ext4_writepages+0x2a1/0x600"};
+  task.blocked_since = static_cast<double>(options.end_ns) / 1e9 - 12.0;
+  snapshot.blocked.push_back(task);
+  const std::int64_t table_ns = passes[1].sample.clock.realtime_ns;
+  b.files["processes.json"] = forensics::ProcessesJson(snapshot, table_ns, 100);
+  b.files["blocked.json"] = forensics::BlockedJson(snapshot, table_ns);
 
-  json blocked = json::array();
-  blocked.push_back({{"pid", 2950},
-                     {"tid", 2950},
-                     {"comm", "rsync"},
-                     {"wchan", "io_schedule"},
-                     {"blocked_seconds", 12.5},
-                     {"stack",
-                      {"[<0>] io_schedule+0x1c/0x50", "[<0>] folio_wait_bit_common+0x131/0x300",
-                       "[<0>] ext4_writepages+0x2a1/0x600"}}});
-  b.files["blocked.json"] = blocked.dump(2) + "\n";
-
-  json summary = {
-      {"dominant",
-       {{"component", "memory"}, {"points", 31.5}, {"text", "memory pressure, full stall 38%"}}},
-      {"culprits",
-       {{{"rank", 1},
-         {"pid", 612},
-         {"comm", forensics::BytesToJson(options.top_culprit)},
-         {"score", 0.87},
-         {"unit", "session-2.scope"},
-         {"evidence",
-          {{{"kind", "rss_growth"},
-            {"value", 52428800},
-            {"text", "RSS grew by 50.0 MiB in the window"}},
-           {{"kind", "major_faults"}, {"value", 210}, {"text", "210 major page faults"}}}}},
-        {{"rank", 2},
-         {"pid", 2950},
-         {"comm", "rsync"},
-         {"score", 0.41},
-         {"unit", "backup.service"},
-         {"evidence",
-          {{{"kind", "blocked"}, {"value", 1}, {"text", "in D state in io_schedule"}}}}}}},
-      {"blocked_tasks", 1},
-      {"steal_share", 0.0}};
-  b.files["summary.json"] = summary.dump(2) + "\n";
+  analysis::CulpritVerdict verdict;
+  verdict.dominant = {"memory", 31.5, "memory pressure, full stall 38%"};
+  verdict.culprits.push_back({1,
+                              612,
+                              options.top_culprit,
+                              0.87,
+                              "session-2.scope",
+                              {{"rss_growth", 52428800, "RSS grew by 50.0 MiB in the window"},
+                               {"major_faults", 210, "210 major page faults"}}});
+  verdict.culprits.push_back(
+      {2, 2950, "rsync", 0.41, "backup.service", {{"blocked", 1, "in D state in io_schedule"}}});
+  verdict.blocked_tasks = 1;
+  b.files["summary.json"] = forensics::SummaryJson(verdict, 12.5, {});
 
   const std::string short_host = options.hostname.substr(0, options.hostname.find('.'));
   b.files["kernel.log"] =
-      "[ 5010.101010] INFO: task rsync:2950 blocked for more than 120 seconds.\n"
-      "[ 5010.101020] \"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this "
-      "message.\n"
-      "[ 5011.000000] " +
-      short_host + " kernel: Out of memory: Killed process 7777 (stress-ng)\n";
+      "2026-11-23T10:24:58.211Z [ 5010.101010] err: INFO: task rsync:2950 blocked for more than "
+      "120 seconds.\n"
+      "2026-11-23T10:24:58.211Z [ 5010.101020] err: \"echo 0 > "
+      "/proc/sys/kernel/hung_task_timeout_secs\" disables this message.\n"
+      "2026-11-23T10:24:59.000Z [ 5011.000000] info: " +
+      short_host + ": Out of memory: Killed process 7777 (stress-ng)\n";
   b.files["journal.log"] = "2026-11-18T19:25:01+0000 " + options.hostname +
                            " sudo[4410]: mallory : TTY=pts/0 ; PWD=/home/mallory ; USER=root\n"
                            "2026-11-18T19:25:02+0000 " +

@@ -96,9 +96,10 @@ TEST_F(ReadTest, ShowAsJsonCarriesTheSummaryBlockedTasksAndKernelLog) {
   EXPECT_EQ(j["manifest"]["host"]["hostname"], "db-7.example.org");
   EXPECT_EQ(j["summary"]["culprits"][0]["comm"], "python3");
   EXPECT_EQ(j["summary"]["dominant"]["component"], "memory");
-  EXPECT_EQ(j["blocked"][0]["wchan"], "io_schedule");
+  EXPECT_EQ(j["blocked"]["tasks"][0]["wchan"], "io_schedule");
   EXPECT_EQ(j["kernel_log"][0],
-            "[ 5010.101010] INFO: task rsync:2950 blocked for more than 120 seconds.");
+            "2026-11-23T10:24:58.211Z [ 5010.101010] err: INFO: task rsync:2950 blocked for more "
+            "than 120 seconds.");
   EXPECT_GT(j["stress"]["score"].get<double>(), 0);
 }
 

@@ -77,10 +77,11 @@ TEST_F(WriteTest, ARedactedExportKeepsNoUserHostOrArgumentAndStillVerifies) {
   json manifest = json::parse(members[b.id() + "/manifest.json"]);
   EXPECT_EQ(manifest["redacted"], true);
   EXPECT_THAT(manifest["host"]["hostname"].get<std::string>(), HasSubstr("redacted:"));
-  json processes = json::parse(members[b.id() + "/processes.json"]);
+  json processes = json::parse(members[b.id() + "/processes.json"])["processes"];
   const json& python = processes[2];
   EXPECT_EQ(python["comm"], "python3");
-  EXPECT_THAT(python["cmdline"].get<std::string>(), testing::StartsWith("python3 redacted:"));
+  EXPECT_EQ(python["cmdline"][0], "python3") << "argv[0]'s basename is kept";
+  EXPECT_THAT(python["cmdline"][1].get<std::string>(), testing::StartsWith("redacted:"));
   EXPECT_EQ(python["user"], processes[3]["user"]) << "the same user hashes the same";
   EXPECT_NE(python["user"], processes[0]["user"]);
 
