@@ -20,7 +20,9 @@ namespace rh::forensics {
 /// abandoned: its read's result is a "timed out" error, the thread is left blocked (detached,
 /// never joined; it exits if its read ever returns) and a fresh reader takes its place. Once
 /// `max_abandoned` readers are stuck at the same time, no further read is started until one
-/// comes back: the reads left get an error that says so, and exhausted() is true.
+/// comes back: the reads left get an error that says so, and exhausted() is true. Reads already
+/// under way then may still time out, so at most max_abandoned + threads - 1 readers are ever
+/// left blocked.
 ///
 /// Deadlines use the real monotonic time (std::chrono::steady_clock): they bound real blocking,
 /// not logic. Thread-safety: RunAll() from one thread at a time; stuck() and exhausted() from

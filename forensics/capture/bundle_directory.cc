@@ -267,7 +267,7 @@ void BundleWriter::Abandon() {
   (void)RemoveTree(events_.fd(), temp_, 0);
 }
 
-Result<int> BundleWriter::Directory(std::string_view relative_dir) {
+Result<int> BundleWriter::Directory(std::string_view relative_dir, Chain& chain) {
   std::vector<std::string_view> parts;
   while (!relative_dir.empty()) {
     std::size_t slash = relative_dir.find('/');
@@ -276,21 +276,21 @@ Result<int> BundleWriter::Directory(std::string_view relative_dir) {
         slash == std::string_view::npos ? std::string_view{} : relative_dir.substr(slash + 1);
   }
   std::size_t common = 0;
-  while (common < parts.size() && common < chain_.size() && chain_[common].first == parts[common]) {
+  while (common < parts.size() && common < chain.size() && chain[common].first == parts[common]) {
     ++common;
   }
-  chain_.resize(common);
+  chain.resize(common);
   for (std::size_t i = common; i < parts.size(); ++i) {
-    int parent = i == 0 ? root_.get() : chain_[i - 1].second.get();
+    int parent = i == 0 ? root_.get() : chain[i - 1].second.get();
     std::string name(parts[i]);
     bool created = mkdirat(parent, name.c_str(), 0700) == 0;
     if (!created && errno != EEXIST) return Errno(temp_ + "/" + name, errno);
     UniqueFd fd(OpenDirectory(parent, name.c_str()));
     if (!fd.ok()) return Errno(temp_ + "/" + name, errno);
     if (created) fchmod(fd.get(), 0700);
-    chain_.emplace_back(std::move(name), std::move(fd));
+    chain.emplace_back(std::move(name), std::move(fd));
   }
-  return parts.empty() ? root_.get() : chain_.back().second.get();
+  return parts.empty() ? root_.get() : chain.back().second.get();
 }
 
 Status BundleWriter::WriteFile(int dir, std::string_view name, std::string_view content,
@@ -305,27 +305,60 @@ Status BundleWriter::WriteFile(int dir, std::string_view name, std::string_view 
   return {};
 }
 
-Status BundleWriter::Write(std::string_view relative, std::string_view content) {
+Status BundleWriter::WriteOne(std::string_view relative, std::string_view content, Chain& chain) {
   if (done_) return Error{"bundle " + id_ + " is already committed or abandoned"};
   if (!IsSafeRelativePath(relative) || relative == kManifestFile) {
     return Error{"not a bundle file path: \"" + std::string(relative) + "\""};
   }
   std::size_t slash = relative.rfind('/');
-  auto dir =
-      Directory(slash == std::string_view::npos ? std::string_view{} : relative.substr(0, slash));
+  auto dir = Directory(
+      slash == std::string_view::npos ? std::string_view{} : relative.substr(0, slash), chain);
   if (!dir) return dir.error();
   std::string_view name = slash == std::string_view::npos ? relative : relative.substr(slash + 1);
   if (Status s = WriteFile(*dir, name, content, relative); !s.ok()) return s;
-  files_.push_back({std::string(relative), content.size(), Sha256Hex(content)});
+  ManifestFile file{std::string(relative), content.size(), Sha256Hex(content)};
+  std::lock_guard lock(mutex_);
+  files_.push_back(std::move(file));
   bytes_ += content.size();
   return {};
 }
 
+Status BundleWriter::Write(std::string_view relative, std::string_view content) {
+  return WriteOne(relative, content, chain_);
+}
+
+Status BundleWriter::WriteTree(std::string_view prefix,
+                               const std::map<std::string, std::string>& files,
+                               const std::atomic<bool>* cancel) {
+  Chain chain;
+  std::string path(prefix);
+  for (const auto& [relative, content] : files) {
+    if (cancel != nullptr && cancel->load()) return Error{"cancelled"};
+    path.resize(prefix.size());
+    path += relative;
+    if (Status s = WriteOne(path, content, chain); !s.ok()) return s;
+  }
+  return {};
+}
+
+std::vector<ManifestFile> BundleWriter::files() const {
+  std::lock_guard lock(mutex_);
+  return files_;
+}
+
+std::uint64_t BundleWriter::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+
 Result<std::string> BundleWriter::Commit(Manifest manifest) {
   if (done_) return Error{"bundle " + id_ + " is already committed or abandoned"};
-  std::sort(files_.begin(), files_.end(),
-            [](const ManifestFile& a, const ManifestFile& b) { return a.path < b.path; });
-  manifest.files = files_;
+  {
+    std::lock_guard lock(mutex_);
+    std::sort(files_.begin(), files_.end(),
+              [](const ManifestFile& a, const ManifestFile& b) { return a.path < b.path; });
+    manifest.files = files_;
+  }
   chain_.clear();
   for (int k = suffix_; k <= kMaxSuffix; ++k) {
     std::string candidate = Suffixed(base_, k);
@@ -345,6 +378,7 @@ Result<std::string> BundleWriter::Commit(Manifest manifest) {
     if (rc == 0) {
       done_ = true;
       id_ = candidate;
+      std::lock_guard lock(mutex_);
       bytes_ += text.size();
       root_ = UniqueFd();
       return candidate;

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,7 +76,9 @@ class EventsDirectory {
 
 /// A bundle being written under ".tmp-<id>" in the events directory and renamed to its id by
 /// Commit(). Records every file's size and SHA-256 for the manifest. Removes the temporary
-/// directory on destruction unless committed. Not thread-safe; not copyable or movable.
+/// directory on destruction unless committed. Write() from one thread at a time; WriteTree() may
+/// run on other threads at the same time, for other files; Commit() once all writes returned.
+/// Not copyable or movable.
 class BundleWriter {
  public:
   /// Creates ".tmp-<id>", or ".tmp-<id>-2", "-3"... when that name or the id is taken by
@@ -91,8 +96,14 @@ class BundleWriter {
   /// with mode 0600 and writes `content`. Fails if it exists.
   Status Write(std::string_view relative, std::string_view content);
 
-  const std::vector<ManifestFile>& files() const { return files_; }
-  std::uint64_t bytes() const { return bytes_; }
+  /// Writes every file of `files` as `prefix` + its path, like Write(). Stops at the first error,
+  /// or early when `cancel` becomes true.
+  Status WriteTree(std::string_view prefix, const std::map<std::string, std::string>& files,
+                   const std::atomic<bool>* cancel = nullptr);
+
+  /// The files written so far (unsorted before Commit()).
+  std::vector<ManifestFile> files() const;
+  std::uint64_t bytes() const;
 
   /// Sets the manifest's id and files (sorted), writes manifest.json and renames the directory
   /// to the id without replacing anything (a suffix is added when the id was taken meanwhile).
@@ -105,7 +116,11 @@ class BundleWriter {
  private:
   BundleWriter(const EventsDirectory& events, std::string base, int suffix, std::string temp,
                UniqueFd fd);
-  Result<int> Directory(std::string_view relative_dir);
+  // The directories of the last file written, from the root down: consecutive files in sorted
+  // order share most of them.
+  using Chain = std::vector<std::pair<std::string, UniqueFd>>;
+  Result<int> Directory(std::string_view relative_dir, Chain& chain);
+  Status WriteOne(std::string_view relative, std::string_view content, Chain& chain);
   Status WriteFile(int dir, std::string_view name, std::string_view content,
                    std::string_view relative);
 
@@ -116,11 +131,10 @@ class BundleWriter {
   std::string temp_;
   UniqueFd root_;
   bool done_ = false;
-  // The directories of the last file written, from the root down: consecutive files in sorted
-  // order share most of them.
-  std::vector<std::pair<std::string, UniqueFd>> chain_;
-  std::vector<ManifestFile> files_;
-  std::uint64_t bytes_ = 0;
+  Chain chain_;  // Write()'s
+  mutable std::mutex mutex_;
+  std::vector<ManifestFile> files_;  // guarded by mutex_
+  std::uint64_t bytes_ = 0;          // guarded by mutex_
 };
 
 }  // namespace rh::forensics

