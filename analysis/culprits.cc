@@ -264,7 +264,7 @@ CulpritVerdict RankCulprits(const CulpritInputs& in) {
     } else if (started_in_window && in.now > p.start_time) {
       cpu = std::max(cpu, static_cast<double>(p.cpu_ticks) / hz / (in.now - p.start_time));
     }
-    if (cpu >= 0.2) {
+    if (cpu >= 0.2 && p.pid != in.self_pid) {
       add("cpu", cpu, "used " + CpuAmount(cpu) + " over the window", w.cpu, cpu);
     }
 

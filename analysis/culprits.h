@@ -59,6 +59,9 @@ struct CulpritInputs {
   std::int64_t now_monotonic_ns = 0;     ///< When the process table was read.
   double now = 0;                        ///< The same moment, Unix seconds.
   std::uint64_t memory_total_bytes = 0;  ///< 0: unknown (scales fall back to fixed sizes).
+  /// The capturing process (the daemon): its CPU use is mostly the capture's own, so it is not
+  /// evidence against it. 0: none.
+  std::int32_t self_pid = 0;
   std::size_t max_culprits = 10;
 };
 

@@ -432,6 +432,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   inputs.now_monotonic_ns = pass1->sample.clock.monotonic_ns;
   inputs.now = table_time;
   inputs.memory_total_bytes = pass1->sample.meminfo.total;
+  inputs.self_pid = static_cast<std::int32_t>(getpid());
   const analysis::CulpritVerdict verdict = analysis::RankCulprits(inputs);
 
   // The kernel log from one minute before the event start.

@@ -225,6 +225,19 @@ TEST(RankCulprits, CpuShareAtCaptureWhenTheWindowNeverListedIt) {
   EXPECT_EQ(Kind(v.culprits[0], "cpu")->text, "used 97% of one CPU over the window");
 }
 
+TEST(RankCulprits, TheCapturingProcessIsNotBlamedForItsOwnCpu) {
+  auto in = Inputs();
+  auto daemon = Process(20, "rogue-hunter", 10 * kMiB);
+  daemon.cpu_share = 0.9;
+  in.processes = {daemon};
+  in.self_pid = 20;
+  EXPECT_TRUE(RankCulprits(in).culprits.empty());
+  in.processes[0].rss_bytes = 8 * kGiB;  // its memory still counts
+  auto v = RankCulprits(in);
+  ASSERT_EQ(v.culprits.size(), 1u);
+  EXPECT_EQ(v.culprits[0].evidence[0].kind, "rss");
+}
+
 TEST(RankCulprits, MajorFaultsInTheWindow) {
   auto in = Inputs();
   in.window = {Pass(0, {{30, 10 * kMiB, 0, 1000}})};
