@@ -25,6 +25,7 @@
 #include "exporter/snapshot.h"
 #include "exporter/web.h"
 #include "forensics/bundle.h"
+#include "forensics/capture/capture_worker.h"
 #include "forensics/flight_recorder.h"
 #include "forensics/history_writer.h"
 
@@ -57,12 +58,21 @@ class Daemon final : public SampleSink {
         page_({std::make_shared<DaemonMetrics>(
                   hub_, static_cast<double>(clock.Now().realtime_ns) / 1e9,
                   LiveSources{&watchdog_.stats(), &critical_episodes_,
-                              config.storage.enabled ? &storage_stats_ : nullptr})},
+                              config.storage.enabled ? &storage_stats_ : nullptr,
+                              config.forensics.enabled ? &capture_stats_ : nullptr})},
               clock, kMetricsMaxAge),
         root_(root) {
     if (config.storage.enabled) {
       history_ = std::make_unique<forensics::HistoryWriter>(
           config.storage.database, config.retention, clock, storage_stats_);
+    }
+    if (config.forensics.enabled) {
+      forensics::CaptureOptions options;
+      options.root = root_;
+      options.software_version = RH_VERSION;
+      options.software_revision = RH_REVISION;
+      capture_ = std::make_unique<forensics::CaptureWorker>(
+          config, std::move(options), clock, flight_recorder_, capture_stats_, history_.get());
     }
   }
 
@@ -82,6 +92,11 @@ class Daemon final : public SampleSink {
     server_ = std::move(server).value();
 
     if (history_) history_->Start();
+    if (capture_) {
+      if (Status s = capture_->Start(); !s.ok()) {
+        LogWarning("forensics: no bundles can be written: " + s.error().message);
+      }
+    }
     if (Status s = watchdog_.Start(); !s.ok()) return s;
     if (stop_fd_ < 0 || watchdog_.event_fd() < 0) return Error{"cannot create an eventfd"};
     events_ = std::thread([this] { EventLoop(); });
@@ -104,6 +119,7 @@ class Daemon final : public SampleSink {
       (void)n;
       events_.join();
     }
+    if (capture_) capture_->Stop();  // cancels a capture under way: returns within ~0.1 s
     if (history_) history_->Stop();
     server_.reset();
   }
@@ -134,7 +150,25 @@ class Daemon final : public SampleSink {
       event.notes = "critical episode started at stress " +
                     std::to_string(static_cast<int>(sample->assessment.score));
       Record(std::move(event), sample.get());
+      if (capture_) {
+        capture_->Request(forensics::CaptureRequest::For(forensics::CaptureTrigger::kCritical, now,
+                                                         now, sample->sample.clock.monotonic_ns,
+                                                         score_before));
+      }
     }
+  }
+
+  // SIGUSR1: a manual capture of the moment, never rate-limited.
+  void RequestManualCapture() {
+    if (!capture_) {
+      LogWarning("forensics.enabled is false: no manual capture");
+      return;
+    }
+    const ClockReading now = clock_.Now();
+    auto latest = hub_.Latest();
+    capture_->Request(forensics::CaptureRequest::For(
+        forensics::CaptureTrigger::kManual, now.realtime_ns, now.realtime_ns, now.monotonic_ns,
+        latest ? latest->assessment.score : 0));
   }
 
  private:
@@ -170,6 +204,11 @@ class Daemon final : public SampleSink {
         Event(suspend ? forensics::EventKind::kSuspend : forensics::EventKind::kPause,
               event.end_realtime_ns, duration, latest ? latest->assessment.score : 0);
     Record(std::move(record), latest.get());
+    if (!suspend && capture_) {
+      capture_->Request(forensics::CaptureRequest::For(
+          forensics::CaptureTrigger::kPause, event.start_realtime_ns, event.end_realtime_ns,
+          event.end_monotonic_ns, latest ? latest->assessment.score : 0));
+    }
   }
 
   // An event ending at `end_ns` (Unix ns), keyed like its bundle would be.
@@ -214,6 +253,8 @@ class Daemon final : public SampleSink {
   forensics::StorageStats storage_stats_;
   forensics::FlightRecorder flight_recorder_;
   std::unique_ptr<forensics::HistoryWriter> history_;
+  forensics::CaptureStats capture_stats_;
+  std::unique_ptr<forensics::CaptureWorker> capture_;  // after what it uses; stopped first
   MetricsPage page_;
   collectors::ProcRoot root_;
   std::unique_ptr<HttpServer> server_;
@@ -245,11 +286,12 @@ int RunDaemon(const DaemonOptions& options) {
   }
 
   // Every thread started from here on inherits this mask; the main thread takes the signals.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   collectors::ProcRoot root(options.proc_root.value_or(collectors::ProcRoot::DefaultProc()),
                             options.sys_root.value_or(collectors::ProcRoot::DefaultSys()));
@@ -260,7 +302,11 @@ int RunDaemon(const DaemonOptions& options) {
           (config.source.empty() ? ", default configuration" : ", configuration " + config.source));
 
   int signal = 0;
-  while (sigwait(&stop_signals, &signal) != 0) {
+  for (;;) {
+    if (sigwait(&signals, &signal) != 0) continue;
+    if (signal != SIGUSR1) break;
+    LogInfo("received SIGUSR1: manual forensic capture");
+    daemon->RequestManualCapture();
   }
   LogInfo(std::string("received ") + sigabbrev_np(signal) + ", stopping");
   daemon->Stop();

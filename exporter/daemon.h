@@ -19,7 +19,8 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;    ///< Could not start (e.g. port in use).
 inline constexpr int kExitBadConfig = 2;  ///< Bad configuration or usage; nothing was started.
 
-/// Runs the daemon in the foreground until SIGTERM or SIGINT. Returns the process exit code.
+/// Runs the daemon in the foreground until SIGTERM or SIGINT; SIGUSR1 asks for a manual forensic
+/// capture (docs/bundle-format.md). Returns the process exit code.
 /// Must be called from the main thread before any other thread exists (it sets the signal mask
 /// that every thread inherits).
 int RunDaemon(const DaemonOptions& options);

@@ -8,6 +8,7 @@
 
 #include "collectors/system_sample.h"
 #include "exporter/families.h"
+#include "forensics/capture/capture_worker.h"
 
 #ifndef RH_VERSION
 #define RH_VERSION "unknown"
@@ -277,6 +278,24 @@ std::vector<prometheus::MetricFamily> DaemonMetrics::Collect() const {
         .Add(static_cast<double>(st.database_resets.load()));
     f.Counter("rogue_hunter_storage_pruned_rows_total", "Rows removed by retention.")
         .Add(static_cast<double>(st.pruned_rows.load()));
+  }
+  if (live_.forensics != nullptr) {
+    const forensics::CaptureStats& c = *live_.forensics;
+    auto captures = f.Counter("rogue_hunter_forensics_captures_total",
+                              "Forensic captures attempted, by trigger and result.");
+    for (std::size_t t = 0; t < forensics::kCaptureTriggerNames.size(); ++t) {
+      for (std::size_t r = 0; r < forensics::kCaptureResultNames.size(); ++r) {
+        captures.Add({{"trigger", forensics::kCaptureTriggerNames[t]},
+                      {"result", forensics::kCaptureResultNames[r]}},
+                     static_cast<double>(c.captures[t][r].load()));
+      }
+    }
+    AppendHistogram(f, "rogue_hunter_forensics_capture_duration_seconds",
+                    "Time from the trigger to the complete bundle on disk.", c.duration);
+    f.Gauge("rogue_hunter_forensics_bundles", "Bundles in the events directory.")
+        .Add(static_cast<double>(c.bundles.load()));
+    f.Gauge("rogue_hunter_forensics_bundles_bytes", "Size of the events directory.")
+        .Add(static_cast<double>(c.bundle_bytes.load()));
   }
   return out;
 }

@@ -15,6 +15,10 @@
 #include "exporter/snapshot.h"
 #include "forensics/history_writer.h"
 
+namespace rh::forensics {
+struct CaptureStats;
+}  // namespace rh::forensics
+
 namespace rh::exporter {
 
 /// The families of one snapshot: every collector's series, per docs/metrics.md. Series of a
@@ -30,6 +34,7 @@ struct LiveSources {
   const analysis::Watchdog::Stats* watchdog = nullptr;
   const std::atomic<std::uint64_t>* critical_episodes = nullptr;
   const forensics::StorageStats* storage = nullptr;
+  const forensics::CaptureStats* forensics = nullptr;
 };
 
 /// Everything /metrics shows: build info and start time, the latest snapshot, and the live
