@@ -26,6 +26,13 @@ const std::set<std::string, std::less<>> kPathKeys = {"cwd", "root"};
 const std::set<std::string, std::less<>> kEnvKeys = {"environ", "env", "environment"};
 const std::set<std::string, std::less<>> kHostKeys = {"hostname", "host_name", "nodename"};
 
+// Letters, digits, '_' and any byte of a multi-byte UTF-8 character.
+bool IsWordByte(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u >= 0x80 || u == '_' || (u >= '0' && u <= '9') ||
+         ((u | 0x20) >= 'a' && (u | 0x20) <= 'z');
+}
+
 bool AllDigits(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -108,7 +115,9 @@ class Redactor {
     }
   }
 
-  // Replaces every remembered value in `text`, longest first at each position.
+  // Replaces every remembered value in `text`, longest first at each position. A value is only
+  // replaced where it is not part of a longer word ("vm" is a host name, not a part of "vmstat";
+  // "root" is not a part of "chroot"), which keeps names and keys of the format intact.
   std::string Text(std::string_view text) const {
     std::string out;
     out.reserve(text.size());
@@ -117,10 +126,13 @@ class Redactor {
       const auto& candidates = index_[static_cast<unsigned char>(text[i])];
       const std::pair<const std::string, std::string>* hit = nullptr;
       for (const auto* c : candidates) {
-        if (text.compare(i, c->first.size(), c->first) == 0) {
-          hit = c;
-          break;
-        }
+        const std::string& value = c->first;
+        if (text.compare(i, value.size(), value) != 0) continue;
+        const std::size_t end = i + value.size();
+        if (IsWordByte(value.front()) && i > 0 && IsWordByte(text[i - 1])) continue;
+        if (IsWordByte(value.back()) && end < text.size() && IsWordByte(text[end])) continue;
+        hit = c;
+        break;
       }
       if (hit != nullptr) {
         out += hit->second;

@@ -15,8 +15,9 @@ namespace rh::forensics::cli {
 ///    of cmdline/argv/args after argv[0], of which only the basename is kept; cwd and environ;
 ///    host name fields;
 ///  - then in every file, each occurrence of a user name, the host name (and its first label)
-///    or an argument of 4 bytes or more that is not all digits: in JSON files inside string
-///    values only, elsewhere (kernel.log, journal.log, raw files) in the text.
+///    or an argument of 4 bytes or more that is not all digits, where it is not part of a longer
+///    word: in JSON files inside string values only, elsewhere (kernel.log, journal.log, raw
+///    files) in the text.
 /// Process names (comm) and argv[0]'s basename are kept, and a value equal to one of them is
 /// not hunted elsewhere. The manifest gets the hashed host name, "redacted": true, and sizes and
 /// SHA-256 recomputed, so the result verifies. Returns every file, manifest.json included.

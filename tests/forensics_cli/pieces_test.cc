@@ -179,3 +179,24 @@ TEST(BundleView, ParsesProcessTablesAsArraysOrObjectsWithStringOrListCommandLine
 
 }  // namespace
 }  // namespace rh::forensics
+
+namespace rh::forensics {
+namespace {
+
+TEST(Redact, AValueIsReplacedOnlyWhereItIsAWholeWord) {
+  test::BundleOptions options;
+  options.hostname = "vm";  // also the start of "vmstat", a collector's name
+  auto b = test::MakeBundle(options);
+  cli::OpenedBundle opened{FilesOf(b), {}};
+  opened.manifest = *ReadManifest(opened.files);
+  auto redacted = cli::RedactBundle(opened, "salt");
+  ASSERT_TRUE(redacted) << redacted.error().message;
+  EXPECT_THAT((*redacted)["capture.json"], HasSubstr("\"vmstat\""));
+  EXPECT_EQ((*redacted)["capture.json"], b.files["capture.json"]);
+  EXPECT_THAT((*redacted)["kernel.log"], Not(HasSubstr(" vm:")));
+  EXPECT_THAT((*redacted)["kernel.log"], HasSubstr(": Out of memory"));
+  EXPECT_THAT((*redacted)["journal.log"], Not(HasSubstr(" vm ")));
+}
+
+}  // namespace
+}  // namespace rh::forensics
