@@ -397,7 +397,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   table.stat1 = raw.Stats(1);
   table.clock0 = pass0->sample.clock;
   table.clock1 = pass1->sample.clock;
-  table.boot_time = pass1->sample.stat.boot_time;
+  table.boot_time = BootTime(pass1->sample.clock, pass1->sample.stat.boot_time);
   table.clock_ticks_per_second = hz;
   table.page_size = static_cast<std::uint64_t>(page_size > 0 ? page_size : 4096);
   ProcessSnapshot snapshot = ReadProcessSnapshot(table, plain, *reader_, budget_end, &cancel_);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <set>
 
@@ -177,6 +178,12 @@ std::optional<IoCounters> ParseIo(std::string_view io) {
   return out;
 }
 
+double BootTime(const ClockReading& clock, std::int64_t btime) {
+  const double from_clock = static_cast<double>(clock.realtime_ns - clock.boottime_ns) / 1e9;
+  const double from_kernel = static_cast<double>(btime);
+  return std::abs(from_clock - from_kernel) <= 2 ? from_clock : from_kernel;
+}
+
 ProcessSnapshot ReadProcessSnapshot(const ProcessSnapshotInputs& in,
                                     const collectors::ProcRoot& root, BoundedReader& reader,
                                     std::chrono::steady_clock::time_point deadline,
@@ -213,7 +220,7 @@ ProcessSnapshot ReadProcessSnapshot(const ProcessSnapshotInputs& in,
     p.io_delay_seconds = static_cast<double>(s->blkio_ticks) / hz;
     r.start_ticks = s->start_ticks;
     const double since_boot = static_cast<double>(s->start_ticks) / hz;
-    p.start_time = static_cast<double>(in.boot_time) + since_boot;
+    p.start_time = in.boot_time + since_boot;
     auto it = before.find(pid);
     if (it != before.end() && it->second.start_ticks == s->start_ticks && elapsed > 0) {
       std::uint64_t t0 = it->second.utime_ticks + it->second.stime_ticks;

@@ -78,10 +78,15 @@ struct ProcessSnapshotInputs {
   std::map<std::int32_t, std::string> stat0;  ///< PID/stat texts of the first pass, by PID.
   std::map<std::int32_t, std::string> stat1;  ///< ... and of the second, which is the table.
   ClockReading clock0, clock1;                ///< When the passes started.
-  std::int64_t boot_time = 0;                 ///< Unix seconds ("btime" of /proc/stat).
+  double boot_time = 0;  ///< When the machine booted, Unix seconds (see BootTime()).
   double clock_ticks_per_second = 100;
   std::uint64_t page_size = 4096;
 };
+
+/// When the machine booted, for process start times: CLOCK_REALTIME - CLOCK_BOOTTIME at `clock`
+/// (exact), unless that is more than 2 s from `btime` (/proc/stat, whole seconds), which is then
+/// used: the clock is not the kernel's (a test's fake clock) or the tree is not this machine's.
+double BootTime(const ClockReading& clock, std::int64_t btime);
 
 /// Builds the table. Every per-process read goes through `reader` (bounded), under `root`'s proc
 /// tree; reads not started by `deadline` or after `cancel` are skipped and noted. User names come

@@ -68,6 +68,15 @@ TEST(ContainerId, DockerContainerdCrioPodmanKubernetes) {
   EXPECT_EQ(ContainerId("/docker/" + std::string(64, 'G')), "");
 }
 
+TEST(BootTime, FromTheClocksWhenTheyAgreeWithBtime) {
+  ClockReading clock;
+  clock.realtime_ns = 1'795'000'100'250'000'000;
+  clock.boottime_ns = 100'000'000'000;
+  EXPECT_DOUBLE_EQ(BootTime(clock, 1'795'000'000), 1'795'000'000.25);
+  EXPECT_DOUBLE_EQ(BootTime(clock, 1'795'000'001), 1'795'000'000.25);
+  EXPECT_DOUBLE_EQ(BootTime(clock, 1'700'000'000), 1'700'000'000) << "a fake clock";
+}
+
 TEST(SplitCmdline, ArgumentsAtNulBytes) {
   using namespace std::string_literals;
   EXPECT_THAT(SplitCmdline("/bin/sleep\0"
