@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -7,7 +8,7 @@
 namespace rh::forensics::cli {
 
 /// A plain-text table with columns padded to their widest cell. Cells must already be
-/// printable (see Printable()). Widths count UTF-8 code points.
+/// printable (see Printable()). Widths count UTF-8 code points. A value; not thread-safe.
 class Table {
  public:
   explicit Table(std::vector<std::string> header) : rows_{std::move(header)} {}
