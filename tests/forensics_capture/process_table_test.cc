@@ -172,7 +172,6 @@ TEST(ReadProcessSnapshot, AHostileProcessNameSurvivesIntoProcessesJson) {
 TEST(ReadProcessSnapshot, ARealTaskInDStateWithWaitChannelAndStack) {
   test::VforkBlocked blocked;
   ASSERT_GT(blocked.pid(), 0);
-  const std::string stat_path = "/proc/" + std::to_string(blocked.pid()) + "/stat";
   auto in_d_state = [&]() -> bool {
     auto text = collectors::ReadWholeFile(collectors::ProcRoot(), "proc",
                                           std::to_string(blocked.pid()) + "/stat");
