@@ -363,8 +363,12 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   std::jthread raw_writers[2];
   auto write_raw = [&](int pass) {
     raw_writers[pass] = std::jthread([&, pass] {
-      raw_written[pass] = writer.WriteTree(std::string(kRawDir) + "/" + std::to_string(pass) + "/",
-                                           raw.files(pass), &cancel_);
+      try {
+        raw_written[pass] = writer.WriteTree(
+            std::string(kRawDir) + "/" + std::to_string(pass) + "/", raw.files(pass), &cancel_);
+      } catch (const std::exception& e) {  // bad_alloc: this capture fails, nothing else
+        raw_written[pass] = Error{e.what()};
+      }
     });
   };
   raw.SetPass(0);
