@@ -116,6 +116,9 @@ int Show(const Context& ctx, const std::string& id_or_path, const std::string& f
         << "%, memory " << Decimal(sig.memory_psi * 100, 1) << "%, steal "
         << Decimal(sig.steal_share * 100, 1) << "%\n";
   }
+  if (details->summary && details->summary->score_before) {
+    out << "Stress score before the event: " << Decimal(*details->summary->score_before, 1) << "\n";
+  }
   if (details->summary && details->summary->steal_share > 0) {
     out << "CPU steal over the window: " << Decimal(details->summary->steal_share * 100, 1)
         << "%\n";

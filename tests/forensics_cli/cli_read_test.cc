@@ -75,6 +75,8 @@ TEST_F(ReadTest, ShowExplainsWhatFrozeTheStressTheCulpritsBlockedTasksAndKernelL
   EXPECT_THAT(r.out,
               HasSubstr("Dominant stress: memory pressure, full stall 38% (memory, 31.5 points)"));
   EXPECT_THAT(r.out, HasSubstr("Stress at capture: score"));
+  EXPECT_THAT(r.out, HasSubstr("Stress score before the event: 12.5"));
+  EXPECT_THAT(r.out, HasSubstr("Capture notes:\n  journal.log: truncated at its size cap\n"));
   EXPECT_THAT(r.out, HasSubstr("1. python3 (pid 612) score 0.87, session-2.scope"));
   EXPECT_THAT(r.out, HasSubstr("RSS grew by 50.0 MiB in the window [rss_growth]"));
   EXPECT_THAT(r.out, HasSubstr("2. rsync (pid 2950)"));
