@@ -42,6 +42,14 @@ std::string Bar(std::size_t n, std::size_t max) {
   return std::string(width, '#');
 }
 
+// "  10  3  ###" (no bar, and no trailing space, for 0).
+std::string Row(const std::string& label, std::size_t n, std::size_t max) {
+  std::string count = std::to_string(n);
+  std::string line = "  " + label + "  " + count;
+  if (n > 0) line += std::string(count.size() < 2 ? 2 : 1, ' ') + Bar(n, max);
+  return line + "\n";
+}
+
 }  // namespace
 
 int Patterns(const Context& ctx, const std::string& format) {
@@ -171,14 +179,12 @@ int Patterns(const Context& ctx, const std::string& format) {
   for (std::size_t h = 0; h < 24; ++h) {
     char label[8];
     std::snprintf(label, sizeof label, "%02zu", h);
-    out << "  " << label << "  " << by_hour[h] << (by_hour[h] < 10 ? "  " : " ")
-        << Bar(by_hour[h], max_hour) << "\n";
+    out << Row(label, by_hour[h], max_hour);
   }
   std::size_t max_day = *std::max_element(by_day.begin(), by_day.end());
   out << "\nPauses by day of week (UTC):\n";
   for (std::size_t d = 0; d < 7; ++d) {
-    out << "  " << kWeekdays[d] << "  " << by_day[d] << (by_day[d] < 10 ? "  " : " ")
-        << Bar(by_day[d], max_day) << "\n";
+    out << Row(kWeekdays[d], by_day[d], max_day);
   }
   return kExitOk;
 }
