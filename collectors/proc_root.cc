@@ -18,10 +18,12 @@ std::filesystem::path Resolve(const ProcRoot& root, std::string_view tree, std::
   return tree == "sys" ? root.Sys(rel) : root.Proc(rel);
 }
 
-// Reads from `fd` at offset 0 to EOF into `out`. Returns 0 or an errno value (EFBIG over the cap).
-int ReadAll(int fd, std::size_t cap, std::string& out) {
-  out.resize(out.capacity() > 4096 ? out.capacity() : 4096);
-  std::size_t used = 0;
+// Reads from `fd` at offset 0 to EOF into `out`, whose size is only ever grown (never shrunk, so
+// a reused buffer is not zero-filled again). Sets `used`; returns 0 or an errno value (EFBIG over
+// the cap).
+int ReadAll(int fd, std::size_t cap, std::string& out, std::size_t& used) {
+  if (out.size() < 4096) out.resize(std::min<std::size_t>(4096, cap));
+  used = 0;
   for (;;) {
     if (used == out.size()) {
       if (out.size() >= cap) return EFBIG;
@@ -35,7 +37,6 @@ int ReadAll(int fd, std::size_t cap, std::string& out) {
     if (n == 0) break;
     used += static_cast<std::size_t>(n);
   }
-  out.resize(used);
   return 0;
 }
 
@@ -77,33 +78,45 @@ Result<std::string_view> KernelFile::Read() {
     }
   }
   missing_ = false;
-  if (int err = ReadAll(fd_, cap_, buffer_); err != 0) {
+  std::size_t used = 0;
+  if (int err = ReadAll(fd_, cap_, buffer_, used); err != 0) {
     close(fd_);
     fd_ = -1;
     missing_ = err == ENOENT;
     return ReadError(path_, err);
   }
-  if (root_.recorder() != nullptr) root_.recorder()->Record(tree_, relative_, buffer_);
-  return std::string_view(buffer_);
+  std::string_view content(buffer_.data(), used);
+  if (root_.recorder() != nullptr) root_.recorder()->Record(tree_, relative_, content);
+  return content;
 }
 
 Result<std::string> ReadWholeFile(const ProcRoot& root, std::string_view tree,
                                   std::string_view relative, std::size_t cap, bool* missing) {
-  const std::string path = Resolve(root, tree, relative).string();
-  if (missing != nullptr) *missing = false;
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (missing != nullptr) *missing = errno == ENOENT || errno == ESRCH;
-    return ReadError(path, errno);
-  }
   std::string content;
-  content.reserve(512);
-  int err = ReadAll(fd, cap, content);
+  auto read = ReadFileAt(root, AT_FDCWD, tree, relative, content, cap, missing);
+  if (!read.ok()) return read.error();
+  content.resize(read->size());
+  return content;
+}
+
+Result<std::string_view> ReadFileAt(const ProcRoot& root, int dir_fd, std::string_view tree,
+                                    std::string_view relative, std::string& buffer, std::size_t cap,
+                                    bool* missing) {
+  // Relative to dir_fd when one is given; else the full path below the root.
+  const std::string path =
+      dir_fd == AT_FDCWD ? Resolve(root, tree, relative).string() : std::string(relative);
+  if (missing != nullptr) *missing = false;
+  int fd = openat(dir_fd, path.c_str(), O_RDONLY | O_CLOEXEC);
+  auto fail = [&](int err) {
+    if (missing != nullptr) *missing = err == ENOENT || err == ESRCH;
+    return ReadError(Resolve(root, tree, relative).string(), err);
+  };
+  if (fd < 0) return fail(errno);
+  std::size_t used = 0;
+  int err = ReadAll(fd, cap, buffer, used);
   close(fd);
-  if (err != 0) {
-    if (missing != nullptr) *missing = err == ESRCH || err == ENOENT;
-    return ReadError(path, err);
-  }
+  if (err != 0) return fail(err);
+  std::string_view content(buffer.data(), used);
   if (root.recorder() != nullptr) root.recorder()->Record(tree, relative, content);
   return content;
 }

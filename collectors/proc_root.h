@@ -86,4 +86,12 @@ Result<std::string> ReadWholeFile(const ProcRoot& root, std::string_view tree,
                                   std::string_view relative, std::size_t cap = kDefaultReadCap,
                                   bool* missing = nullptr);
 
+/// Reads a whole file into `buffer`, reusing its memory (the buffer only grows), and reports it to
+/// the root's recorder. With `dir_fd` an open descriptor of a directory of `tree` (e.g. the proc
+/// root), `relative` is opened relative to it, which saves the walk from "/"; with AT_FDCWD it is
+/// resolved below the root like ReadWholeFile. The view is valid until `buffer` changes.
+Result<std::string_view> ReadFileAt(const ProcRoot& root, int dir_fd, std::string_view tree,
+                                    std::string_view relative, std::string& buffer,
+                                    std::size_t cap = kDefaultReadCap, bool* missing = nullptr);
+
 }  // namespace rh::collectors

@@ -113,7 +113,7 @@ class ProcessCollector final : public Collector {
       if (!IsPid(de->d_name)) continue;
       relative_.assign(de->d_name).append("/stat");
       bool missing = false;
-      auto text = ReadWholeFile(root_, "proc", relative_, kStatCap, &missing);
+      auto text = ReadFileAt(root_, dirfd(dir_), "proc", relative_, buffer_, kStatCap, &missing);
       if (!text) {
         if (missing) continue;  // exited between readdir and read
         return text.error();
@@ -234,7 +234,7 @@ class ProcessCollector final : public Collector {
       task.pid = e.pid;
       task.comm = e.comm;
       relative_.assign(std::to_string(e.pid)).append("/wchan");
-      if (auto wchan = ReadWholeFile(root_, "proc", relative_, 4096); wchan.ok()) {
+      if (auto wchan = ReadFileAt(root_, dirfd(dir_), "proc", relative_, buffer_, 4096); wchan.ok()) {
         std::string_view symbol = *wchan;
         while (!symbol.empty() && (symbol.back() == '\n' || symbol.back() == ' ')) {
           symbol.remove_suffix(1);
@@ -252,6 +252,7 @@ class ProcessCollector final : public Collector {
   std::uint64_t page_size_;
   DIR* dir_ = nullptr;
   std::string relative_;
+  std::string buffer_;  // reused for every read
   std::vector<Entry> entries_;  // first count_ are this pass; kept to reuse their strings
   std::size_t count_ = 0;
   std::vector<std::size_t> order_;
