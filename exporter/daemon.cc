@@ -32,8 +32,13 @@
 namespace rh::exporter {
 namespace {
 
-// How long a scrape may be served from the cached body when nothing invalidated it.
-constexpr std::chrono::milliseconds kMetricsMaxAge{100};
+// How long a scrape may be served from the cached body when nothing invalidated it: a sampling
+// interval, so the counters that move without an invalidation (the hiccup histogram, storage and
+// capture counts) are never older than the sample they are shown with. Each new sample and each
+// pause or suspend invalidates the body at once.
+std::chrono::milliseconds MetricsMaxAge(const config::Config& config) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(config.sampling.normal_interval * 1000));
+}
 
 int Fail(int code, const std::string& message) {
   std::cerr << "rogue-hunter: " << message << "\n";
@@ -60,7 +65,7 @@ class Daemon final : public SampleSink {
                   LiveSources{&watchdog_.stats(), &critical_episodes_,
                               config.storage.enabled ? &storage_stats_ : nullptr,
                               config.forensics.enabled ? &capture_stats_ : nullptr})},
-              clock, kMetricsMaxAge),
+              clock, MetricsMaxAge(config)),
         root_(root) {
     if (config.storage.enabled) {
       history_ = std::make_unique<forensics::HistoryWriter>(

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cctype>
+#include <ctime>
 #include <chrono>
 #include <exception>
 #include <string>
@@ -29,6 +30,7 @@ class CivetRequest final : public HttpRequest {
   std::string_view header(std::string_view name) const override {
     return Str(mg_get_header(connection_, std::string(name).c_str()));
   }
+  mg_connection* connection() const { return connection_; }
 
  private:
   static std::string_view Str(const char* s) { return s == nullptr ? std::string_view() : s; }
@@ -55,6 +57,41 @@ void PokeListener(const std::string& host, int port) {
     connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   }
   close(fd);
+}
+
+const char* ReasonPhrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+  }
+}
+
+// RFC 9110 IMF-fixdate of now, e.g. "Mon, 23 Nov 2026 10:15:03 GMT".
+std::string HttpDate() {
+  time_t now = time(nullptr);
+  tm utc{};
+  gmtime_r(&now, &utc);
+  char buf[64];
+  std::size_t n = strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &utc);
+  return std::string(buf, n);
+}
+
+// civetweb keeps the connection open after the handler exactly when the client asked for it
+// (HTTP/1.1 without "Connection: close", or HTTP/1.0 with "keep-alive"); say the same.
+bool KeepAlive(const HttpRequest& request) {
+  std::string connection(request.header("Connection"));
+  for (char& c : connection) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (connection.find("close") != std::string::npos) return false;
+  const char* version = mg_get_request_info(static_cast<const CivetRequest&>(request).connection())->http_version;
+  if (version != nullptr && std::string_view(version) == "1.0") {
+    return connection.find("keep-alive") != std::string::npos;
+  }
+  return true;
 }
 
 // civetweb says "cannot bind to 127.0.0.1:9795: 98 (Address already in use)"; users need the
@@ -168,15 +205,21 @@ int HttpServer::OnRequest(mg_connection* connection, void* self) {
     LogError(std::string("http handler failed: ") + e.what());
     response = HttpResponse::Text(500, "internal error\n");
   }
+  // The whole response in one write: one segment on the wire and one syscall, where civetweb's
+  // header functions send every header line on its own.
   const std::string& body = response.body ? *response.body : std::string();
-  mg_response_header_start(connection, response.status);
-  mg_response_header_add(connection, "Content-Type", response.content_type.c_str(), -1);
-  mg_response_header_add(connection, "Content-Length", std::to_string(body.size()).c_str(), -1);
-  for (const auto& [name, value] : response.headers) {
-    mg_response_header_add(connection, name.c_str(), value.c_str(), -1);
-  }
-  mg_response_header_send(connection);
-  if (request.method() != "HEAD" && !body.empty()) mg_write(connection, body.data(), body.size());
+  const bool head = request.method() == "HEAD";
+  std::string out;
+  out.reserve(256 + (head ? 0 : body.size()));
+  out += "HTTP/1.1 " + std::to_string(response.status) + " " + ReasonPhrase(response.status) + "\r\n";
+  out += "Content-Type: " + response.content_type + "\r\n";
+  out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  out += "Date: " + HttpDate() + "\r\n";
+  out += KeepAlive(request) ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+  for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
+  out += "\r\n";
+  if (!head) out += body;
+  mg_write(connection, out.data(), out.size());
   return response.status;
 }
 
