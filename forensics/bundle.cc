@@ -1,6 +1,6 @@
 #include "forensics/bundle.h"
 
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 #include <time.h>
 
 #include <cstdio>
@@ -181,12 +181,14 @@ std::string BundleId(std::int64_t end_realtime_ns, std::string_view trigger) {
 }
 
 std::string Sha256Hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
+  sha256_ctx ctx;
+  sha256_init(&ctx);
+  sha256_update(&ctx, bytes.size(), reinterpret_cast<const std::uint8_t*>(bytes.data()));
+  std::uint8_t digest[SHA256_DIGEST_SIZE];
+  sha256_digest(&ctx, sizeof(digest), digest);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  for (unsigned i = 0; i < length; ++i) {
+  for (unsigned i = 0; i < sizeof(digest); ++i) {
     out += kHex[digest[i] >> 4];
     out += kHex[digest[i] & 15];
   }
