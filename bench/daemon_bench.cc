@@ -8,6 +8,8 @@
 #include "base/clock.h"
 #include "collectors/collector.h"
 #include "config/config.h"
+#include "exporter/metrics.h"
+#include "exporter/snapshot.h"
 
 namespace {
 
@@ -52,6 +54,27 @@ void BM_SampleWithScoring(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_SampleWithScoring)->Unit(benchmark::kMicrosecond);
+
+// What a scrape costs when the cached body is stale: collect every family of a real snapshot and
+// the watchdog, serialize them, and gzip the text.
+void BM_RenderMetrics(benchmark::State& state) {
+  rh::config::Config config = rh::config::Defaults();
+  auto collectors = rh::collectors::MakeCollectors(rh::collectors::ProcRoot(), {});
+  auto pass = std::make_shared<rh::analysis::ScoredSample>();
+  rh::collectors::CollectAll(collectors, rh::SystemClock::Instance(), pass->sample);
+  rh::exporter::SnapshotHub hub;
+  hub.Publish(pass);
+  rh::analysis::Watchdog watchdog(rh::SystemClock::Instance(), {});
+  std::vector<std::shared_ptr<prometheus::Collectable>> sources = {std::make_shared<rh::exporter::DaemonMetrics>(
+      hub, 1.0, rh::exporter::LiveSources{&watchdog.stats(), nullptr, nullptr, nullptr})};
+  const bool gzip = state.range(0) != 0;
+  for (auto _ : state) {
+    std::string text = rh::exporter::MetricsPage::Render(sources);
+    if (gzip) text = rh::exporter::Gzip(text);
+    benchmark::DoNotOptimize(text);
+  }
+}
+BENCHMARK(BM_RenderMetrics)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
