@@ -1,5 +1,7 @@
 #include "exporter/families.h"
 
+#include "base/utf8.h"
+
 namespace rh::exporter {
 
 Families::Family& Families::Family::Add(Labels labels, double value) {
@@ -37,38 +39,6 @@ Families::Family Families::New(std::string name, std::string help, prometheus::M
   return Family(out_, out_.size() - 1);
 }
 
-std::string SanitizeLabelValue(std::string_view bytes) {
-  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
-  std::string out;
-  out.reserve(bytes.size());
-  std::size_t i = 0;
-  while (i < bytes.size()) {
-    auto c = static_cast<unsigned char>(bytes[i]);
-    std::size_t len = c < 0x80           ? 1
-                      : (c >> 5) == 0x6  ? 2
-                      : (c >> 4) == 0xE  ? 3
-                      : (c >> 3) == 0x1E ? 4
-                                         : 0;
-    bool valid = len != 0 && i + len <= bytes.size();
-    for (std::size_t k = 1; valid && k < len; ++k) {
-      valid = (static_cast<unsigned char>(bytes[i + k]) & 0xC0) == 0x80;
-    }
-    if (valid && len > 1) {
-      // Reject overlong encodings, surrogates and code points above U+10FFFF.
-      unsigned cp = c & (0xFF >> (len + 1));
-      for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (bytes[i + k] & 0x3F);
-      static constexpr unsigned kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-      valid = cp >= kMin[len] && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
-    }
-    if (valid) {
-      out.append(bytes.substr(i, len));
-      i += len;
-    } else {
-      out.append(kReplacement);
-      ++i;
-    }
-  }
-  return out;
-}
+std::string SanitizeLabelValue(std::string_view bytes) { return ToValidUtf8(bytes); }
 
 }  // namespace rh::exporter

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/utf8.h"
+
 namespace rh::forensics {
 namespace {
 
@@ -56,29 +58,6 @@ std::optional<std::string> Unbase64(std::string_view in) {
     if (pad < 1) out += static_cast<char>(v & 0xFF);
   }
   return out;
-}
-
-bool ValidUtf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80           ? 1
-                      : (c >> 5) == 0x6  ? 2
-                      : (c >> 4) == 0xE  ? 3
-                      : (c >> 3) == 0x1E ? 4
-                                         : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    unsigned cp = len == 1 ? c : c & (0xFF >> (len + 1));
-    for (std::size_t k = 1; k < len; ++k) {
-      auto b = static_cast<unsigned char>(s[i + k]);
-      if ((b & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (b & 0x3F);
-    }
-    static constexpr unsigned kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
 }
 
 // Reads typed fields out of a JSON object, remembering the first problem with its field path.
@@ -181,7 +160,7 @@ void ReadTop(Reader r, const char* key, std::vector<collectors::TopProcess>& out
 }  // namespace
 
 json BytesToJson(std::string_view bytes) {
-  if (ValidUtf8(bytes)) return std::string(bytes);
+  if (IsValidUtf8(bytes)) return std::string(bytes);
   return json{{"base64", Base64(bytes)}};
 }
 

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "base/utf8.h"
+
 namespace rh::forensics::cli {
 namespace {
 
@@ -16,28 +18,16 @@ void AppendHexByte(std::string& out, unsigned char c) {
   out += kHex[c & 15];
 }
 
-// Length of the valid UTF-8 sequence at `i`, or 0.
+// Length of the valid UTF-8 sequence at `i`, or 0 when it is invalid or a character that must
+// not reach a terminal as is.
 std::size_t Utf8Length(std::string_view s, std::size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  std::size_t len = c < 0x80           ? 1
-                    : (c >> 5) == 0x6  ? 2
-                    : (c >> 4) == 0xE  ? 3
-                    : (c >> 3) == 0x1E ? 4
-                                       : 0;
-  if (len <= 1 || i + len > s.size()) return len == 1 ? 1 : 0;
-  unsigned cp = c & (0xFF >> (len + 1));
-  for (std::size_t k = 1; k < len; ++k) {
-    auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  static constexpr unsigned kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  const Utf8Char ch = DecodeUtf8(s, i);
+  const char32_t cp = ch.code_point;
   // C1 controls (U+0080-U+009F) act as escape sequences on some terminals.
   if (cp >= 0x80 && cp <= 0x9F) return 0;
   // Bidirectional overrides and isolates can disguise text.
   if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069)) return 0;
-  return len;
+  return ch.length;
 }
 
 template <typename Emit>
