@@ -65,8 +65,9 @@ void BM_RenderMetrics(benchmark::State& state) {
   rh::exporter::SnapshotHub hub;
   hub.Publish(pass);
   rh::analysis::Watchdog watchdog(rh::SystemClock::Instance(), {});
-  std::vector<std::shared_ptr<prometheus::Collectable>> sources = {std::make_shared<rh::exporter::DaemonMetrics>(
-      hub, 1.0, rh::exporter::LiveSources{&watchdog.stats(), nullptr, nullptr, nullptr})};
+  std::vector<std::shared_ptr<prometheus::Collectable>> sources = {
+      std::make_shared<rh::exporter::DaemonMetrics>(
+          hub, 1.0, rh::exporter::LiveSources{&watchdog.stats(), nullptr, nullptr, nullptr})};
   const bool gzip = state.range(0) != 0;
   for (auto _ : state) {
     std::string text = rh::exporter::MetricsPage::Render(sources);

@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   }
   timespec cpu{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
-  std::printf("%.3f\n", (static_cast<double>(cpu.tv_sec) * 1e3 + static_cast<double>(cpu.tv_nsec) / 1e6) /
-                            static_cast<double>(seconds));
+  std::printf("%.3f\n",
+              (static_cast<double>(cpu.tv_sec) * 1e3 + static_cast<double>(cpu.tv_nsec) / 1e6) /
+                  static_cast<double>(seconds));
   return 0;
 }

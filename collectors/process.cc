@@ -234,7 +234,8 @@ class ProcessCollector final : public Collector {
       task.pid = e.pid;
       task.comm = e.comm;
       relative_.assign(std::to_string(e.pid)).append("/wchan");
-      if (auto wchan = ReadFileAt(root_, dirfd(dir_), "proc", relative_, buffer_, 4096); wchan.ok()) {
+      if (auto wchan = ReadFileAt(root_, dirfd(dir_), "proc", relative_, buffer_, 4096);
+          wchan.ok()) {
         std::string_view symbol = *wchan;
         while (!symbol.empty() && (symbol.back() == '\n' || symbol.back() == ' ')) {
           symbol.remove_suffix(1);
@@ -252,7 +253,7 @@ class ProcessCollector final : public Collector {
   std::uint64_t page_size_;
   DIR* dir_ = nullptr;
   std::string relative_;
-  std::string buffer_;  // reused for every read
+  std::string buffer_;          // reused for every read
   std::vector<Entry> entries_;  // first count_ are this pass; kept to reuse their strings
   std::size_t count_ = 0;
   std::vector<std::size_t> order_;

@@ -162,7 +162,7 @@ struct CollectorStatus {
 /// Everything one collection pass read. A failed collector leaves its part default-initialised
 /// and says so in `collectors`; use Succeeded() before trusting a part.
 struct SystemSample {
-  ClockReading clock;  ///< When the pass started.
+  ClockReading clock;              ///< When the pass started.
   std::uint32_t page_size = 4096;  ///< Bytes per page, for page counters; set by CollectAll.
   LoadAvg loadavg;
   CpuStat stat;

@@ -37,7 +37,8 @@ namespace {
 // capture counts) are never older than the sample they are shown with. Each new sample and each
 // pause or suspend invalidates the body at once.
 std::chrono::milliseconds MetricsMaxAge(const config::Config& config) {
-  return std::chrono::milliseconds(static_cast<std::int64_t>(config.sampling.normal_interval * 1000));
+  return std::chrono::milliseconds(
+      static_cast<std::int64_t>(config.sampling.normal_interval * 1000));
 }
 
 int Fail(int code, const std::string& message) {

@@ -12,7 +12,7 @@ namespace rh::exporter {
 
 /// Appends metric families to a vector with little ceremony:
 ///   Families f(out);
-///   f.Gauge("rogue_hunter_x", "Help.").Add({{"label", "v"}}, 1.0);
+///   f.Gauge("rogue_hunter_load_average", "Help.").Add({{"window", "1m"}}, 0.5);
 /// Not thread-safe; a short-lived helper over a caller-owned vector.
 class Families {
  public:

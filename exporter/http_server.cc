@@ -8,8 +8,8 @@
 
 #include <atomic>
 #include <cctype>
-#include <ctime>
 #include <chrono>
+#include <ctime>
 #include <exception>
 #include <string>
 #include <thread>
@@ -61,13 +61,20 @@ void PokeListener(const std::string& host, int port) {
 
 const char* ReasonPhrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
   }
 }
 
@@ -87,7 +94,8 @@ bool KeepAlive(const HttpRequest& request) {
   std::string connection(request.header("Connection"));
   for (char& c : connection) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (connection.find("close") != std::string::npos) return false;
-  const char* version = mg_get_request_info(static_cast<const CivetRequest&>(request).connection())->http_version;
+  const char* version =
+      mg_get_request_info(static_cast<const CivetRequest&>(request).connection())->http_version;
   if (version != nullptr && std::string_view(version) == "1.0") {
     return connection.find("keep-alive") != std::string::npos;
   }
@@ -211,7 +219,8 @@ int HttpServer::OnRequest(mg_connection* connection, void* self) {
   const bool head = request.method() == "HEAD";
   std::string out;
   out.reserve(256 + (head ? 0 : body.size()));
-  out += "HTTP/1.1 " + std::to_string(response.status) + " " + ReasonPhrase(response.status) + "\r\n";
+  out +=
+      "HTTP/1.1 " + std::to_string(response.status) + " " + ReasonPhrase(response.status) + "\r\n";
   out += "Content-Type: " + response.content_type + "\r\n";
   out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   out += "Date: " + HttpDate() + "\r\n";
