@@ -108,7 +108,9 @@ Result<std::string_view> ReadFileAt(const ProcRoot& root, int dir_fd, std::strin
   if (missing != nullptr) *missing = false;
   int fd = openat(dir_fd, path.c_str(), O_RDONLY | O_CLOEXEC);
   auto fail = [&](int err) {
-    if (missing != nullptr) *missing = err == ENOENT || err == ESRCH;
+    // Hidden counts as gone: with hidepid=1 another user's PID directories are listed but
+    // their files answer EACCES.
+    if (missing != nullptr) *missing = err == ENOENT || err == ESRCH || err == EACCES;
     return ReadError(Resolve(root, tree, relative).string(), err);
   };
   if (fd < 0) return fail(errno);

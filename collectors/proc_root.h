@@ -81,7 +81,8 @@ class KernelFile {
 };
 
 /// Reads a whole file once (open, read to EOF with a cap, close), reporting it to the root's
-/// recorder. Used for per-process files that come and go. `missing` is set when it does not exist.
+/// recorder. Used for per-process files that come and go. `missing` is set when it does not exist
+/// or is hidden from us (ENOENT, ESRCH, or EACCES as for other users' processes under hidepid=1).
 Result<std::string> ReadWholeFile(const ProcRoot& root, std::string_view tree,
                                   std::string_view relative, std::size_t cap = kDefaultReadCap,
                                   bool* missing = nullptr);
