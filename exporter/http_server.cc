@@ -30,7 +30,7 @@ class CivetRequest final : public HttpRequest {
   std::string_view header(std::string_view name) const override {
     return Str(mg_get_header(connection_, std::string(name).c_str()));
   }
-  mg_connection* connection() const { return connection_; }
+  std::string_view http_version() const { return Str(info_->http_version); }
 
  private:
   static std::string_view Str(const char* s) { return s == nullptr ? std::string_view() : s; }
@@ -90,13 +90,11 @@ std::string HttpDate() {
 
 // civetweb keeps the connection open after the handler exactly when the client asked for it
 // (HTTP/1.1 without "Connection: close", or HTTP/1.0 with "keep-alive"); say the same.
-bool KeepAlive(const HttpRequest& request) {
+bool KeepAlive(const CivetRequest& request) {
   std::string connection(request.header("Connection"));
   for (char& c : connection) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (connection.find("close") != std::string::npos) return false;
-  const char* version =
-      mg_get_request_info(static_cast<const CivetRequest&>(request).connection())->http_version;
-  if (version != nullptr && std::string_view(version) == "1.0") {
+  if (request.http_version() == "1.0") {
     return connection.find("keep-alive") != std::string::npos;
   }
   return true;

@@ -63,6 +63,15 @@ TEST_F(WebTest, HeadHasHeadersButNoBody) {
   EXPECT_NE(r.headers["content-length"], "0");
 }
 
+TEST_F(WebTest, ResponsesSayWhetherTheConnectionStaysOpen) {
+  auto kept = test::HttpGet(url("/healthz"));
+  EXPECT_EQ(kept.headers["connection"], "keep-alive");
+  EXPECT_FALSE(kept.headers["date"].empty());
+  auto closed = test::HttpGet(url("/healthz"), {"Connection: close"});
+  EXPECT_EQ(closed.status, 200);
+  EXPECT_EQ(closed.headers["connection"], "close");
+}
+
 TEST_F(WebTest, IndexLinksToTheEndpoints) {
   auto r = test::HttpGet(url("/"));
   EXPECT_EQ(r.status, 200);
