@@ -1,6 +1,8 @@
 # The two commands of the README:
-#   make run    install missing Debian packages, build, start the daemon with the default config
-#   make test   the same set-up, then the whole test suite through ctest
+#   make run    install the missing Debian packages of deploy/debian-packages.txt's [build]
+#               section, build the release preset, start the daemon with the default config
+#   make test   the same plus the [test] section, build the dev preset, run the whole test
+#               suite through ctest
 # Both skip work already done: packages are only installed when missing, cmake only
 # configures a fresh build directory, and ninja rebuilds only what changed.
 
@@ -9,13 +11,18 @@ BUILD := build/$(PRESET)
 ARGS ?=
 CTEST_ARGS ?=
 JOBS ?= $(shell nproc)
+# The package sections a preset needs: the release build (make run, the image) needs only
+# [build]; the presets with tests add [test]; the benchmarks add [bench].
+SECTIONS_release := build
+SECTIONS_bench := build bench
+SECTIONS := $(or $(SECTIONS_$(PRESET)),build test)
 
 .PHONY: all deps configure build run test bench asan golden format clean
 
 all: build
 
 deps:
-	@./scripts/install-deps.sh
+	@./scripts/install-deps.sh $(SECTIONS)
 
 configure: deps
 	@test -f $(BUILD)/build.ninja || cmake --preset $(PRESET)
@@ -23,8 +30,9 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-run: build
-	$(BUILD)/exporter/rogue-hunter daemon $(ARGS)
+run:
+	@$(MAKE) --no-print-directory build PRESET=release
+	build/release/exporter/rogue-hunter daemon $(ARGS)
 
 test: build
 	ctest --preset $(PRESET) -j $(JOBS) $(CTEST_ARGS)
@@ -39,8 +47,8 @@ golden: build
 
 # Benchmarks of docs/benchmarks.md, built optimised.
 bench:
-	@$(MAKE) --no-print-directory build PRESET=release
-	./bench/run.sh build/release
+	@$(MAKE) --no-print-directory build PRESET=bench
+	./bench/run.sh build/bench
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

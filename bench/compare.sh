@@ -3,7 +3,7 @@
 # comparable collector set of issue #2), on loopback, in one run:
 #   1. /metrics throughput with wrk at concurrency 1 and 8, CPU per request and RSS;
 #   2. idle cost: both scraped once a second for IDLE_SECONDS, CPU used and RSS.
-# Usage: bench/compare.sh BUILD_DIR   (make bench runs it on build/release)
+# Usage: bench/compare.sh BUILD_DIR   (make bench runs it on build/bench)
 # Exits non-zero when a requirement of docs/benchmarks.md is missed.
 set -eu
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs the benchmarks recorded in docs/benchmarks.md against a build directory, one section per
-# benchmark binary. `make bench` builds build/release and runs: bench/run.sh build/release
+# benchmark binary. `make bench` builds build/bench and runs: bench/run.sh build/bench
 set -eu
 
 build=${1:?usage: bench/run.sh BUILD_DIR}

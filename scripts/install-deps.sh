@@ -1,10 +1,12 @@
 #!/bin/sh
-# Installs the Debian packages of deploy/debian-packages.txt that are missing.
-# Does nothing (and needs no network or root) when everything is installed.
+# Installs the Debian packages of the given sections of deploy/debian-packages.txt that are
+# missing, e.g. `install-deps.sh build test`. Does nothing (and needs no network or root) when
+# everything is installed.
 set -eu
 
+[ $# -gt 0 ] || { echo "usage: install-deps.sh SECTION..." >&2; exit 2; }
 list="$(dirname "$0")/../deploy/debian-packages.txt"
-packages=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list")
+packages=$("$(dirname "$0")/packages.sh" "$list" "$@")
 
 missing=""
 for p in $packages; do
