@@ -17,7 +17,11 @@ SECTIONS_release := build
 SECTIONS_bench := build bench
 SECTIONS := $(or $(SECTIONS_$(PRESET)),build test)
 
-.PHONY: all deps configure build run test bench asan golden format clean
+# The test suite's Node.js projects (package.json + package-lock.json each), installed by
+# `make test` with `npm ci`.
+NODE_PROJECTS :=
+
+.PHONY: all deps node-deps configure build run test bench asan golden format clean
 
 all: build
 
@@ -34,7 +38,10 @@ run:
 	@$(MAKE) --no-print-directory build PRESET=release
 	build/release/exporter/rogue-hunter daemon $(ARGS)
 
-test: build
+node-deps:
+	@$(if $(strip $(NODE_PROJECTS)),./scripts/install-node-deps.sh $(NODE_PROJECTS),true)
+
+test: build node-deps
 	ctest --preset $(PRESET) -j $(JOBS) $(CTEST_ARGS)
 
 # Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
