@@ -41,8 +41,10 @@ run:
 node-deps:
 	@$(if $(strip $(NODE_PROJECTS)),./scripts/install-node-deps.sh $(NODE_PROJECTS),true)
 
+# ctest does not show why a test was skipped; print-skipped.sh does, after the summary.
 test: build node-deps
-	ctest --preset $(PRESET) -j $(JOBS) $(CTEST_ARGS)
+	@status=0; ctest --preset $(PRESET) -j $(JOBS) $(CTEST_ARGS) || status=$$?; \
+	  ./scripts/print-skipped.sh $(BUILD); exit $$status
 
 # Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:
