@@ -14,14 +14,12 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <signal.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <iostream>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
@@ -276,11 +274,6 @@ class DockerTest : public ::testing::Test {
   static inline Engine* engine_ = nullptr;
 };
 
-// The value of a sample in a /metrics text, if present.
-std::optional<double> MetricIn(const std::string& exposition, const std::string& series) {
-  return FindMetric(exposition, series);
-}
-
 // The ids `rh-forensics list` prints (first column, header skipped).
 std::vector<std::string> BundleIds(const std::string& listing) {
   std::vector<std::string> ids;
@@ -343,21 +336,21 @@ TEST_F(DockerTest, DaemonRunsAsComposeRunsItDetectsAPauseAndWritesAVerifiedBundl
       [&] {
         HttpResponse r = HttpGet(metrics_url);
         metrics = r.body;
-        return r.status == 200 && MetricIn(metrics, "rogue_hunter_pauses_total").has_value();
+        return r.status == 200 && FindMetric(metrics, "rogue_hunter_pauses_total").has_value();
       },
       60s, 250ms))
       << "no /metrics at " << metrics_url;
   // It reads the host: every collector works through /host/proc and /host/sys, and the watchdog
   // got its locked memory and raised priority from the compose file's capabilities.
   for (const char* collector : {"loadavg", "stat", "meminfo", "vmstat", "processes"}) {
-    EXPECT_EQ(MetricIn(metrics, std::string("rogue_hunter_collector_success{collector=\"") +
-                                    collector + "\"}"),
+    EXPECT_EQ(FindMetric(metrics, std::string("rogue_hunter_collector_success{collector=\"") +
+                                      collector + "\"}"),
               1)
         << collector;
   }
-  EXPECT_EQ(MetricIn(metrics, "rogue_hunter_watchdog_memory_locked"), 1);
-  EXPECT_EQ(MetricIn(metrics, "rogue_hunter_watchdog_priority_raised"), 1);
-  EXPECT_EQ(MetricIn(metrics, "rogue_hunter_pauses_total"), 0);
+  EXPECT_EQ(FindMetric(metrics, "rogue_hunter_watchdog_memory_locked"), 1);
+  EXPECT_EQ(FindMetric(metrics, "rogue_hunter_watchdog_priority_raised"), 1);
+  EXPECT_EQ(FindMetric(metrics, "rogue_hunter_pauses_total"), 0);
 
   // pid: host: the daemon's log names its PID, which is the host's PID of the container.
   const std::vector<std::string> container =
@@ -372,9 +365,10 @@ TEST_F(DockerTest, DaemonRunsAsComposeRunsItDetectsAPauseAndWritesAVerifiedBundl
   // the pause; captures are rate-limited (forensics.min_interval_seconds, 30 s by default), so a
   // pause capture skipped for that is retried once the window has passed.
   auto pause_captures = [&](const char* result) {
-    return MetricIn(metrics, std::string("rogue_hunter_forensics_captures_total{trigger=\"pause\","
-                                         "result=\"") +
-                                 result + "\"}")
+    return FindMetric(metrics,
+                      std::string("rogue_hunter_forensics_captures_total{trigger=\"pause\","
+                                  "result=\"") +
+                          result + "\"}")
         .value_or(0);
   };
   int pauses = 0;
@@ -398,8 +392,9 @@ TEST_F(DockerTest, DaemonRunsAsComposeRunsItDetectsAPauseAndWritesAVerifiedBundl
   }
   EXPECT_EQ(pause_captures("ok"), 1) << metrics;
   EXPECT_EQ(pause_captures("failed"), 0);
-  EXPECT_EQ(MetricIn(metrics, "rogue_hunter_pauses_total"), pauses);
-  const double duration = MetricIn(metrics, "rogue_hunter_last_pause_duration_seconds").value_or(0);
+  EXPECT_EQ(FindMetric(metrics, "rogue_hunter_pauses_total"), pauses);
+  const double duration =
+      FindMetric(metrics, "rogue_hunter_last_pause_duration_seconds").value_or(0);
   EXPECT_GE(duration, 2.5);
   EXPECT_LE(duration, 6.0);  // docker-compose itself takes a moment to send SIGCONT
 
