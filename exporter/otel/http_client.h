@@ -35,12 +35,6 @@ struct HttpResult {
   std::string retry_after;  ///< The Retry-After header, if any.
   std::string body;
   std::string error;  ///< libcurl's message when the outcome is not kResponse.
-
-  /// Worth trying again: no answer from a server that may come back.
-  bool Retryable() const {
-    return outcome == Outcome::kConnectFailed || outcome == Outcome::kTimedOut ||
-           outcome == Outcome::kTransportFailed;
-  }
 };
 
 /// A libcurl handle for POSTs, kept between requests so the connection stays alive. Every

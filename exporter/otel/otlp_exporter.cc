@@ -112,6 +112,59 @@ void OtlpLogExporter::Recovered() {
           std::to_string(stats_.dropped.load()) + " records dropped since start)");
 }
 
+std::optional<std::chrono::nanoseconds> OtlpLogExporter::Settle(const HttpResult& result,
+                                                                std::size_t records,
+                                                                Backoff& backoff) {
+  const auto n = static_cast<std::uint64_t>(records);
+  const bool answered = result.outcome == HttpResult::Outcome::kResponse;
+  const std::string status = "HTTP " + std::to_string(result.status);
+  const std::string kept =
+      "; retrying, keeping up to " + std::to_string(settings_.queue_size) + " records";
+  if (answered && result.status / 100 == 2) {
+    std::uint64_t rejected = 0;
+    if (auto partial = ParsePartialSuccess(result.body)) {
+      rejected = std::min(partial->rejected, n);
+      if (rejected > 0) {
+        stats_.failed[static_cast<int>(FailureReason::kPartialSuccess)] += rejected;
+        Problem("partial success", "the collector rejected " + std::to_string(rejected) + " of " +
+                                       std::to_string(n) + " records (" +
+                                       Excerpt(partial->message) + "); not retried");
+      }
+    }
+    stats_.sent += n - rejected;
+    stats_.last_success_unix_ns = clock_.Now().realtime_ns;
+    backoff.Reset();
+    if (rejected == 0) Recovered();
+    return std::nullopt;
+  }
+  if (answered && !IsRetryableStatus(result.status)) {
+    stats_.failed[static_cast<int>(FailureReason::kHttpStatus)] += n;
+    Problem(status, status + " (" + Excerpt(result.body) + "); " + std::to_string(n) +
+                        " records given up, not retried");
+    return std::nullopt;
+  }
+  switch (result.outcome) {
+    case HttpResult::Outcome::kResponse:  // 429, 502, 503, 504
+      Problem(status, status + kept);
+      return backoff.Next(ParseRetryAfter(result.retry_after, clock_.Now().realtime_ns));
+    case HttpResult::Outcome::kResponseTooLarge:
+      stats_.failed[static_cast<int>(FailureReason::kResponseTooLarge)] += n;
+      Problem("response too large",
+              result.error + "; " + std::to_string(n) + " records given up, not retried");
+      return std::nullopt;
+    case HttpResult::Outcome::kAborted:  // stopping: the records stay queued
+      return std::chrono::nanoseconds(0);
+    case HttpResult::Outcome::kTimedOut:
+      Problem("timeout", result.error + kept);
+      return backoff.Next();
+    case HttpResult::Outcome::kConnectFailed:
+    case HttpResult::Outcome::kTransportFailed:
+      Problem("connection", result.error + kept);
+      return backoff.Next();
+  }
+  return backoff.Next();
+}
+
 void OtlpLogExporter::Run() {
   HttpClient client({settings_.connect_timeout, settings_.timeout, std::size_t{4} << 20,
                      "rogue-hunter/" + version_},
@@ -142,62 +195,20 @@ void OtlpLogExporter::Run() {
 
     post.body = EncodeExportLogsRequest(settings_.resource, batch, encode);
     if (settings_.gzip) post.body = Gzip(post.body);
-    ++stats_.requests;
-    const HttpResult result = client.Post(post);
-    const auto n = static_cast<std::uint64_t>(batch.size());
-    bool retry = false;
-    std::optional<std::chrono::nanoseconds> retry_after;
-    if (result.outcome == HttpResult::Outcome::kResponse && result.status / 100 == 2) {
-      std::uint64_t rejected = 0;
-      if (auto partial = ParsePartialSuccess(result.body)) {
-        rejected = std::min(partial->rejected, n);
-        if (rejected > 0) {
-          stats_.failed[static_cast<int>(FailureReason::kPartialSuccess)] += rejected;
-          Problem("partial success", "the collector rejected " + std::to_string(rejected) + " of " +
-                                         std::to_string(n) + " records (" +
-                                         Excerpt(partial->message) + "); not retried");
-        }
-      }
-      stats_.sent += n - rejected;
-      stats_.last_success_unix_ns = clock_.Now().realtime_ns;
-      backoff.Reset();
-      if (rejected == 0) Recovered();
-    } else if (result.outcome == HttpResult::Outcome::kResponse &&
-               !IsRetryableStatus(result.status)) {
-      stats_.failed[static_cast<int>(FailureReason::kHttpStatus)] += n;
-      Problem("HTTP " + std::to_string(result.status),
-              "HTTP " + std::to_string(result.status) + " (" + Excerpt(result.body) + "); " +
-                  std::to_string(n) + " records given up, not retried");
-    } else if (result.outcome == HttpResult::Outcome::kResponseTooLarge) {
-      stats_.failed[static_cast<int>(FailureReason::kResponseTooLarge)] += n;
-      Problem("response too large",
-              result.error + "; " + std::to_string(n) + " records given up, not retried");
-    } else if (result.outcome == HttpResult::Outcome::kAborted) {
-      retry = true;  // stopping: the records stay queued
-    } else {
-      retry = true;
-      if (result.outcome == HttpResult::Outcome::kResponse) {
-        retry_after = ParseRetryAfter(result.retry_after, clock_.Now().realtime_ns);
-        Problem("HTTP " + std::to_string(result.status),
-                "HTTP " + std::to_string(result.status) + "; retrying, keeping up to " +
-                    std::to_string(settings_.queue_size) + " records");
-      } else {
-        Problem(result.outcome == HttpResult::Outcome::kTimedOut ? "timeout" : "connection",
-                result.error + "; retrying, keeping up to " + std::to_string(settings_.queue_size) +
-                    " records");
-      }
-    }
-
+    const std::optional<std::chrono::nanoseconds> retry_in =
+        Settle(client.Post(post), batch.size(), backoff);
     lock.lock();
-    if (!retry) queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    if (!retry_in) {
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(batch.size()));
+    }
     in_flight_ = 0;
     stats_.queued = queue_.size();
     settled_.notify_all();
-    retrying = retry;
-    if (!retry) continue;
+    retrying = retry_in.has_value();
+    if (!retrying) continue;
     if (stopping_) break;  // no backoff while stopping
     ++stats_.retries;
-    const std::int64_t deadline = clock_.Now().monotonic_ns + backoff.Next(retry_after).count();
+    const std::int64_t deadline = clock_.Now().monotonic_ns + retry_in->count();
     lock.unlock();
     SleepUntil(deadline);
     lock.lock();

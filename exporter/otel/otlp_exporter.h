@@ -8,12 +8,15 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 
 #include "base/clock.h"
 #include "exporter/event_stream.h"
+#include "exporter/otel/http_client.h"
+#include "exporter/otel/retry.h"
 #include "exporter/otel/settings.h"
 
 namespace rh::exporter::otel {
@@ -30,10 +33,9 @@ struct OtlpStats {
   /// Records given up, by FailureReason: a status that must not be retried, the rejected part of
   /// a partial success, an oversized response.
   std::array<std::atomic<std::uint64_t>, kFailureReasonNames.size()> failed{};
-  std::atomic<std::uint64_t> dropped{0};   ///< Records pushed out of the full queue.
-  std::atomic<std::uint64_t> retries{0};   ///< Requests that will be tried again.
-  std::atomic<std::uint64_t> requests{0};  ///< Requests made (every attempt).
-  std::atomic<std::uint64_t> queued{0};    ///< Records waiting, including a request in flight.
+  std::atomic<std::uint64_t> dropped{0};  ///< Records pushed out of the full queue.
+  std::atomic<std::uint64_t> retries{0};  ///< Requests that will be tried again.
+  std::atomic<std::uint64_t> queued{0};   ///< Records waiting, including a request in flight.
   std::atomic<std::int64_t> last_success_unix_ns{0};  ///< 0 before the first success.
 
   std::uint64_t failed_total() const;
@@ -73,10 +75,12 @@ class OtlpLogExporter final : public EventSubscriber {
   /// Waits until nothing is queued or in flight, or `timeout` (real time). True if nothing is.
   bool Flush(std::chrono::milliseconds timeout);
 
-  const OtlpSettings& settings() const { return settings_; }
-
  private:
   void Run();
+  /// Counts and logs how a request of `records` records ended. Returns the wait before retrying
+  /// them, or nullopt when they are done with (delivered or given up).
+  std::optional<std::chrono::nanoseconds> Settle(const HttpResult& result, std::size_t records,
+                                                 Backoff& backoff);
   bool SleepUntil(std::int64_t monotonic_deadline_ns);
   void Problem(const std::string& kind, const std::string& message);
   void Recovered();

@@ -46,7 +46,6 @@ class TestCollector {
 
   /// Stops the collector (SIGTERM, then SIGKILL); the port is free afterwards.
   void Stop();
-  Subprocess* process() { return process_ ? &*process_ : nullptr; }
 
  private:
   std::optional<Subprocess> process_;
