@@ -74,9 +74,11 @@ for round in $(seq "$rounds"); do
   off_before=$(cpu_ns "$pid_off")
   on_before=$(cpu_ns "$pid_on")
   end=$(( $(date +%s) + idle_seconds ))
+  first=$url_off second=$url_on
   while [ "$(date +%s)" -lt "$end" ]; do
-    curl -s -o /dev/null -H 'Accept-Encoding: gzip' "$url_off"
-    curl -s -o /dev/null -H 'Accept-Encoding: gzip' "$url_on"
+    curl -s -o /dev/null -H 'Accept-Encoding: gzip' "$first"
+    curl -s -o /dev/null -H 'Accept-Encoding: gzip' "$second"
+    tmp_url=$first first=$second second=$tmp_url  # neither is always scraped first
     sleep 1
   done
   off=$(( $(cpu_ns "$pid_off") - off_before ))
