@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <variant>
@@ -57,15 +58,20 @@ class EventSubscriber {
 
 /// The daemon's event fan-out: each published event is handed, as one shared immutable object, to
 /// every subscriber in the order they subscribed (the history writer, the OTLP exporter, the
-/// Alertmanager pusher). Subscribe before the first Publish; after that, Publish() is thread-safe
-/// and costs one allocation plus the subscribers' queueing.
+/// Alertmanager pusher). Thread-safe: Publish() may run on several threads at once, and
+/// subscribers may come and go while it does (a configuration reload replaces a sender by
+/// subscribing the new one, then unsubscribing the old one). Publishing costs one allocation,
+/// a mutex and the subscribers' queueing.
 class EventStream {
  public:
-  /// `subscriber` must outlive the stream's last Publish().
-  void Subscribe(EventSubscriber* subscriber) { subscribers_.push_back(subscriber); }
+  /// `subscriber` must stay alive until it is unsubscribed or the stream's last Publish().
+  void Subscribe(EventSubscriber* subscriber);
+  /// Once this returns, `subscriber` is not called again.
+  void Unsubscribe(EventSubscriber* subscriber);
   void Publish(DaemonEvent event) const;
 
  private:
+  mutable std::mutex mutex_;  // held while handing an event out
   std::vector<EventSubscriber*> subscribers_;
 };
 
