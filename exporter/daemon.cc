@@ -25,6 +25,7 @@
 #include "exporter/metrics.h"
 #include "exporter/otel/alertmanager_pusher.h"
 #include "exporter/otel/delivery_metrics.h"
+#include "exporter/otel/http_client.h"
 #include "exporter/otel/otlp_exporter.h"
 #include "exporter/otel/settings.h"
 #include "exporter/sampler.h"
@@ -76,7 +77,8 @@ Senders ResolveSenders(const config::Config& config) {
   }
   Senders senders{std::move(otlp.settings), otel::ResolveAlertmanager(config, host)};
   if (senders.alertmanager) {
-    LogInfo("alertmanager: posting pauses to " + senders.alertmanager->alerts_url);
+    LogInfo("alertmanager: posting pauses to " +
+            otel::LoggableUrl(senders.alertmanager->alerts_url));
   }
   return senders;
 }

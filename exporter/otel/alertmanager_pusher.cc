@@ -1,5 +1,6 @@
 #include "exporter/otel/alertmanager_pusher.h"
 
+#include <cctype>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -14,13 +15,11 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kRunbooks =
-    "https://github.com/rogue-hunter/rogue-hunter/blob/main/docs/runbooks.md#";
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+// The rules' runbook_url: docs/runbooks.md with the alert's heading as anchor.
+std::string RunbookUrl(std::string_view alertname) {
+  std::string url = "https://github.com/rogue-hunter/rogue-hunter/blob/main/docs/runbooks.md#";
+  for (char c : alertname) url += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return url;
 }
 
 std::string Seconds(double s) {
@@ -49,12 +48,9 @@ void PauseAlertBook::AddPause(const RecordedEvent& pause, std::int64_t now_monot
                     {"category", "pause"}};
     for (const auto& [name, value] : settings_.labels) alert.labels[name] = value;
     alert.annotations = {
-        {"summary", std::move(summary)},
-        {"description", std::move(description)},
-        {"runbook_url", std::string(kRunbooks) + Lower(alertname)},
-        {"duration_seconds", Seconds(seconds)},
-        {"event_key", pause.record.key},
-        {"source", "rogue-hunter direct push"},
+        {"summary", std::move(summary)},        {"description", std::move(description)},
+        {"runbook_url", RunbookUrl(alertname)}, {"duration_seconds", Seconds(seconds)},
+        {"event_key", pause.record.key},        {"source", "rogue-hunter direct push"},
     };
     if (pause.capture_requested) alert.annotations["bundle_id"] = pause.record.key;
     alert.event_key = pause.record.key;
@@ -181,7 +177,7 @@ void AlertmanagerPusher::Run() {
   }
   post.username = settings_.username;
   post.password = settings_.password;
-  const std::string url = settings_.alerts_url;
+  const std::string url = LoggableUrl(settings_.alerts_url);
   bool failing = false;
 
   std::unique_lock lock(mutex_);

@@ -57,6 +57,10 @@ void GlobalInit() {
 
 }  // namespace
 
+std::string LoggableUrl(std::string_view url) {
+  return std::string(url.substr(0, url.find_first_of("?#")));
+}
+
 HttpClient::HttpClient(Options options, const std::atomic<bool>* abort)
     : options_(std::move(options)), abort_(abort) {
   GlobalInit();

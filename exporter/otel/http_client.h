@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 typedef void CURL;
@@ -36,6 +37,9 @@ struct HttpResult {
   std::string body;
   std::string error;  ///< libcurl's message when the outcome is not kResponse.
 };
+
+/// The URL without its query and fragment, for log lines (a query may hold a token).
+std::string LoggableUrl(std::string_view url);
 
 /// A libcurl handle for POSTs, kept between requests so the connection stays alive. Every
 /// request is bounded by the connect timeout and the whole-request timeout, and stops within

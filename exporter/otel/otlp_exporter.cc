@@ -33,10 +33,6 @@ std::uint64_t OtlpStats::failed_total() const {
   return total;
 }
 
-std::string LoggableUrl(std::string_view url) {
-  return std::string(url.substr(0, url.find_first_of("?#")));
-}
-
 OtlpLogExporter::OtlpLogExporter(OtlpSettings settings, std::string version, const Clock& clock,
                                  OtlpStats& stats)
     : settings_(std::move(settings)),

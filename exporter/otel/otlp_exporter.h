@@ -106,7 +106,4 @@ class OtlpLogExporter final : public EventSubscriber {
   std::string last_problem_;  // the kind of failure last logged; empty while export works
 };
 
-/// The URL without its query and fragment, for log lines (a query may hold a token).
-std::string LoggableUrl(std::string_view url);
-
 }  // namespace rh::exporter::otel

@@ -148,7 +148,7 @@ TEST_F(AlertmanagerPush, APauseIsInAlertmanagerWithinASecondWithTheRuleLabels) {
   EXPECT_EQ(a["status"]["state"], "active");
   const double seconds = std::stod(a["annotations"]["duration_seconds"].get<std::string>());
   EXPECT_GT(seconds, 1.7);
-  EXPECT_LT(seconds, 3.0);
+  EXPECT_LT(seconds, 3.5);  // the test's own 2 s sleep may overshoot on a busy machine
   EXPECT_THAT(a["annotations"]["summary"].get<std::string>(),
               HasSubstr(Instance() + " paused for "));
   EXPECT_THAT(a["annotations"]["bundle_id"].get<std::string>(), ::testing::EndsWith("-pause"));

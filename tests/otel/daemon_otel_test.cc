@@ -107,7 +107,7 @@ TEST_F(DaemonOtel, APauseArrivesAsAValidRecordWithinASecondAndItsCaptureFollows)
   const json& attrs = (*pause)["attributes"];
   const double duration = std::stod(AttributeText(attrs, "rogue_hunter.event.duration"));
   EXPECT_GT(duration, 1.7);
-  EXPECT_LT(duration, 3.0);
+  EXPECT_LT(duration, 3.5);  // the test's own 2 s sleep may overshoot on a busy machine
   EXPECT_EQ((*pause)["severityText"], "WARN");
   EXPECT_EQ((*pause)["severityNumber"], 13);
   const std::string key = AttributeText(attrs, "rogue_hunter.event.key");
