@@ -30,10 +30,13 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// Sets `name` to `value`, in place if present, else at the end.
-void Upsert(config::StringPairs& pairs, const std::string& name, const std::string& value) {
+// Sets `name` to `value`, in place if present (HTTP header names match in any case), else at
+// the end.
+void Upsert(config::StringPairs& pairs, const std::string& name, const std::string& value,
+            bool any_case = false) {
   for (auto& [n, v] : pairs) {
-    if (n == name) {
+    if (n == name || (any_case && Lower(n) == Lower(name))) {
+      n = name;
       v = value;
       return;
     }
@@ -41,8 +44,8 @@ void Upsert(config::StringPairs& pairs, const std::string& name, const std::stri
   pairs.emplace_back(name, value);
 }
 
-void UpsertAll(config::StringPairs& pairs, const config::StringPairs& more) {
-  for (const auto& [name, value] : more) Upsert(pairs, name, value);
+void UpsertAll(config::StringPairs& pairs, const config::StringPairs& more, bool any_case = false) {
+  for (const auto& [name, value] : more) Upsert(pairs, name, value, any_case);
 }
 
 std::optional<int> HexDigit(char c) {
@@ -299,7 +302,7 @@ OtlpResolution ResolveOtlp(const config::Config& config, const Environment& envi
   } else if (headers) {
     s.headers = *headers;
   }
-  UpsertAll(s.headers, file.headers);
+  UpsertAll(s.headers, file.headers, /*any_case=*/true);
 
   if (file.timeout_ms) {
     s.timeout = std::chrono::milliseconds(*file.timeout_ms);

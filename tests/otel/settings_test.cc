@@ -131,10 +131,14 @@ TEST(OtlpHeaders, LogsHeadersReplaceTheGeneralOnesAndTheFileWinsPerName) {
   ASSERT_TRUE(r.settings);
   EXPECT_THAT(r.settings->headers, ElementsAre(Pair("a", "general"), Pair("b", "general")));
 
-  env["OTEL_EXPORTER_OTLP_LOGS_HEADERS"] = "a=logs";
-  r = ResolveOtlp(Config("[otel.headers]\nx-file = \"f\"\na = \"file\"\n"), env, kHost);
+  env["OTEL_EXPORTER_OTLP_LOGS_HEADERS"] = "a=logs,Authorization=env";
+  r = ResolveOtlp(Config("[otel.headers]\nx-file = \"f\"\na = \"file\"\n"
+                         "authorization = \"file\"\n"),
+                  env, kHost);
   ASSERT_TRUE(r.settings);
-  EXPECT_THAT(r.settings->headers, ElementsAre(Pair("a", "file"), Pair("x-file", "f")));
+  // Header names match in any case: one Authorization header, the file's.
+  EXPECT_THAT(r.settings->headers,
+              ElementsAre(Pair("a", "file"), Pair("authorization", "file"), Pair("x-file", "f")));
 }
 
 TEST(OtlpHeaders, ValuesArePercentDecodedAndTrimmed) {
