@@ -70,12 +70,17 @@ Senders ResolveSenders(const config::Config& config) {
   const auto host = otel::HostIdentity::Detect(RH_VERSION);
   otel::OtlpResolution otlp = otel::ResolveOtlp(config, otel::ProcessEnvironment(), host);
   for (const std::string& warning : otlp.warnings) LogWarning("otel: " + warning);
-  if (otlp.settings) {
-    LogInfo("otel: sending events to " + otel::LoggableUrl(otlp.settings->url));
-  } else if (otlp.off_reason.rfind("no endpoint", 0) != 0) {
+  if (!otlp.settings && otlp.off_reason.rfind("no endpoint", 0) != 0) {
     LogInfo("otel: off: " + otlp.off_reason);
   }
   Senders senders{std::move(otlp.settings), otel::ResolveAlertmanager(config, host)};
+  if (!senders.otlp && !senders.alertmanager) return senders;
+  if (Status http = otel::HttpClientAvailable(); !http.ok()) {
+    LogError("otel, alertmanager: no HTTP client (" + http.error().message +
+             "); nothing is sent. Install libcurl4.");
+    return {};
+  }
+  if (senders.otlp) LogInfo("otel: sending events to " + otel::LoggableUrl(senders.otlp->url));
   if (senders.alertmanager) {
     LogInfo("alertmanager: posting pauses to " +
             otel::LoggableUrl(senders.alertmanager->alerts_url));

@@ -7,10 +7,14 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
+
 typedef void CURL;
 typedef void CURLM;
 
 namespace rh::exporter::otel {
+
+struct CurlFunctions;
 
 /// One POST.
 struct HttpPost {
@@ -37,6 +41,10 @@ struct HttpResult {
   std::string body;
   std::string error;  ///< libcurl's message when the outcome is not kResponse.
 };
+
+/// Whether libcurl can be loaded (it is loaded on first use, not linked: see http_client.cc).
+/// The error names the library and why.
+Status HttpClientAvailable();
 
 /// The URL without its query and fragment, for log lines (a query may hold a token).
 std::string LoggableUrl(std::string_view url);
@@ -66,6 +74,7 @@ class HttpClient {
  private:
   Options options_;
   const std::atomic<bool>* abort_;
+  const CurlFunctions* api_;  // null when libcurl could not be loaded
   CURL* curl_ = nullptr;
   CURLM* multi_ = nullptr;
 };
