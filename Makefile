@@ -19,7 +19,7 @@ SECTIONS := $(or $(SECTIONS_$(PRESET)),build test)
 
 # The test suite's Node.js projects (package.json + package-lock.json each), installed by
 # `make test` with `npm ci`.
-NODE_PROJECTS := tests/fleet/schemas
+NODE_PROJECTS := tests/fleet/schemas tests/otel/collector
 
 .PHONY: all deps node-deps configure build run test bench asan golden format clean
 

@@ -53,6 +53,18 @@ echo "median watchdog work per wake-up: $(median "$out/daemon.json" BM_WatchdogW
   "whole wake-up: $(median "$out/daemon.json" BM_WatchdogWakeUp cpu_time) ns CPU;" \
   "one sample with scoring: $(median "$out/daemon.json" BM_SampleWithScoring cpu_time) us CPU"
 
+echo "== OTLP: one event from the event stream to the request answered, vs. a bare libcurl POST"
+"$build/bench/otel_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  --benchmark_out="$out/otel.json" --benchmark_out_format=json
+event_cpu=$(median "$out/otel.json" BM_OtlpEventToRequest/process_time/real_time cpu_time)
+curl_cpu=$(median "$out/otel.json" BM_BareCurlPost/process_time/real_time cpu_time)
+echo "median one event: ${event_cpu} us CPU; bare POST of the same body: ${curl_cpu} us CPU;" \
+  "encoding alone: $(median "$out/otel.json" BM_EncodePause cpu_time) us CPU"
+awk -v a="$event_cpu" -v b="$curl_cpu" 'BEGIN {printf "one event / bare POST: %.2f\n", a / b}'
+
+echo "== OTLP export on against off, idle"
+"$(dirname "$0")/otel_idle.sh" "$build" || status=1
+
 echo "== Side by side with node_exporter"
 "$(dirname "$0")/compare.sh" "$build" || status=1
 

@@ -14,13 +14,20 @@
 #include <memory>
 #include <thread>
 
+#include "analysis/culprits.h"
 #include "analysis/watchdog.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "collectors/collector.h"
 #include "config/config.h"
+#include "exporter/event_stream.h"
 #include "exporter/http_server.h"
 #include "exporter/metrics.h"
+#include "exporter/otel/alertmanager_pusher.h"
+#include "exporter/otel/delivery_metrics.h"
+#include "exporter/otel/http_client.h"
+#include "exporter/otel/otlp_exporter.h"
+#include "exporter/otel/settings.h"
 #include "exporter/sampler.h"
 #include "exporter/snapshot.h"
 #include "exporter/web.h"
@@ -52,31 +59,96 @@ std::string Seconds(double s) {
   return buf;
 }
 
+// Where the event stream delivers besides the history: each sender is on when resolved.
+struct Senders {
+  std::optional<otel::OtlpSettings> otlp;
+  std::optional<otel::AlertmanagerSettings> alertmanager;
+};
+
+// Resolves the senders from the configuration and the environment, logging each problem once.
+Senders ResolveSenders(const config::Config& config) {
+  const auto host = otel::HostIdentity::Detect(RH_VERSION);
+  otel::OtlpResolution otlp = otel::ResolveOtlp(config, otel::ProcessEnvironment(), host);
+  for (const std::string& warning : otlp.warnings) LogWarning("otel: " + warning);
+  if (!otlp.settings && otlp.off_reason.rfind("no endpoint", 0) != 0) {
+    LogInfo("otel: off: " + otlp.off_reason);
+  }
+  Senders senders{std::move(otlp.settings), otel::ResolveAlertmanager(config, host)};
+  if (!senders.otlp && !senders.alertmanager) return senders;
+  if (Status http = otel::HttpClientAvailable(); !http.ok()) {
+    LogError("otel, alertmanager: no HTTP client (" + http.error().message +
+             "); nothing is sent. Install libcurl4.");
+    return {};
+  }
+  if (senders.otlp) LogInfo("otel: sending events to " + otel::LoggableUrl(senders.otlp->url));
+  if (senders.alertmanager) {
+    LogInfo("alertmanager: posting pauses to " +
+            otel::LoggableUrl(senders.alertmanager->alerts_url));
+  }
+  return senders;
+}
+
+// Feeds the history writer from the event stream. Captures are not among what it takes: the
+// capture worker records them itself.
+class HistorySubscriber final : public EventSubscriber {
+ public:
+  explicit HistorySubscriber(forensics::HistoryWriter& history) : history_(history) {}
+  void OnEvent(const std::shared_ptr<const DaemonEvent>& event) override {
+    if (const auto* recorded = std::get_if<RecordedEvent>(&event->what)) {
+      history_.Add(recorded->record);
+    }
+  }
+
+ private:
+  forensics::HistoryWriter& history_;
+};
+
 // The running daemon: owns every thread and wires them together.
 class Daemon final : public SampleSink {
  public:
-  Daemon(const config::Config& config, const collectors::ProcRoot& root, const Clock& clock)
+  Daemon(const config::Config& config, const collectors::ProcRoot& root, const Clock& clock,
+         const Senders& senders = {})
       : config_(config),
         clock_(clock),
         watchdog_(clock, {static_cast<std::int64_t>(config.pause.tick_ms) * 1'000'000,
                           static_cast<std::int64_t>(config.pause.min_seconds * 1e9),
                           config.pause.raise_priority}),
         page_({std::make_shared<DaemonMetrics>(
-                  hub_, static_cast<double>(clock.Now().realtime_ns) / 1e9,
-                  LiveSources{&watchdog_.stats(), &critical_episodes_,
-                              config.storage.enabled ? &storage_stats_ : nullptr,
-                              config.forensics.enabled ? &capture_stats_ : nullptr})},
+                   hub_, static_cast<double>(clock.Now().realtime_ns) / 1e9,
+                   LiveSources{&watchdog_.stats(), &critical_episodes_,
+                               config.storage.enabled ? &storage_stats_ : nullptr,
+                               config.forensics.enabled ? &capture_stats_ : nullptr}),
+               std::make_shared<otel::DeliveryMetrics>(
+                   senders.otlp ? &otlp_stats_ : nullptr,
+                   senders.alertmanager ? &alertmanager_stats_ : nullptr)},
               clock, MetricsMaxAge(config)),
         root_(root) {
     if (config.storage.enabled) {
       history_ = std::make_unique<forensics::HistoryWriter>(
           config.storage.database, config.retention, clock, storage_stats_);
+      history_subscriber_ = std::make_unique<HistorySubscriber>(*history_);
+      stream_.Subscribe(history_subscriber_.get());
+    }
+    if (senders.otlp) {
+      otlp_ =
+          std::make_unique<otel::OtlpLogExporter>(*senders.otlp, RH_VERSION, clock, otlp_stats_);
+      stream_.Subscribe(otlp_.get());
+    }
+    if (senders.alertmanager) {
+      alertmanager_ = std::make_unique<otel::AlertmanagerPusher>(*senders.alertmanager, RH_VERSION,
+                                                                 clock, alertmanager_stats_);
+      stream_.Subscribe(alertmanager_.get());
     }
     if (config.forensics.enabled) {
       forensics::CaptureOptions options;
       options.root = root_;
       options.software_version = RH_VERSION;
       options.software_revision = RH_REVISION;
+      options.on_ended = [this](const forensics::CaptureRequest& request,
+                                const forensics::CaptureOutcome& outcome) {
+        const std::int64_t now = clock_.Now().realtime_ns;
+        stream_.Publish({now, CaptureEnded{request, outcome, now}});
+      };
       capture_ = std::make_unique<forensics::CaptureWorker>(
           config, std::move(options), clock, flight_recorder_, capture_stats_, history_.get());
     }
@@ -98,6 +170,8 @@ class Daemon final : public SampleSink {
     server_ = std::move(server).value();
 
     if (history_) history_->Start();
+    if (otlp_) otlp_->Start();
+    if (alertmanager_) alertmanager_->Start();
     if (capture_) {
       if (Status s = capture_->Start(); !s.ok()) {
         LogWarning("forensics: no bundles can be written: " + s.error().message);
@@ -126,6 +200,8 @@ class Daemon final : public SampleSink {
       events_.join();
     }
     if (capture_) capture_->Stop();  // cancels a capture under way: returns within ~0.1 s
+    if (otlp_) otlp_->Stop(std::chrono::milliseconds(500));
+    if (alertmanager_) alertmanager_->Stop();
     if (history_) history_->Stop();
     server_.reset();
   }
@@ -143,24 +219,25 @@ class Daemon final : public SampleSink {
       LogInfo("sampling " + std::string(analysis::Name(decision.previous)) + " -> " +
               std::string(analysis::Name(decision.state)) + " at stress " +
               std::to_string(static_cast<int>(sample->assessment.score)));
-      forensics::EventRecord event =
-          Event(forensics::EventKind::kStateChange, now, 0, score_before);
-      event.state_from = analysis::Name(decision.previous);
-      event.state_to = analysis::Name(decision.state);
-      event.key = forensics::BundleId(now, "state-" + event.state_to);
-      Record(std::move(event));
+      RecordedEvent event = Event(forensics::EventKind::kStateChange, now, 0, score_before);
+      event.record.state_from = analysis::Name(decision.previous);
+      event.record.state_to = analysis::Name(decision.state);
+      event.record.key = forensics::BundleId(now, "state-" + event.record.state_to);
+      event.score = sample->assessment.score;
+      Publish(std::move(event), sample, /*list_processes=*/false);
     }
     if (decision.critical_trigger) {
       critical_episodes_.fetch_add(1);
-      forensics::EventRecord event = Event(forensics::EventKind::kCritical, now, 0, score_before);
-      event.notes = "critical episode started at stress " +
-                    std::to_string(static_cast<int>(sample->assessment.score));
-      Record(std::move(event), sample.get());
+      RecordedEvent event = Event(forensics::EventKind::kCritical, now, 0, score_before);
+      event.record.notes = "critical episode started at stress " +
+                           std::to_string(static_cast<int>(sample->assessment.score));
+      event.score = sample->assessment.score;
       if (capture_) {
-        capture_->Request(forensics::CaptureRequest::For(forensics::CaptureTrigger::kCritical, now,
-                                                         now, sample->sample.clock.monotonic_ns,
-                                                         score_before));
+        event.capture_requested = capture_->Request(
+            forensics::CaptureRequest::For(forensics::CaptureTrigger::kCritical, now, now,
+                                           sample->sample.clock.monotonic_ns, score_before));
       }
+      Publish(std::move(event), sample);
     }
   }
 
@@ -206,49 +283,57 @@ class Daemon final : public SampleSink {
       if (sampler_) sampler_->SampleNow();
     }
     auto latest = hub_.Latest();
-    forensics::EventRecord record =
+    RecordedEvent recorded =
         Event(suspend ? forensics::EventKind::kSuspend : forensics::EventKind::kPause,
-              event.end_realtime_ns, duration, latest ? latest->assessment.score : 0);
-    Record(std::move(record), latest.get());
+              event.end_realtime_ns, event.duration_ns, latest ? latest->assessment.score : 0);
     if (!suspend && capture_) {
-      capture_->Request(forensics::CaptureRequest::For(
+      recorded.capture_requested = capture_->Request(forensics::CaptureRequest::For(
           forensics::CaptureTrigger::kPause, event.start_realtime_ns, event.end_realtime_ns,
           event.end_monotonic_ns, latest ? latest->assessment.score : 0));
     }
+    Publish(std::move(recorded), latest);
   }
 
-  // An event ending at `end_ns` (Unix ns), keyed like its bundle would be.
-  static forensics::EventRecord Event(forensics::EventKind kind, std::int64_t end_ns,
-                                      double duration, double score_before) {
-    forensics::EventRecord e;
-    e.kind = kind;
-    e.key = forensics::BundleId(end_ns, forensics::kEventKindNames[static_cast<int>(kind)]);
-    e.end_time = static_cast<double>(end_ns) / 1e9;
-    e.start_time = e.end_time - duration;
-    e.duration_seconds = duration;
-    e.score_before = score_before;
+  // An event ending at `end_ns` (Unix ns) after `duration_ns`, keyed like its bundle would be.
+  static RecordedEvent Event(forensics::EventKind kind, std::int64_t end_ns,
+                             std::int64_t duration_ns, double score_before) {
+    RecordedEvent e;
+    e.start_unix_ns = end_ns - duration_ns;
+    e.end_unix_ns = end_ns;
+    forensics::EventRecord& r = e.record;
+    r.kind = kind;
+    r.key = forensics::BundleId(end_ns, forensics::kEventKindNames[static_cast<int>(kind)]);
+    r.end_time = static_cast<double>(end_ns) / 1e9;
+    r.duration_seconds = static_cast<double>(duration_ns) / 1e9;
+    r.start_time = r.end_time - r.duration_seconds;
+    r.score_before = score_before;
     return e;
   }
 
-  // Stores an event with the top processes of `context` (the last sample before it).
-  void Record(forensics::EventRecord event, const analysis::ScoredSample* context = nullptr) {
-    if (!history_) return;
-    if (context != nullptr) {
+  // Publishes an event to the history and the senders, with the dominant stress component of
+  // `context` (the last sample before it) and, if asked, its top processes.
+  void Publish(RecordedEvent event, const std::shared_ptr<const analysis::ScoredSample>& context,
+               bool list_processes = true) {
+    if (context) {
+      event.dominant_component = analysis::FindDominantStress({context}).component;
+    }
+    if (context && list_processes) {
       const auto& p = context->sample.processes;
+      auto& processes = event.record.processes;
       auto add = [&](const char* list, const std::vector<collectors::TopProcess>& top) {
         for (std::size_t i = 0; i < top.size(); ++i) {
-          event.processes.push_back({list, static_cast<int>(i + 1), top[i].pid, top[i].comm,
-                                     top[i].state, top[i].cpu_ratio, top[i].rss_bytes, ""});
+          processes.push_back({list, static_cast<int>(i + 1), top[i].pid, top[i].comm, top[i].state,
+                               top[i].cpu_ratio, top[i].rss_bytes, ""});
         }
       };
       add("cpu", p.top_cpu);
       add("rss", p.top_rss);
       for (std::size_t i = 0; i < p.blocked.size(); ++i) {
-        event.processes.push_back({"blocked", static_cast<int>(i + 1), p.blocked[i].pid,
-                                   p.blocked[i].comm, 'D', 0, 0, p.blocked[i].wchan});
+        processes.push_back({"blocked", static_cast<int>(i + 1), p.blocked[i].pid,
+                             p.blocked[i].comm, 'D', 0, 0, p.blocked[i].wchan});
       }
     }
-    history_->Add(std::move(event));
+    stream_.Publish({clock_.Now().realtime_ns, std::move(event)});
   }
 
   config::Config config_;
@@ -260,6 +345,12 @@ class Daemon final : public SampleSink {
   forensics::FlightRecorder flight_recorder_;
   std::unique_ptr<forensics::HistoryWriter> history_;
   forensics::CaptureStats capture_stats_;
+  otel::OtlpStats otlp_stats_;
+  otel::AlertmanagerStats alertmanager_stats_;
+  EventStream stream_;
+  std::unique_ptr<HistorySubscriber> history_subscriber_;
+  std::unique_ptr<otel::OtlpLogExporter> otlp_;
+  std::unique_ptr<otel::AlertmanagerPusher> alertmanager_;
   std::unique_ptr<forensics::CaptureWorker> capture_;  // after what it uses; stopped first
   MetricsPage page_;
   collectors::ProcRoot root_;
@@ -301,7 +392,8 @@ int RunDaemon(const DaemonOptions& options) {
 
   collectors::ProcRoot root(options.proc_root.value_or(collectors::ProcRoot::DefaultProc()),
                             options.sys_root.value_or(collectors::ProcRoot::DefaultSys()));
-  auto daemon = std::make_unique<Daemon>(config, root, SystemClock::Instance());
+  const Senders senders = ResolveSenders(config);
+  auto daemon = std::make_unique<Daemon>(config, root, SystemClock::Instance(), senders);
   if (Status started = daemon->Start(*listen); !started.ok())
     return Fail(kExitFailure, started.error().message);
   LogInfo("listening on " + config.http.listen +

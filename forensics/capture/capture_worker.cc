@@ -274,6 +274,7 @@ void CaptureWorker::Account(const CaptureRequest& request, const CaptureOutcome&
     record.error = outcome.error;
     history_->Add(std::move(record));
   }
+  if (options_.on_ended) options_.on_ended(request, outcome);
 }
 
 void CaptureWorker::EnforceCap(const std::string& newest) {
@@ -518,6 +519,8 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
 
   out.result = CaptureResult::kOk;
   out.id = *id;
+  if (!verdict.culprits.empty()) out.top_culprit = verdict.culprits.front();
+  out.dominant = verdict.dominant;
   out.path = events_->path() / *id;
   out.bytes = writer.bytes();
   known_.push_back({*id, writer.bytes()});

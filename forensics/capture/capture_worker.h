@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "analysis/atomic_histogram.h"
+#include "analysis/culprits.h"
 #include "base/clock.h"
 #include "base/result.h"
 #include "collectors/collector.h"
@@ -81,7 +83,9 @@ struct CaptureOutcome {
   std::string error;           ///< Why it failed or was not taken.
   double duration_seconds = 0;
   std::uint64_t bytes = 0;
-  std::vector<std::string> notes;  ///< Parts that were degraded (as in summary.json).
+  std::vector<std::string> notes;                ///< Parts that were degraded (as in summary.json).
+  std::optional<analysis::Culprit> top_culprit;  ///< summary.json's first culprit, if any.
+  analysis::DominantStress dominant;             ///< summary.json's dominant component.
 };
 
 /// Settings of the capture that are not in the configuration; the defaults are the daemon's.
@@ -103,6 +107,9 @@ struct CaptureOptions {
   std::size_t max_queued = 8;       ///< Requests waiting; more are counted as failed.
   long page_size = 0;               ///< 0: sysconf(_SC_PAGESIZE).
   long clock_ticks_per_second = 0;  ///< 0: sysconf(_SC_CLK_TCK).
+  /// Called once for every request when it ends (written, failed or not taken), on whichever
+  /// thread ended it (the worker, or the caller of Request() or Stop()): must not block.
+  std::function<void(const CaptureRequest&, const CaptureOutcome&)> on_ended;
 };
 
 /// Writes forensic bundles (docs/bundle-format.md) off the sampler and watchdog threads.
