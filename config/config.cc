@@ -345,6 +345,13 @@ Result<Config> Parse(std::string_view text, std::string_view source_name) {
   suspects.StringArray("patterns", 256, config.suspects.patterns);
   suspects.RejectUnknown();
 
+  TableReader logging = top.Table("logging");
+  logging.Path("file", config.logging.file);
+  logging.Integer("max_bytes", std::int64_t{64} << 10, std::int64_t{1} << 40,
+                  config.logging.max_bytes);
+  logging.Integer("max_files", 0, 100, config.logging.max_files);
+  logging.RejectUnknown();
+
   top.RejectUnknown();
 
   if (errors.empty()) {
@@ -489,6 +496,14 @@ std::string ToToml(const Config& c) {
     out << (i == 0 ? "" : ", ") << TomlString(c.suspects.patterns[i]);
   }
   out << "]\n";
+  out << "\n[logging]\n";
+  if (c.logging.file.empty()) {
+    out << "# file: not set, the daemon logs to stderr (the journal under systemd)\n";
+  } else {
+    str("file", c.logging.file);
+  }
+  integer("max_bytes", c.logging.max_bytes);
+  integer("max_files", c.logging.max_files);
   return out.str();
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -82,6 +83,8 @@ struct CaptureOutcome {
   double duration_seconds = 0;
   std::uint64_t bytes = 0;
   std::vector<std::string> notes;  ///< Parts that were degraded (as in summary.json).
+  std::string top_culprit;         ///< comm of the first ranked culprit; empty if none.
+  std::int32_t top_culprit_pid = 0;
 };
 
 /// Settings of the capture that are not in the configuration; the defaults are the daemon's.
@@ -103,6 +106,9 @@ struct CaptureOptions {
   std::size_t max_queued = 8;       ///< Requests waiting; more are counted as failed.
   long page_size = 0;               ///< 0: sysconf(_SC_PAGESIZE).
   long clock_ticks_per_second = 0;  ///< 0: sysconf(_SC_CLK_TCK).
+  /// Called on the capturing thread once each request has been accounted for (taken, failed or
+  /// not taken). Must not block.
+  std::function<void(const CaptureRequest&, const CaptureOutcome&)> on_outcome;
 };
 
 /// Writes forensic bundles (docs/bundle-format.md) off the sampler and watchdog threads.
@@ -147,6 +153,11 @@ class CaptureWorker {
   /// Runs one capture on the calling thread, with the same rate limit and accounting.
   CaptureOutcome CaptureNow(const CaptureRequest& request);
 
+  /// New settings (a configuration reload), used from the next capture on: the rate limit, the
+  /// size cap, the window, the suspects and the scoring. The events directory and the read
+  /// timeout stay as they were at Start().
+  void Reconfigure(const config::Config& config);
+
   /// Waits until every queued capture has finished, or `timeout`. True if none is left.
   bool Flush(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
@@ -161,18 +172,23 @@ class CaptureWorker {
   CaptureOutcome Run(const Queued& queued);
   CaptureOutcome Capture(const Queued& queued);
   void Account(const CaptureRequest& request, const CaptureOutcome& outcome);
-  void EnforceCap(const std::string& newest);
+  void EnforceCap(const std::string& newest, std::int64_t max_total_bytes);
   void Loop();
 
-  const config::Config config_;
+  struct Settings {
+    config::Config config;
+    std::string digest;  // of config::ToToml, for the manifest
+  };
+  std::shared_ptr<const Settings> CurrentSettings() const;
+
   const CaptureOptions options_;
   const Clock& clock_;
   const FlightRecorder& recorder_;
   CaptureStats& stats_;
   HistoryWriter* history_;
-  const std::string config_digest_;
 
-  std::mutex mutex_;  // guards the queue, the rate limit and the flags below
+  mutable std::mutex mutex_;  // guards the settings, the queue, the rate limit and the flags below
+  std::shared_ptr<const Settings> settings_;
   std::condition_variable wake_;
   std::condition_variable settled_;
   std::deque<Queued> queue_;

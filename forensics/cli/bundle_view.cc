@@ -344,4 +344,14 @@ Result<std::vector<StoredBundle>> ScanEventsDir(const std::string& events_dir,
   return out;
 }
 
+Status RemoveBundle(const std::filesystem::path& bundle) {
+  const auto doomed = bundle.parent_path() / (".tmp-prune-" + bundle.filename().string());
+  std::error_code ec;
+  std::filesystem::rename(bundle, doomed, ec);
+  if (ec) return Error{bundle.string() + ": " + ec.message()};
+  std::filesystem::remove_all(doomed, ec);
+  if (ec) return Error{doomed.string() + ": " + ec.message()};
+  return {};
+}
+
 }  // namespace rh::forensics::cli
