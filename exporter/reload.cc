@@ -1,5 +1,6 @@
 #include "exporter/reload.h"
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -57,6 +58,7 @@ std::vector<std::string> ChangedKeys(const config::Config& before, const config:
   for (const auto& [key, value] : b) {
     if (a.count(key) == 0) changed.push_back(key);
   }
+  std::sort(changed.begin(), changed.end());
   return changed;
 }
 
