@@ -175,9 +175,9 @@ class Screen {
   void Put(int y, int x, std::string_view text, attr_t attr = A_NORMAL) const {
     if (y < 0 || y >= rows() || x >= cols()) return;
     const std::string clipped = Clip(text, static_cast<std::size_t>(cols() - x));
-    attr_set(attr, 0, nullptr);
+    wattrset(stdscr, static_cast<int>(attr));
     mvaddstr(y, x, clipped.c_str());
-    attr_set(A_NORMAL, 0, nullptr);
+    wattrset(stdscr, A_NORMAL);
   }
 
   attr_t Color(Pair pair, attr_t fallback = A_BOLD) const {
