@@ -49,7 +49,7 @@ class Terminal {
   ~Terminal() { test::Run({"tmux", "-S", socket_, "kill-server"}, 10s); }
 
   std::string Screen(bool escapes = false) const {
-    std::vector<std::string> argv = {"tmux", "-S", socket_, "capture-pane", "-p"};
+    std::vector<std::string> argv = {"tmux", "-S", socket_, "capture-pane", "-p", "-J"};
     if (escapes) argv.push_back("-e");
     return test::Run(argv, 10s).out;
   }
@@ -221,6 +221,35 @@ TEST(Tui, RefusesWithoutATerminal) {
   auto r = RunCli(home.path(), {"tui"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("tui needs a terminal"));
+}
+
+// `config edit` on a terminal: an invalid result is shown and the editor offered again.
+TEST(ConfigEditOnATerminal, OffersToEditAgainUntilTheFileIsValid) {
+  ASSERT_TRUE(HaveProgram("tmux"));
+  TempDir dir;
+  const auto home = dir / "home";
+  const auto path =
+      dir.Write("home/.config/rogue-hunter/config.toml", "[sampling]\nnormal_interval = 4\n");
+  // First run writes an invalid file, the second a valid one.
+  const auto editor = dir.Write(
+      "editor",
+      "#!/bin/sh\nn=$(cat \"$0.n\" 2>/dev/null || echo 0); n=$((n+1)); echo $n > \"$0.n\"\n"
+      "if [ $n -eq 1 ]; then v=0; else v=7; fi\n"
+      "printf '[sampling]\\nnormal_interval = %s\\n' $v > \"$1\"\n");
+  fs::permissions(editor, fs::perms::owner_all);
+  Terminal term(dir.path(), 100, 24,
+                "sh -c 'HOME=" + home.string() + " XDG_CONFIG_HOME=" + (home / ".config").string() +
+                    " XDG_DATA_HOME=" + (home / ".local/share").string() + " EDITOR=" +
+                    editor.string() + " " + BinaryPath("exporter/rogue-hunter").string() +
+                    " config edit; echo EXIT=$?; sleep 60'",
+                {});
+  ASSERT_TRUE(term.WaitFor("Edit again? [Y/n]")) << term.Screen();
+  EXPECT_THAT(term.Screen(), HasSubstr("sampling.normal_interval: must be between 0.1 and 3600"));
+  EXPECT_EQ(ReadFileOrFail(path), "[sampling]\nnormal_interval = 4\n");
+  term.Keys("Enter");
+  ASSERT_TRUE(term.WaitFor("EXIT=0")) << term.Screen();
+  EXPECT_THAT(term.Screen(), HasSubstr(": saved"));
+  EXPECT_EQ(ReadFileOrFail(path), "[sampling]\nnormal_interval = 7\n");
 }
 
 }  // namespace
