@@ -611,7 +611,8 @@ int Tui(const Context& ctx, const TuiOptions& options) {
             break;
           case View::kEvents:
             screen.Put(2, 1,
-                       "TIME              KIND     DURATION  CULPRIT                      WHEN",
+                       "  " + Pad("TIME", 16) + Pad("KIND", 9) + Pad("DURATION", 9) +
+                           Pad("CULPRIT", 29) + "WHEN",
                        A_BOLD);
             DrawEventsList(screen, data, 3, screen.rows() - 3,
                            static_cast<double>(ctx.clock->Now().realtime_ns) / 1e9, scroll);
