@@ -320,10 +320,6 @@ class Daemon final : public SampleSink {
   std::thread events_;
 };
 
-}  // namespace
-
-namespace {
-
 void ApplyLogging(const config::Logging& logging) {
   const char* stream = std::getenv("JOURNAL_STREAM");
   LogOptions log;

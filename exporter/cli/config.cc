@@ -16,6 +16,7 @@
 #include "exporter/cli/commands.h"
 #include "exporter/cli/config_file.h"
 #include "exporter/daemon_lock.h"
+#include "forensics/bundle_reader.h"
 #include "forensics/cli/text.h"
 
 namespace rh::exporter::cli {
@@ -163,8 +164,8 @@ int Reset(const Context& ctx, bool yes) {
     fs::copy_file(path, backup, fs::copy_options::overwrite_existing, ec);
     if (ec) return Fail(ctx, backup.string() + ": " + ec.message());
   }
-  if (Status s = WriteFileAtomically(path, DefaultConfigText(),
-                                     fs::perms::owner_read | fs::perms::owner_write);
+  if (Status s =
+          InstallFile(path, DefaultConfigText(), fs::perms::owner_read | fs::perms::owner_write);
       !s.ok()) {
     return Fail(ctx, s.error().message);
   }
@@ -194,30 +195,15 @@ std::string DefaultConfigText(std::string_view data_dir) {
   return text;
 }
 
-Status WriteFileAtomically(const fs::path& path, std::string_view text, fs::perms mode) {
+Status InstallFile(const fs::path& path, std::string_view text, fs::perms mode) {
   std::error_code ec;
   if (!fs::is_directory(path.parent_path(), ec)) {
     fs::create_directories(path.parent_path(), ec);
     if (ec) return Error{path.parent_path().string() + ": " + ec.message()};
     fs::permissions(path.parent_path(), fs::perms::owner_all, ec);
   }
-  std::string pattern = path.parent_path() / ("." + path.filename().string() + ".XXXXXX");
-  int fd = mkstemp(pattern.data());
-  if (fd < 0) return Error{pattern + ": " + std::strerror(errno)};
-  const bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                  fchmod(fd, static_cast<mode_t>(mode)) == 0 && fsync(fd) == 0;
-  const int saved = errno;
-  close(fd);
-  if (!ok) {
-    fs::remove(pattern, ec);
-    return Error{path.string() + ": " + std::strerror(saved)};
-  }
-  fs::rename(pattern, path, ec);
-  if (ec) {
-    fs::remove(pattern, ec);
-    return Error{path.string() + ": " + ec.message()};
-  }
-  return {};
+  return forensics::WriteFileAtomically(path, text, /*overwrite=*/true,
+                                        static_cast<unsigned>(mode));
 }
 
 void TellDaemonToReload(const Context& ctx, const fs::path& path) {

@@ -14,10 +14,10 @@ namespace rh::exporter::cli {
 /// follow it; with `data_dir` given (a system-wide install), storage.data_dir is set to it.
 std::string DefaultConfigText(std::string_view data_dir = "");
 
-/// Replaces `path` with `text` atomically (a temporary file in the same directory, renamed),
-/// creating the directory (0700) if needed. The file gets `mode`.
-Status WriteFileAtomically(const std::filesystem::path& path, std::string_view text,
-                           std::filesystem::perms mode);
+/// Replaces `path` with `text` atomically (forensics::WriteFileAtomically), creating its
+/// directory (0700) first if needed. The file gets `mode`.
+Status InstallFile(const std::filesystem::path& path, std::string_view text,
+                   std::filesystem::perms mode);
 
 /// Tells the daemon running on the context's data directory to reload (SIGHUP) when it reads
 /// `path`, and says on ctx.out what was done.

@@ -198,9 +198,9 @@ int Install(const Context& ctx, const ServiceOptions& options) {
     if (fs::exists(config, ec)) {
       *ctx.out << "configuration: " << Printable(config.string()) << " (kept as it is)\n";
     } else {
-      if (Status s = WriteFileAtomically(config, DefaultConfigText(l.data_dir),
-                                         fs::perms::owner_read | fs::perms::owner_write |
-                                             fs::perms::group_read | fs::perms::others_read);
+      if (Status s = InstallFile(config, DefaultConfigText(l.data_dir),
+                                 fs::perms::owner_read | fs::perms::owner_write |
+                                     fs::perms::group_read | fs::perms::others_read);
           !s.ok()) {
         return Fail(ctx, s.error().message);
       }
@@ -208,9 +208,9 @@ int Install(const Context& ctx, const ServiceOptions& options) {
     }
   }
   const fs::path unit = Rooted(options.root, l.unit);
-  if (Status s = WriteFileAtomically(unit, UnitText(options.system),
-                                     fs::perms::owner_read | fs::perms::owner_write |
-                                         fs::perms::group_read | fs::perms::others_read);
+  if (Status s = InstallFile(unit, UnitText(options.system),
+                             fs::perms::owner_read | fs::perms::owner_write |
+                                 fs::perms::group_read | fs::perms::others_read);
       !s.ok()) {
     return Fail(ctx, s.error().message);
   }

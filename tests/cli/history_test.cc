@@ -70,6 +70,13 @@ std::vector<forensics::SampleRow> AllSamples(const std::filesystem::path& home) 
   return rows.ok() ? *rows : std::vector<forensics::SampleRow>{};
 }
 
+// A double as TOML text that reads back as the same double.
+std::string Exact(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.17g", v);
+  return std::string(buf).find_first_of(".e") == std::string::npos ? std::string(buf) + ".0" : buf;
+}
+
 double Number(const std::string& text) { return text.empty() ? NAN : std::stod(text); }
 
 TEST(HistoryCommand, CsvHasEveryStoredFieldOfEverySampleAsRfc4180) {
@@ -157,11 +164,11 @@ TEST(HistoryCommand, HighStressKeepsTheSamplesAtOrAboveTheElevationThreshold) {
     low = std::min(low, r.score);
     high = std::max(high, r.score);
   }
-  const double threshold = high > low ? (low + high) / 2 : high;
+  // Written to the file in few digits, so that the daemon's threshold is exactly this one.
+  const double threshold = high > low ? std::floor((low + high) / 2 * 4) / 4 : high;
   TempDir dir;
-  auto config =
-      dir.Write("c.toml", "[sampling]\nelevation_threshold = " + std::to_string(threshold) +
-                              "\nrecovery_threshold = 0\ncritical_threshold = 100\n");
+  auto config = dir.Write("c.toml", "[sampling]\nelevation_threshold = " + Exact(threshold) +
+                                        "\nrecovery_threshold = 0\ncritical_threshold = 100\n");
   std::size_t expected = 0;
   for (const auto& r : rows) expected += r.score >= threshold;
   auto r = RunCli(FixtureHome(), {"--config", config.string(), "history", "-H", "720",

@@ -68,13 +68,12 @@ TEST(DefaultConfig, TheResetFileIsValidAndMeansTheDefaults) {
   EXPECT_EQ(system->forensics.events_dir, "/var/lib/rogue-hunter/events");
 }
 
-TEST(DefaultConfig, WrittenAtomicallyWithItsModeAndNoLeftovers) {
+TEST(DefaultConfig, InstalledWithItsModeAndDirectoryAndNoLeftovers) {
   test::TempDir dir;
   const auto path = dir / "sub/config.toml";
-  ASSERT_TRUE(
-      WriteFileAtomically(path, "a = 1\n",
+  ASSERT_TRUE(InstallFile(path, "a = 1\n",
                           std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)
-          .ok());
+                  .ok());
   EXPECT_EQ(test::ReadFileOrFail(path), "a = 1\n");
   EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::mask,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
