@@ -143,6 +143,6 @@ int main(int argc, char** argv) {
   if (prune->parsed()) return cli::Prune(ctx, prune_options);
   if (install->parsed()) return cli::Install(ctx, service_options);
   if (uninstall->parsed()) return cli::Uninstall(ctx, service_options);
-  if (tui->parsed()) return cli::Tui(ctx, tui_options);
+  if (tui->parsed()) return cli::LaunchTui(ctx, tui_options);
   return cli::kExitUsage;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <filesystem>
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -51,6 +52,9 @@ int Fail(const Context& ctx, const std::string& message, int code = kExitFailed)
 /// Asks a yes/no question on ctx.out and reads the answer from ctx.in; only "y" or "yes" (any
 /// case) is yes, and so is an empty answer when `default_yes`.
 bool Confirm(const Context& ctx, const std::string& question, bool default_yes = false);
+
+/// The file of the running program.
+Result<std::filesystem::path> ProgramPath();
 
 /// Opens the history database read-only; an error says where it was looked for.
 Result<std::unique_ptr<forensics::Store>> OpenHistory(const Context& ctx);
@@ -104,6 +108,13 @@ int Uninstall(const Context& ctx, const ServiceOptions& options);
 struct TuiOptions {
   double refresh_seconds = 1;
 };
+/// The dashboard itself. It lives in its own program, rogue-hunter-tui (tui_main.cc), so that the
+/// daemon's binary does not load ncurses.
 int Tui(const Context& ctx, const TuiOptions& options);
+/// `rogue-hunter tui`: runs rogue-hunter-tui from the directory of this program in its place
+/// (exec), with the same configuration; returns only on failure.
+int LaunchTui(const Context& ctx, const TuiOptions& options);
+/// The name of that program.
+inline constexpr char kTuiProgram[] = "rogue-hunter-tui";
 
 }  // namespace rh::exporter::cli

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "collectors/proc_root.h"
 #include "exporter/cli/commands.h"
 #include "exporter/cli/format.h"
 
@@ -43,6 +44,13 @@ bool Confirm(const Context& ctx, const std::string& question, bool default_yes) 
   for (char& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (answer.empty()) return default_yes;
   return answer == "y" || answer == "yes";
+}
+
+Result<std::filesystem::path> ProgramPath() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink(collectors::ProcRoot::DefaultProc() / "self/exe", ec);
+  if (ec) return Error{"cannot tell where this program is: " + ec.message()};
+  return self;
 }
 
 Result<std::unique_ptr<forensics::Store>> OpenHistory(const Context& ctx) {

@@ -14,7 +14,6 @@
 #include <fstream>
 #include <ostream>
 
-#include "collectors/proc_root.h"
 #include "exporter/cli/commands.h"
 #include "exporter/cli/config_file.h"
 #include "exporter/cli/service_unit.h"
@@ -137,27 +136,17 @@ bool Systemctl(const Context& ctx, const Layout& layout,
   return true;
 }
 
-// The program this process runs from.
-Result<fs::path> SelfPath() {
+// Copies `source` to `target` (atomically), unless it already is that file.
+Status CopyProgram(const Context& ctx, const fs::path& source, const fs::path& target) {
   std::error_code ec;
-  fs::path self = fs::read_symlink(collectors::ProcRoot::DefaultProc() / "self/exe", ec);
-  if (ec) return Error{"cannot tell where this program is: " + ec.message()};
-  return self;
-}
-
-// Copies this program to `target` (atomically), unless it already runs from there.
-Status InstallBinary(const Context& ctx, const fs::path& target) {
-  auto self = SelfPath();
-  if (!self) return self.error();
-  std::error_code ec;
-  if (fs::equivalent(*self, target, ec)) {
+  if (fs::equivalent(source, target, ec)) {
     *ctx.out << "program: " << Printable(target.string()) << " (already there)\n";
     return {};
   }
   fs::create_directories(target.parent_path(), ec);
   if (ec) return Error{target.parent_path().string() + ": " + ec.message()};
   const fs::path temp = target.parent_path() / ("." + target.filename().string() + ".new");
-  fs::copy_file(*self, temp, fs::copy_options::overwrite_existing, ec);
+  fs::copy_file(source, temp, fs::copy_options::overwrite_existing, ec);
   if (ec) return Error{temp.string() + ": " + ec.message()};
   fs::permissions(temp,
                   fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
@@ -168,9 +157,24 @@ Status InstallBinary(const Context& ctx, const fs::path& target) {
     fs::remove(temp, ec);
     return Error{target.string() + ": " + ec.message()};
   }
-  *ctx.out << "program: copied " << Printable(self->string()) << " to "
+  *ctx.out << "program: copied " << Printable(source.string()) << " to "
            << Printable(target.string()) << "\n";
   return {};
+}
+
+// Copies this program, and the dashboard's program next to it, to `target`'s directory.
+Status InstallBinary(const Context& ctx, const fs::path& target) {
+  auto self = ProgramPath();
+  if (!self) return self.error();
+  if (Status s = CopyProgram(ctx, *self, target); !s.ok()) return s;
+  const fs::path tui = self->parent_path() / kTuiProgram;
+  std::error_code ec;
+  if (!fs::exists(tui, ec)) {
+    *ctx.err << "rogue-hunter: warning: " << tui.string()
+             << " is missing: `rogue-hunter tui` will not work from the installed program\n";
+    return {};
+  }
+  return CopyProgram(ctx, tui, target.parent_path() / kTuiProgram);
 }
 
 std::string Hint(const Layout& layout, const std::string& verbs) {

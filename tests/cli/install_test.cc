@@ -34,6 +34,7 @@ TEST(Install, UserUnitProgramAndWhatCouldNotBeDone) {
   const fs::path program = home / ".local/bin/rogue-hunter";
   ASSERT_TRUE(fs::exists(unit)) << r.out << r.err;
   ASSERT_TRUE(fs::exists(program));
+  EXPECT_TRUE(fs::exists(home / ".local/bin/rogue-hunter-tui"));  // `tui` runs it from there
   EXPECT_TRUE((fs::status(program).permissions() & fs::perms::owner_exec) != fs::perms::none);
   EXPECT_EQ(ReadFileOrFail(unit),
             ReadFileOrFail(fs::path(RH_SOURCE_DIR) / "deploy/systemd/user/rogue-hunter.service"));
@@ -67,6 +68,7 @@ TEST(Install, SystemUnitUnderARootWithItsConfigurationAndHardening) {
   EXPECT_EQ(ReadFileOrFail(unit),
             ReadFileOrFail(fs::path(RH_SOURCE_DIR) / "deploy/systemd/system/rogue-hunter.service"));
   ASSERT_TRUE(fs::exists(root / "usr/local/bin/rogue-hunter"));
+  EXPECT_TRUE(fs::exists(root / "usr/local/bin/rogue-hunter-tui"));
   auto config = config::Load(root / "etc/rogue-hunter/config.toml", true);
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->storage.data_dir, "/var/lib/rogue-hunter");

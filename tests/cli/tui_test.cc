@@ -170,7 +170,7 @@ TEST(Tui, ACrashSignalStillRestoresTheTerminal) {
                 {"TERM=xterm-256color"});
   ASSERT_TRUE(term.WaitFor("STRESS")) << term.Screen();
   // The tui is the process whose command line names this test's configuration.
-  auto pids = test::Run({"pgrep", "-f", "rogue-hunter --config [^ ]*tui-crash.toml tui$"});
+  auto pids = test::Run({"pgrep", "-f", "rogue-hunter-tui .*tui-crash.toml$"});
   ASSERT_EQ(pids.exit_code, 0);
   test::Run({"kill", "-SEGV", pids.out.substr(0, pids.out.find('\n'))});
   ASSERT_TRUE(term.WaitFor("EXITED")) << term.Screen();
