@@ -196,7 +196,12 @@ class Daemon final : public SampleSink {
     config_ = config;
   }
 
-  ReloadStats& reloads() { return reloads_; }
+  // Counts a reload in the metrics, which show it at the next scrape.
+  void CountReload(bool ok) {
+    ++(ok ? reloads_.succeeded : reloads_.failed);
+    reloads_.last_ok = ok;
+    page_.Invalidate();
+  }
 
   // What `systemctl status` shows: "normal, stress 12, sampling every 5 s".
   static std::string StatusLine(const analysis::ScoredSample& s) {
@@ -357,11 +362,9 @@ std::string Joined(const std::vector<std::string>& keys) {
 void Reload(const DaemonOptions& options, Daemon& daemon, config::Config& running,
             const ServiceNotifier& notifier) {
   notifier.Reloading();
-  ReloadStats& stats = daemon.reloads();
   auto loaded = LoadConfig(options);
   if (!loaded.ok()) {
-    ++stats.failed;
-    stats.last_ok = false;
+    daemon.CountReload(false);
     LogError("configuration reload rejected; the running configuration stays:");
     std::istringstream lines(loaded.error().message);
     for (std::string line; std::getline(lines, line);) LogError(line);
@@ -377,8 +380,7 @@ void Reload(const DaemonOptions& options, Daemon& daemon, config::Config& runnin
     ApplyLogging(effective.logging);
   }
   running = effective;
-  ++stats.succeeded;
-  stats.last_ok = true;
+  daemon.CountReload(true);
   const std::string source = loaded->source.empty() ? "defaults" : loaded->source;
   if (plan.applied.empty() && plan.need_restart.empty()) {
     LogInfo("configuration reloaded from " + source + ": nothing changed");
