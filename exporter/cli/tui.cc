@@ -239,13 +239,12 @@ std::string Pad(std::string text, std::size_t width) {
 
 std::string Name(std::string_view comm) { return forensics::cli::Printable(comm); }
 
-void DrawHeader(const Screen& s, const Context& ctx, const Data& d, std::string_view title) {
+void DrawHeader(const Screen& s, const Context& ctx, std::string_view title) {
   const double now = static_cast<double>(ctx.clock->Now().realtime_ns) / 1e9;
   std::string left = " rogue-hunter  " + std::string(title);
   std::string right = LocalClock(now) + " ";
   std::string line = Pad(left, static_cast<std::size_t>(std::max(0, s.cols() - 9))) + right;
   s.Put(0, 0, Pad(line, static_cast<std::size_t>(s.cols())), A_REVERSE);
-  (void)d;
 }
 
 attr_t HealthAttr(const Screen& s, std::string_view health) {
@@ -604,7 +603,7 @@ int Tui(const Context& ctx, const TuiOptions& options) {
                        ". q quits.");
       } else {
         const char* titles[] = {"", "events", "processes", "history (last hour)", "help"};
-        DrawHeader(screen, ctx, data, titles[static_cast<int>(view)]);
+        DrawHeader(screen, ctx, titles[static_cast<int>(view)]);
         switch (view) {
           case View::kDashboard:
             DrawDashboard(screen, ctx, data);

@@ -51,8 +51,8 @@ TEST(DaemonService, ASecondDaemonOnTheSameDataDirectoryIsRefusedNamingThePid) {
 
 TEST(DaemonService, SighupAppliesAValidConfigurationAndRejectsAnInvalidOneKeepingState) {
   TempDir home;
-  const auto path = home.Write(".config/rogue-hunter/config.toml",
-                               "[sampling]\nnormal_interval = 5\nelevated_interval = 1\n");
+  home.Write(".config/rogue-hunter/config.toml",
+             "[sampling]\nnormal_interval = 5\nelevated_interval = 1\n");
   Daemon daemon(home.path(), {});
   ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
   ASSERT_TRUE(WaitUntil([&] { return Value(daemon, "rogue_hunter_samples_total") >= 1; }, 10s));
@@ -94,7 +94,6 @@ TEST(DaemonService, SighupAppliesAValidConfigurationAndRejectsAnInvalidOneKeepin
       WaitUntil([&] { return Value(daemon, "rogue_hunter_samples_total") > samples; }, 10s));
   auto status = ParseJson(daemon.Get("/api/status").body);
   EXPECT_GT(status["sample"]["sequence"].get<double>(), samples - 1);
-  (void)path;
 }
 
 TEST(DaemonService, UnderJournaldLinesCarryPriorities) {
