@@ -470,6 +470,12 @@ Result<Config> Parse(std::string_view text, std::string_view source_name) {
 
   ReadOtel(top.Table("otel"), config.otel);
   ReadAlertmanager(top.Table("alertmanager"), config.alertmanager);
+  TableReader logging = top.Table("logging");
+  logging.Path("file", config.logging.file);
+  logging.Integer("max_bytes", std::int64_t{64} << 10, std::int64_t{1} << 40,
+                  config.logging.max_bytes);
+  logging.Integer("max_files", 0, 100, config.logging.max_files);
+  logging.RejectUnknown();
 
   top.RejectUnknown();
 
@@ -673,6 +679,14 @@ std::string ToToml(const Config& c) {
   secret("basic_auth_password", a.basic_auth_password);
   secret("bearer_token", a.bearer_token);
   pairs("alertmanager.labels", a.labels);
+  out << "\n[logging]\n";
+  if (c.logging.file.empty()) {
+    out << "# file: not set, the daemon logs to stderr (the journal under systemd)\n";
+  } else {
+    str("file", c.logging.file);
+  }
+  integer("max_bytes", c.logging.max_bytes);
+  integer("max_files", c.logging.max_files);
   return out.str();
 }
 

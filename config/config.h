@@ -82,6 +82,13 @@ struct Forensics {
   double window_before_seconds = 120;    ///< Flight-recorder samples kept before the event.
 };
 
+/// Where the daemon logs (docs/configuration.md, [logging]).
+struct Logging {
+  std::string file;  ///< Empty: stderr (the journal under systemd). Else a file, rotated by size.
+  std::int64_t max_bytes = 10 << 20;  ///< The file is rotated before it grows past this.
+  int max_files = 3;                  ///< Rotated files kept (file.1 ... file.N).
+};
+
 struct Suspects {
   std::vector<std::string> patterns;  ///< Case-insensitive substrings of comm or command line.
 };
@@ -129,6 +136,7 @@ struct Config {
   Suspects suspects;
   Otel otel;
   Alertmanager alertmanager;
+  Logging logging;
   std::string source;  ///< The file it was read from; empty for built-in defaults.
 };
 

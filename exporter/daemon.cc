@@ -10,8 +10,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <sstream>
 #include <thread>
 
 #include "analysis/culprits.h"
@@ -20,6 +23,8 @@
 #include "base/log.h"
 #include "collectors/collector.h"
 #include "config/config.h"
+#include "exporter/api/status.h"
+#include "exporter/daemon_lock.h"
 #include "exporter/event_stream.h"
 #include "exporter/http_server.h"
 #include "exporter/metrics.h"
@@ -28,7 +33,9 @@
 #include "exporter/otel/http_client.h"
 #include "exporter/otel/otlp_exporter.h"
 #include "exporter/otel/settings.h"
+#include "exporter/reload.h"
 #include "exporter/sampler.h"
+#include "exporter/service_notifier.h"
 #include "exporter/snapshot.h"
 #include "exporter/web.h"
 #include "forensics/bundle.h"
@@ -103,13 +110,33 @@ class HistorySubscriber final : public EventSubscriber {
   forensics::HistoryWriter& history_;
 };
 
+// Keeps /api/status's recent events and captures up to date from the event stream.
+class StatusSubscriber final : public EventSubscriber {
+ public:
+  explicit StatusSubscriber(api::StatusBoard& board) : board_(board) {}
+  void OnEvent(const std::shared_ptr<const DaemonEvent>& event) override {
+    if (const auto* recorded = std::get_if<RecordedEvent>(&event->what)) {
+      board_.OnEvent(recorded->record);
+    } else if (const auto* capture = std::get_if<CaptureEnded>(&event->what)) {
+      const auto& culprit = capture->outcome.top_culprit;
+      board_.OnCapture(capture->request.id, forensics::Name(capture->outcome.result),
+                       capture->outcome.id, culprit ? culprit->comm : std::string(),
+                       culprit ? culprit->pid : 0);
+    }
+  }
+
+ private:
+  api::StatusBoard& board_;
+};
+
 // The running daemon: owns every thread and wires them together.
 class Daemon final : public SampleSink {
  public:
   Daemon(const config::Config& config, const collectors::ProcRoot& root, const Clock& clock,
-         const Senders& senders = {})
+         const ServiceNotifier& notifier, const Senders& senders = {})
       : config_(config),
         clock_(clock),
+        notifier_(notifier),
         watchdog_(clock, {static_cast<std::int64_t>(config.pause.tick_ms) * 1'000'000,
                           static_cast<std::int64_t>(config.pause.min_seconds * 1e9),
                           config.pause.raise_priority}),
@@ -117,12 +144,15 @@ class Daemon final : public SampleSink {
                    hub_, static_cast<double>(clock.Now().realtime_ns) / 1e9,
                    LiveSources{&watchdog_.stats(), &critical_episodes_,
                                config.storage.enabled ? &storage_stats_ : nullptr,
-                               config.forensics.enabled ? &capture_stats_ : nullptr}),
+                               config.forensics.enabled ? &capture_stats_ : nullptr, &reloads_}),
                std::make_shared<otel::DeliveryMetrics>(
                    senders.otlp ? &otlp_stats_ : nullptr,
                    senders.alertmanager ? &alertmanager_stats_ : nullptr)},
               clock, MetricsMaxAge(config)),
+        status_(Identity(config, clock), config, &watchdog_.stats()),
+        status_subscriber_(status_),
         root_(root) {
+    stream_.Subscribe(&status_subscriber_);
     if (config.storage.enabled) {
       history_ = std::make_unique<forensics::HistoryWriter>(
           config.storage.database, config.retention, clock, storage_stats_);
@@ -165,7 +195,8 @@ class Daemon final : public SampleSink {
     HttpServer::Options http{listen.host, listen.port, config_.http.threads,
                              config_.http.request_timeout_ms};
     double stale_after = 3 * config_.sampling.normal_interval + 10;
-    auto server = HttpServer::Start(http, MakeWebHandler({page_, hub_, clock_, stale_after}));
+    auto server =
+        HttpServer::Start(http, MakeWebHandler({page_, hub_, clock_, stale_after, &status_}));
     if (!server.ok()) return server.error();
     server_ = std::move(server).value();
 
@@ -186,6 +217,9 @@ class Daemon final : public SampleSink {
     sampler_ = std::make_unique<Sampler>(
         collectors::MakeCollectors(root_, options), clock_, config_,
         [this] { return static_cast<double>(watchdog_.TakeWorstOvershoot()) / 1e9; }, *this);
+    if (notifier_.keep_alive_interval().count() > 0) {
+      sampler_->SetKeepAlive([this] { notifier_.KeepAlive(); }, notifier_.keep_alive_interval());
+    }
     sampler_->Start();
     return {};
   }
@@ -210,6 +244,7 @@ class Daemon final : public SampleSink {
                 const analysis::PolicyDecision& decision) override {
     auto previous = hub_.Latest();
     hub_.Publish(sample);
+    status_.OnSample(sample);
     page_.Invalidate();
     flight_recorder_.Push(sample);
     if (history_) history_->Add(sample);
@@ -219,6 +254,7 @@ class Daemon final : public SampleSink {
       LogInfo("sampling " + std::string(analysis::Name(decision.previous)) + " -> " +
               std::string(analysis::Name(decision.state)) + " at stress " +
               std::to_string(static_cast<int>(sample->assessment.score)));
+      notifier_.Status(StatusLine(*sample));
       RecordedEvent event = Event(forensics::EventKind::kStateChange, now, 0, score_before);
       event.record.state_from = analysis::Name(decision.previous);
       event.record.state_to = analysis::Name(decision.state);
@@ -239,6 +275,33 @@ class Daemon final : public SampleSink {
       }
       Publish(std::move(event), sample);
     }
+  }
+
+  // A reloaded configuration's keys that take effect at once (reload.cc's kLive): one line per
+  // component that follows a reload.
+  void Reconfigure(const config::Config& config) {
+    if (sampler_) sampler_->Reconfigure(config);
+    if (history_) history_->SetRetention(config.retention);
+    if (capture_) capture_->Reconfigure(config);
+    status_.Reconfigure(config);
+    page_.SetMaxAge(MetricsMaxAge(config));
+    config_ = config;
+  }
+
+  // Counts a reload in the metrics, which show it at the next scrape.
+  void CountReload(bool ok) {
+    ++(ok ? reloads_.succeeded : reloads_.failed);
+    reloads_.last_ok = ok;
+    page_.Invalidate();
+  }
+
+  // What `systemctl status` shows: "normal, stress 12, sampling every 5 s".
+  static std::string StatusLine(const analysis::ScoredSample& s) {
+    char buf[96];
+    std::snprintf(buf, sizeof(buf), "%s, stress %d, sampling every %g s",
+                  std::string(analysis::Name(s.state)).c_str(),
+                  static_cast<int>(s.assessment.score), s.interval_seconds);
+    return buf;
   }
 
   // SIGUSR1: a manual capture of the moment, never rate-limited.
@@ -310,6 +373,11 @@ class Daemon final : public SampleSink {
     return e;
   }
 
+  static api::DaemonIdentity Identity(const config::Config& config, const Clock& clock) {
+    const ClockReading now = clock.Now();
+    return {getpid(), RH_VERSION, RH_REVISION, now.realtime_ns, now.monotonic_ns, config.source};
+  }
+
   // Publishes an event to the history and the senders, with the dominant stress component of
   // `context` (the last sample before it) and, if asked, its top processes.
   void Publish(RecordedEvent event, const std::shared_ptr<const analysis::ScoredSample>& context,
@@ -338,7 +406,9 @@ class Daemon final : public SampleSink {
 
   config::Config config_;
   const Clock& clock_;
+  const ServiceNotifier& notifier_;
   SnapshotHub hub_;
+  ReloadStats reloads_;
   analysis::Watchdog watchdog_;
   std::atomic<std::uint64_t> critical_episodes_{0};
   forensics::StorageStats storage_stats_;
@@ -353,6 +423,8 @@ class Daemon final : public SampleSink {
   std::unique_ptr<otel::AlertmanagerPusher> alertmanager_;
   std::unique_ptr<forensics::CaptureWorker> capture_;  // after what it uses; stopped first
   MetricsPage page_;
+  api::StatusBoard status_;
+  StatusSubscriber status_subscriber_;
   collectors::ProcRoot root_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<Sampler> sampler_;
@@ -360,25 +432,111 @@ class Daemon final : public SampleSink {
   std::thread events_;
 };
 
+void ApplyLogging(const config::Logging& logging) {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  LogOptions log;
+  log.file = logging.file;
+  log.max_bytes = static_cast<std::uint64_t>(logging.max_bytes);
+  log.max_files = logging.max_files;
+  log.journal = stream != nullptr && IsJournalStream(stream, STDERR_FILENO);
+  if (Status s = ConfigureLog(log); !s.ok()) {
+    LogWarning(s.error().message + "; logging to stderr instead");
+    log.file.clear();
+    (void)ConfigureLog(log);
+  }
+}
+
+// The configuration as the command line amends it.
+Result<config::Config> LoadConfig(const DaemonOptions& options) {
+  const bool explicit_config = !options.config_path.empty();
+  auto loaded = config::Load(explicit_config ? options.config_path : config::DefaultConfigPath(),
+                             explicit_config);
+  if (!loaded.ok()) return loaded.error();
+  config::Config config = std::move(loaded).value();
+  if (options.listen) config.http.listen = *options.listen;
+  return config;
+}
+
+std::string Joined(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+  return out;
+}
+
+// SIGHUP: read the configuration again. A valid one takes effect (the keys that need a restart
+// keep their running values, and say so); an invalid one is rejected with the messages of
+// `rogue-hunter config validate` and the running configuration stays.
+void Reload(const DaemonOptions& options, Daemon& daemon, config::Config& running,
+            const ServiceNotifier& notifier) {
+  notifier.Reloading();
+  auto loaded = LoadConfig(options);
+  if (!loaded.ok()) {
+    daemon.CountReload(false);
+    LogError("configuration reload rejected; the running configuration stays:");
+    std::istringstream lines(loaded.error().message);
+    for (std::string line; std::getline(lines, line);) LogError(line);
+    notifier.Ready("configuration reload rejected; running with the previous one");
+    return;
+  }
+  const ReloadPlan plan = PlanReload(running, *loaded);
+  const config::Config effective = KeepRestartOnlyKeys(running, *loaded);
+  daemon.Reconfigure(effective);
+  if (effective.logging.file != running.logging.file ||
+      effective.logging.max_bytes != running.logging.max_bytes ||
+      effective.logging.max_files != running.logging.max_files) {
+    ApplyLogging(effective.logging);
+  }
+  running = effective;
+  daemon.CountReload(true);
+  const std::string source = loaded->source.empty() ? "defaults" : loaded->source;
+  if (plan.applied.empty() && plan.need_restart.empty()) {
+    LogInfo("configuration reloaded from " + source + ": nothing changed");
+  } else if (!plan.applied.empty()) {
+    LogInfo("configuration reloaded from " + source + ": applied " + Joined(plan.applied));
+  }
+  if (!plan.need_restart.empty()) {
+    LogWarning("configuration reloaded from " + source + ": " + Joined(plan.need_restart) +
+               " changed but take effect only when the daemon restarts; the running values stay");
+  }
+  notifier.Ready("configuration reloaded");
+}
+
 }  // namespace
 
 int RunDaemon(const DaemonOptions& options) {
-  bool explicit_config = !options.config_path.empty();
-  auto path = explicit_config ? options.config_path : config::DefaultConfigPath();
-  auto loaded = config::Load(path, explicit_config);
-  if (!loaded.ok()) return Fail(kExitBadConfig, loaded.error().message);
-  config::Config config = std::move(loaded).value();
   if (options.listen) {
     if (auto listen = config::ParseListen(*options.listen); !listen.ok()) {
       return Fail(kExitBadConfig, "--listen: " + listen.error().message);
     }
-    config.http.listen = *options.listen;
   }
+  auto loaded = LoadConfig(options);
+  if (!loaded.ok()) return Fail(kExitBadConfig, loaded.error().message);
+  config::Config config = std::move(loaded).value();
   auto listen = config::ParseListen(config.http.listen);
   for (const auto& dir : {options.proc_root, options.sys_root}) {
     std::error_code ec;
     if (dir && !std::filesystem::is_directory(*dir, ec)) {
       return Fail(kExitBadConfig, dir->string() + ": not a directory");
+    }
+  }
+  ApplyLogging(config.logging);
+
+  // One daemon per data directory. A directory that cannot be created is not fatal: the history
+  // and the bundles report their own failures and /metrics keeps serving.
+  std::optional<DaemonLock> lock;
+  {
+    std::optional<DaemonInfo> holder;
+    const std::string config_path =
+        (options.config_path.empty() ? config::DefaultConfigPath() : options.config_path).string();
+    auto acquired = DaemonLock::Acquire(
+        config.storage.data_dir, {getpid(), config.http.listen, config_path, RH_VERSION}, &holder);
+    if (acquired.ok()) {
+      lock.emplace(std::move(acquired).value());
+    } else if (holder) {
+      return Fail(kExitFailure, acquired.error().message);
+    } else {
+      LogWarning(acquired.error().message +
+                 "; running without the lock that keeps a second daemon off this data directory");
     }
   }
 
@@ -388,25 +546,35 @@ int RunDaemon(const DaemonOptions& options) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGUSR1);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  const ServiceNotifier notifier;
   collectors::ProcRoot root(options.proc_root.value_or(collectors::ProcRoot::DefaultProc()),
                             options.sys_root.value_or(collectors::ProcRoot::DefaultSys()));
   const Senders senders = ResolveSenders(config);
-  auto daemon = std::make_unique<Daemon>(config, root, SystemClock::Instance(), senders);
+  auto daemon = std::make_unique<Daemon>(config, root, SystemClock::Instance(), notifier, senders);
   if (Status started = daemon->Start(*listen); !started.ok())
     return Fail(kExitFailure, started.error().message);
   LogInfo("listening on " + config.http.listen +
           (config.source.empty() ? ", default configuration" : ", configuration " + config.source));
+  notifier.Ready("listening on " + config.http.listen);
 
   int signal = 0;
   for (;;) {
     if (sigwait(&signals, &signal) != 0) continue;
-    if (signal != SIGUSR1) break;
-    LogInfo("received SIGUSR1: manual forensic capture");
-    daemon->RequestManualCapture();
+    if (signal == SIGUSR1) {
+      LogInfo("received SIGUSR1: manual forensic capture");
+      daemon->RequestManualCapture();
+    } else if (signal == SIGHUP) {
+      LogInfo("received SIGHUP: reloading the configuration");
+      Reload(options, *daemon, config, notifier);
+    } else {
+      break;
+    }
   }
   LogInfo(std::string("received ") + sigabbrev_np(signal) + ", stopping");
+  notifier.Stopping();
   daemon->Stop();
   LogInfo("stopped");
   return kExitOk;

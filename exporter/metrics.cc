@@ -297,6 +297,15 @@ std::vector<prometheus::MetricFamily> DaemonMetrics::Collect() const {
     f.Gauge("rogue_hunter_forensics_bundles_bytes", "Size of the events directory.")
         .Add(static_cast<double>(c.bundle_bytes.load()));
   }
+  if (live_.reloads != nullptr) {
+    const ReloadStats& r = *live_.reloads;
+    f.Counter("rogue_hunter_config_reloads_total", "Configuration reloads (SIGHUP), by result.")
+        .Add({{"result", "success"}}, static_cast<double>(r.succeeded.load()))
+        .Add({{"result", "failure"}}, static_cast<double>(r.failed.load()));
+    f.Gauge("rogue_hunter_config_last_reload_successful",
+            "0 if the last reload was rejected (the previous configuration stays), else 1.")
+        .Add(r.last_ok ? 1 : 0);
+  }
   return out;
 }
 
@@ -310,7 +319,8 @@ std::shared_ptr<const std::string> MetricsPage::Get(bool gzip) {
   std::lock_guard lock(mutex_);
   std::uint64_t generation = generation_.load(std::memory_order_acquire);
   std::int64_t now = clock_.Now().monotonic_ns;
-  if (text_ == nullptr || generation != built_generation_ || now - built_at_ns_ >= max_age_ns_) {
+  if (text_ == nullptr || generation != built_generation_ ||
+      now - built_at_ns_ >= max_age_ns_.load()) {
     text_ = std::make_shared<const std::string>(Render(sources_));
     gzip_.reset();
     built_generation_ = generation;

@@ -241,6 +241,11 @@ void HistoryWriter::WriteQueued(bool final_pass) {
   Succeeded();
 }
 
+void HistoryWriter::SetRetention(const config::Retention& retention) {
+  std::lock_guard lock(mutex_);
+  retention_ = retention;
+}
+
 void HistoryWriter::PruneStep() {
   if (!pruning_) {
     pruning_ = true;
@@ -248,8 +253,13 @@ void HistoryWriter::PruneStep() {
     auto cutoff = [now](int days) {
       return days > 0 ? now - days * 86400.0 : -std::numeric_limits<double>::infinity();
     };
-    samples_cutoff_ = cutoff(retention_.samples_days);
-    events_cutoff_ = cutoff(retention_.events_days);
+    config::Retention retention;
+    {
+      std::lock_guard lock(mutex_);
+      retention = retention_;
+    }
+    samples_cutoff_ = cutoff(retention.samples_days);
+    events_cutoff_ = cutoff(retention.events_days);
   }
   auto deleted = store_->Prune(samples_cutoff_, events_cutoff_, options_.prune_batch);
   if (!deleted) {

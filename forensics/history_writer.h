@@ -83,6 +83,9 @@ class HistoryWriter {
   /// `timeout`. True if nothing is left queued. For tests and for shutdown ordering.
   bool Flush(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+  /// New retention settings (a configuration reload), used from the next retention pass on.
+  void SetRetention(const config::Retention& retention);
+
   /// Rows waiting to be written.
   std::size_t queued() const;
 
@@ -103,7 +106,7 @@ class HistoryWriter {
   double UnixSeconds() const;
 
   const std::string database_;
-  const config::Retention retention_;
+  config::Retention retention_;  // Guarded by mutex_.
   const Clock& clock_;
   StorageStats& stats_;
   const HistoryWriterOptions options_;

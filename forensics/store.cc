@@ -296,6 +296,7 @@ std::optional<EventKind> KindFromName(std::string_view name) {
 std::int64_t ReadEvent(sqlite3_stmt* s, EventRecord& e) {
   Reader c(s);
   std::int64_t id = c.Int();
+  e.id = id;
   e.key = c.Bytes();
   std::string kind = c.Bytes();
   e.kind = KindFromName(kind).value_or(EventKind::kStateChange);
@@ -982,6 +983,104 @@ Result<std::vector<CaptureRecord>> Store::Captures(std::string_view event_key) {
   if (rc != SQLITE_DONE)
     return SqlError(db_, path_, "reading captures of " + std::string(event_key));
   return captures;
+}
+
+Result<std::optional<EventRecord>> Store::EventById(std::int64_t id) {
+  auto stmt =
+      Prepare(db_, path_, std::string("SELECT ") + kEventColumns + " FROM events WHERE id = ?");
+  if (!stmt) return stmt.error();
+  sqlite3_bind_int64(stmt->get(), 1, id);
+  int rc = sqlite3_step(stmt->get());
+  if (rc == SQLITE_DONE) return std::optional<EventRecord>();
+  if (rc != SQLITE_ROW) return SqlError(db_, path_, "reading event " + std::to_string(id));
+  EventRecord e;
+  ReadEvent(stmt->get(), e);
+  stmt->reset();
+  if (auto s = ReadProcesses(db_, path_, id, e); !s) return s.error();
+  return std::optional<EventRecord>(std::move(e));
+}
+
+Result<std::vector<EventRecord>> Store::LatestEvents(double from,
+                                                     const std::vector<EventKind>& kinds,
+                                                     int limit) {
+  std::string sql = std::string("SELECT ") + kEventColumns + " FROM events WHERE start_time >= ?";
+  if (!kinds.empty()) {
+    sql += " AND kind IN (";
+    for (std::size_t i = 0; i < kinds.size(); ++i) sql += i == 0 ? "?" : ", ?";
+    sql += ")";
+  }
+  sql += " ORDER BY start_time DESC, id DESC LIMIT ?";
+  auto stmt = Prepare(db_, path_, sql);
+  if (!stmt) return stmt.error();
+  int index = 1;
+  sqlite3_bind_double(stmt->get(), index++, from);
+  for (EventKind kind : kinds) {
+    std::string_view name = kEventKindNames[static_cast<std::size_t>(kind)];
+    sqlite3_bind_text(stmt->get(), index++, name.data(), static_cast<int>(name.size()),
+                      SQLITE_STATIC);
+  }
+  sqlite3_bind_int(stmt->get(), index, limit);
+  std::vector<EventRecord> events;
+  int rc;
+  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
+    events.emplace_back();
+    ReadEvent(stmt->get(), events.back());
+  }
+  if (rc != SQLITE_DONE) return SqlError(db_, path_, "reading events");
+  stmt->reset();
+  for (auto& e : events) {
+    if (auto s = ReadProcesses(db_, path_, e.id, e); !s) return s.error();
+  }
+  return events;
+}
+
+Result<std::optional<SampleRow>> Store::LatestSample() {
+  auto stmt = Prepare(db_, path_,
+                      std::string("SELECT ") + kSampleColumns +
+                          " FROM samples ORDER BY time DESC, id DESC LIMIT 1");
+  if (!stmt) return stmt.error();
+  int rc = sqlite3_step(stmt->get());
+  if (rc == SQLITE_DONE) return std::optional<SampleRow>();
+  if (rc != SQLITE_ROW) return SqlError(db_, path_, "reading the latest sample");
+  return std::optional<SampleRow>(ReadSample(stmt->get()));
+}
+
+Result<PruneCounts> Store::CountPrunable(double samples_before, double events_before) {
+  struct Count {
+    const char* sql;
+    std::uint64_t PruneCounts::*field;
+  };
+  // Captures go with their events (trigger) and on their own when older than the cut-off.
+  const Count counts[] = {
+      {"SELECT count(*) FROM samples WHERE time < ?1", &PruneCounts::samples},
+      {"SELECT count(*) FROM events WHERE start_time < ?2", &PruneCounts::events},
+      {"SELECT count(*) FROM event_processes WHERE event_id IN (SELECT id FROM events WHERE "
+       "start_time < ?2)",
+       &PruneCounts::event_processes},
+      {"SELECT count(*) FROM captures WHERE created_time < ?2 OR event_key IN (SELECT key FROM "
+       "events WHERE start_time < ?2)",
+       &PruneCounts::captures},
+  };
+  PruneCounts result;
+  const std::size_t n = version_ >= 2 ? std::size(counts) : std::size(counts) - 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto stmt = Prepare(db_, path_, counts[i].sql);
+    if (!stmt) return stmt.error();
+    const int index1 = sqlite3_bind_parameter_index(stmt->get(), "?1");
+    const int index2 = sqlite3_bind_parameter_index(stmt->get(), "?2");
+    if (index1 > 0) sqlite3_bind_double(stmt->get(), index1, samples_before);
+    if (index2 > 0) sqlite3_bind_double(stmt->get(), index2, events_before);
+    if (sqlite3_step(stmt->get()) != SQLITE_ROW) {
+      return SqlError(db_, path_, "counting what retention removes");
+    }
+    result.*counts[i].field = static_cast<std::uint64_t>(sqlite3_column_int64(stmt->get(), 0));
+  }
+  return result;
+}
+
+Status Store::Vacuum() {
+  if (auto s = Exec(db_, path_, "VACUUM", "vacuuming"); !s) return s;
+  return Exec(db_, path_, "PRAGMA wal_checkpoint(TRUNCATE)", "checkpointing");
 }
 
 }  // namespace rh::forensics

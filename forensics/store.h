@@ -36,6 +36,7 @@ struct EventProcess {
 
 /// A pause, suspend, critical episode or sampling state change.
 struct EventRecord {
+  std::int64_t id = 0;  ///< Row id in the history: set when read, ignored when written.
   std::string key;  ///< Unique; also the forensic bundle's id, e.g. "20261123T101500.123Z-pause".
   EventKind kind = EventKind::kPause;
   double start_time = 0;  ///< Unix seconds.
@@ -94,6 +95,15 @@ struct Batch {
   std::vector<CaptureRecord> captures;
   bool empty() const { return samples.empty() && events.empty() && captures.empty(); }
   std::size_t size() const { return samples.size() + events.size() + captures.size(); }
+};
+
+/// What Store::Prune would delete with the same cut-offs.
+struct PruneCounts {
+  std::uint64_t samples = 0;
+  std::uint64_t events = 0;
+  std::uint64_t event_processes = 0;  ///< Go with their events.
+  std::uint64_t captures = 0;         ///< With their events, or older than the events' cut-off.
+  std::uint64_t total() const { return samples + events + event_processes + captures; }
 };
 
 /// What Open() had to do.
@@ -157,6 +167,20 @@ class Store {
   Result<std::vector<EventRecord>> Events(double from, double to, int limit = 100000);
   Result<std::optional<EventRecord>> Event(std::string_view key);
   Result<std::vector<CaptureRecord>> Captures(std::string_view event_key);
+  /// The event with that row id (EventRecord::id), with its processes.
+  Result<std::optional<EventRecord>> EventById(std::int64_t id);
+  /// Events that started at or after `from`, of the given kinds (all when empty), newest first,
+  /// at most `limit`, with their processes.
+  Result<std::vector<EventRecord>> LatestEvents(double from, const std::vector<EventKind>& kinds,
+                                                int limit);
+  /// The newest sample, if any.
+  Result<std::optional<SampleRow>> LatestSample();
+
+  /// Counts what Prune(samples_before, events_before, ...) would delete.
+  Result<PruneCounts> CountPrunable(double samples_before, double events_before);
+  /// Rebuilds the file without its free pages (VACUUM) and truncates the write-ahead log. Waits
+  /// for other connections' transactions (busy timeout).
+  Status Vacuum();
 
   /// Changes the page cap of Options::max_page_count (0: SQLite's default) on this connection.
   Status SetMaxPageCount(std::int64_t pages);

@@ -91,19 +91,32 @@ CaptureRequest CaptureRequest::For(CaptureTrigger trigger, std::int64_t start_re
 CaptureWorker::CaptureWorker(const config::Config& config, CaptureOptions options,
                              const Clock& clock, const FlightRecorder& recorder,
                              CaptureStats& stats, HistoryWriter* history)
-    : config_(config),
-      options_(std::move(options)),
+    : options_(std::move(options)),
       clock_(clock),
       recorder_(recorder),
       stats_(stats),
-      history_(history),
-      config_digest_("sha256:" + Sha256Hex(config::ToToml(config))) {}
+      history_(history) {
+  Reconfigure(config);
+}
+
+void CaptureWorker::Reconfigure(const config::Config& config) {
+  auto next = std::make_shared<const Settings>(
+      Settings{config, "sha256:" + Sha256Hex(config::ToToml(config))});
+  std::lock_guard lock(mutex_);
+  settings_ = std::move(next);
+}
+
+std::shared_ptr<const CaptureWorker::Settings> CaptureWorker::CurrentSettings() const {
+  std::lock_guard lock(mutex_);
+  return settings_;
+}
 
 CaptureWorker::~CaptureWorker() { Stop(); }
 
 Status CaptureWorker::Prepare() {
   if (events_) return {};
-  auto events = EventsDirectory::Open(config_.forensics.events_dir);
+  const auto settings = CurrentSettings();
+  auto events = EventsDirectory::Open(settings->config.forensics.events_dir);
   if (!events) return events.error();
   events_.emplace(std::move(events).value());
   if (auto removed = events_->RemoveLeftovers(); !removed) {
@@ -121,7 +134,8 @@ Status CaptureWorker::Prepare() {
   }
   BoundedReader::Options reader;
   reader.threads = options_.reader_threads;
-  reader.timeout = std::chrono::milliseconds(std::max(1, config_.forensics.read_timeout_ms));
+  reader.timeout =
+      std::chrono::milliseconds(std::max(1, settings->config.forensics.read_timeout_ms));
   reader.max_abandoned = options_.max_hung_reads;
   reader_ = std::make_unique<BoundedReader>(reader);
   return {};
@@ -166,14 +180,15 @@ std::optional<CaptureOutcome> CaptureWorker::Admit(const CaptureRequest& request
                                                    std::int64_t now_ns) {
   if (!Automatic(request.trigger)) return std::nullopt;
   std::lock_guard lock(mutex_);
-  const auto interval = static_cast<std::int64_t>(config_.forensics.min_interval_seconds * 1e9);
+  const double min_interval = settings_->config.forensics.min_interval_seconds;
+  const auto interval = static_cast<std::int64_t>(min_interval * 1e9);
   if (last_automatic_ns_ && now_ns - *last_automatic_ns_ < interval) {
     CaptureOutcome outcome;
     outcome.result = CaptureResult::kRateLimited;
     outcome.error = "within " +
                     SecondsText(static_cast<double>(now_ns - *last_automatic_ns_) / 1e9) +
                     " of the previous automatic capture (forensics.min_interval_seconds = " +
-                    SecondsText(config_.forensics.min_interval_seconds) + ")";
+                    SecondsText(min_interval) + ")";
     return outcome;
   }
   last_automatic_ns_ = now_ns;
@@ -277,7 +292,7 @@ void CaptureWorker::Account(const CaptureRequest& request, const CaptureOutcome&
   if (options_.on_ended) options_.on_ended(request, outcome);
 }
 
-void CaptureWorker::EnforceCap(const std::string& newest) {
+void CaptureWorker::EnforceCap(const std::string& newest, std::int64_t max_total_bytes) {
   auto bundles = events_->Bundles(known_);
   if (!bundles) {
     LogWarning("forensics: " + bundles.error().message);
@@ -285,8 +300,7 @@ void CaptureWorker::EnforceCap(const std::string& newest) {
   }
   std::uint64_t total = 0;
   for (const auto& b : *bundles) total += b.bytes;
-  const auto cap =
-      static_cast<std::uint64_t>(std::max<std::int64_t>(0, config_.forensics.max_total_bytes));
+  const auto cap = static_cast<std::uint64_t>(std::max<std::int64_t>(0, max_total_bytes));
   std::vector<EventsDirectory::Bundle> kept;
   for (const auto& b : *bundles) {
     if (total > cap && b.id != newest) {
@@ -319,6 +333,8 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   BundleWriter& writer = **created;
   const auto budget_end = queued.requested_at + options_.budget;
   std::vector<std::string>& notes = out.notes;
+  const auto settings = CurrentSettings();
+  const config::Config& config = settings->config;
 
   const long page_size = options_.page_size > 0 ? options_.page_size : sysconf(_SC_PAGESIZE);
   const long ticks =
@@ -346,7 +362,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   RawRecorder raw;
   collectors::ProcRoot recorded(options_.root.proc(), options_.root.sys(), &raw);
   collectors::CollectorOptions collector_options;
-  collector_options.top_n = static_cast<std::size_t>(std::max(1, config_.sampling.top_processes));
+  collector_options.top_n = static_cast<std::size_t>(std::max(1, config.sampling.top_processes));
   collector_options.page_size = page_size;
   collector_options.clock_ticks_per_second = ticks;
   auto collectors = collectors::MakeCollectors(recorded, collector_options);
@@ -392,8 +408,8 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
     p->state = newest ? newest->state : analysis::SamplingState::kNormal;
     p->interval_seconds = 0;
   }
-  pass0->assessment = analysis::Assess(config_.stress, nullptr, pass0->sample, 0, state);
-  pass1->assessment = analysis::Assess(config_.stress, &pass0->sample, pass1->sample, 0, state);
+  pass0->assessment = analysis::Assess(config.stress, nullptr, pass0->sample, 0, state);
+  pass1->assessment = analysis::Assess(config.stress, &pass0->sample, pass1->sample, 0, state);
   if (cancel_) return fail("cancelled");
 
   // The process table, with bounded per-process reads.
@@ -411,8 +427,8 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
 
   // The flight recorder's window, and how long the blocked tasks have been blocked.
   const ClockReading now = clock_.Now();
-  const double window_from = static_cast<double>(request.start_realtime_ns) / 1e9 -
-                             config_.forensics.window_before_seconds;
+  const double window_from =
+      static_cast<double>(request.start_realtime_ns) / 1e9 - config.forensics.window_before_seconds;
   auto window = recorder_.Window(window_from, static_cast<double>(now.realtime_ns) / 1e9);
   std::vector<SamplePtr> timeline = window;
   timeline.push_back(pass0);
@@ -429,7 +445,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   inputs.capture = {pass0, pass1};
   for (const auto& p : snapshot.processes) inputs.processes.push_back(p.info);
   for (const auto& b : snapshot.blocked) inputs.blocked.push_back(b.info);
-  inputs.suspect_patterns = config_.suspects.patterns;
+  inputs.suspect_patterns = config.suspects.patterns;
   for (const auto& s : timeline) {
     inputs.steal_share = std::max(inputs.steal_share, s->assessment.signals.steal_share);
   }
@@ -473,7 +489,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
     if (!raw_written[pass].ok()) return fail(raw_written[pass].error().message);
   }
   CaptureInputs capture_inputs;
-  capture_inputs.stress = config_.stress;
+  capture_inputs.stress = config.stress;
   capture_inputs.collector_options = collector_options;
   capture_inputs.io_baseline = io_baseline;
   capture_inputs.pass_gap_seconds = options_.pass_gap_seconds;
@@ -513,7 +529,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   manifest.clock_ticks_per_second = static_cast<std::uint32_t>(hz);
   manifest.software_version = options_.software_version;
   manifest.software_revision = options_.software_revision;
-  manifest.config_digest = config_digest_;
+  manifest.config_digest = settings->digest;
   auto id = writer.Commit(std::move(manifest));
   if (!id) return fail(id.error().message);
 
@@ -524,7 +540,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   out.path = events_->path() / *id;
   out.bytes = writer.bytes();
   known_.push_back({*id, writer.bytes()});
-  EnforceCap(*id);
+  EnforceCap(*id, config.forensics.max_total_bytes);
   return out;
 }
 

@@ -154,6 +154,11 @@ class CaptureWorker {
   /// Runs one capture on the calling thread, with the same rate limit and accounting.
   CaptureOutcome CaptureNow(const CaptureRequest& request);
 
+  /// New settings (a configuration reload), used from the next capture on: the rate limit, the
+  /// size cap, the window, the suspects and the scoring. The events directory and the read
+  /// timeout stay as they were at Start().
+  void Reconfigure(const config::Config& config);
+
   /// Waits until every queued capture has finished, or `timeout`. True if none is left.
   bool Flush(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
@@ -168,18 +173,23 @@ class CaptureWorker {
   CaptureOutcome Run(const Queued& queued);
   CaptureOutcome Capture(const Queued& queued);
   void Account(const CaptureRequest& request, const CaptureOutcome& outcome);
-  void EnforceCap(const std::string& newest);
+  void EnforceCap(const std::string& newest, std::int64_t max_total_bytes);
   void Loop();
 
-  const config::Config config_;
+  struct Settings {
+    config::Config config;
+    std::string digest;  // of config::ToToml, for the manifest
+  };
+  std::shared_ptr<const Settings> CurrentSettings() const;
+
   const CaptureOptions options_;
   const Clock& clock_;
   const FlightRecorder& recorder_;
   CaptureStats& stats_;
   HistoryWriter* history_;
-  const std::string config_digest_;
 
-  std::mutex mutex_;  // guards the queue, the rate limit and the flags below
+  mutable std::mutex mutex_;  // guards the settings, the queue, the rate limit and the flags below
+  std::shared_ptr<const Settings> settings_;
   std::condition_variable wake_;
   std::condition_variable settled_;
   std::deque<Queued> queue_;

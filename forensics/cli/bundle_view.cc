@@ -249,26 +249,6 @@ std::string OpenedBundle::FileOr(std::string_view path) const {
   return content == nullptr ? std::string() : *content;
 }
 
-Result<OpenedBundle> OpenBundle(std::string_view id_or_path, const std::string& events_dir,
-                                const ReadLimits& limits) {
-  const std::string given(id_or_path);
-  std::error_code ec;
-  fs::path path = given;
-  if (!fs::exists(fs::symlink_status(path, ec))) {
-    bool plain_id = IsSafeRelativePath(given) && given.find('/') == std::string::npos;
-    if (!plain_id) return Error{given + ": no such bundle directory or archive"};
-    path = fs::path(events_dir) / given;
-    if (!fs::exists(fs::symlink_status(path, ec))) {
-      return Error{given + ": no such bundle in " + events_dir + " (and no such file)"};
-    }
-  }
-  auto files = ReadBundle(path, limits);
-  if (!files) return files.error();
-  auto manifest = ReadManifest(*files);
-  if (!manifest) return manifest.error();
-  return OpenedBundle{std::move(files).value(), std::move(manifest).value()};
-}
-
 Result<BundleDetails> ReadDetails(const OpenedBundle& bundle) {
   BundleDetails d;
   if (const std::string* text = bundle.files.Find(kSummaryFile)) {
@@ -342,6 +322,16 @@ Result<std::vector<StoredBundle>> ScanEventsDir(const std::string& events_dir,
                : x.manifest.id < y.manifest.id;
   });
   return out;
+}
+
+Status RemoveBundle(const std::filesystem::path& bundle) {
+  const auto doomed = bundle.parent_path() / (".tmp-prune-" + bundle.filename().string());
+  std::error_code ec;
+  std::filesystem::rename(bundle, doomed, ec);
+  if (ec) return Error{bundle.string() + ": " + ec.message()};
+  std::filesystem::remove_all(doomed, ec);
+  if (ec) return Error{doomed.string() + ": " + ec.message()};
+  return {};
 }
 
 }  // namespace rh::forensics::cli

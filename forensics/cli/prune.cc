@@ -2,7 +2,6 @@
 
 #include <istream>
 #include <ostream>
-#include <system_error>
 
 #include "forensics/cli/bundle_view.h"
 #include "forensics/cli/commands.h"
@@ -10,8 +9,6 @@
 #include "forensics/sample_json.h"
 
 namespace rh::forensics::cli {
-
-namespace fs = std::filesystem;
 
 int Prune(const Context& ctx, bool dry_run, bool yes, std::istream& in, bool interactive) {
   std::vector<std::string> problems;
@@ -61,13 +58,7 @@ int Prune(const Context& ctx, bool dry_run, bool yes, std::istream& in, bool int
   }
   std::size_t deleted = 0;
   for (const auto* b : old) {
-    // Out of sight first (a ".tmp-" name is what list and the daemon skip), then removed.
-    fs::path doomed = b->path.parent_path() / (".tmp-prune-" + b->path.filename().string());
-    std::error_code ec;
-    fs::rename(b->path, doomed, ec);
-    if (ec) return Fail(ctx, b->path.string() + ": " + ec.message());
-    fs::remove_all(doomed, ec);
-    if (ec) return Fail(ctx, doomed.string() + ": " + ec.message());
+    if (Status s = RemoveBundle(b->path); !s.ok()) return Fail(ctx, s.error().message);
     out << "deleted " << Printable(b->manifest.id) << "\n";
     ++deleted;
   }

@@ -19,7 +19,13 @@ class Daemon {
   /// Starts `rogue-hunter daemon --listen 127.0.0.1:<free port> <extra_args...>` and waits (up to
   /// `ready_timeout`) until /healthz answers 200. Check ready() before using it.
   explicit Daemon(std::vector<std::string> extra_args = {}, std::vector<std::string> env = {},
-                  std::chrono::milliseconds ready_timeout = std::chrono::seconds(20));
+                  std::chrono::milliseconds ready_timeout = std::chrono::seconds(20))
+      : Daemon({}, std::move(extra_args), std::move(env), ready_timeout) {}
+  /// The same with HOME (and the XDG directories under it) in `home`, which must exist and
+  /// outlive the daemon: for a daemon that continues the history of an earlier run.
+  Daemon(std::filesystem::path home, std::vector<std::string> extra_args,
+         std::vector<std::string> env = {},
+         std::chrono::milliseconds ready_timeout = std::chrono::seconds(20));
 
   bool ready() const { return ready_; }
   int port() const { return port_; }
@@ -31,7 +37,7 @@ class Daemon {
   }
   Subprocess& process() { return process_; }
   /// The daemon's temporary home (data lands in home()/.local/share/rogue-hunter by default).
-  const std::filesystem::path& home() const { return home_.path(); }
+  const std::filesystem::path& home() const { return home_path_; }
 
   /// Value of a sample line "name{labels} value" in /metrics (exact series text before the
   /// value), or nullopt if absent.
@@ -39,6 +45,7 @@ class Daemon {
 
  private:
   TempDir home_;
+  std::filesystem::path home_path_;
   int port_;
   Subprocess process_;
   bool ready_ = false;
