@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "forensics/json_read.h"
 #include "forensics/sample_json.h"
 
 namespace rh::forensics {
@@ -48,12 +49,9 @@ std::string ManifestToJson(const Manifest& m) {
 
 Result<Manifest> ParseManifest(std::string_view text, std::string_view source) {
   const std::string where(source);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    return Error{where + ": not valid JSON (byte " + std::to_string(e.byte) + ")"};
-  }
+  auto parsed = ParseJson(text, where);
+  if (!parsed) return parsed.error();
+  const nlohmann::json& j = *parsed;
   if (!j.is_object()) return Error{where + ": not a JSON object"};
   auto field = [&](const nlohmann::json& obj, const char* key, nlohmann::json::value_t type,
                    const std::string& path) -> Result<nlohmann::json> {

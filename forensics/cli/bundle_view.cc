@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "forensics/capture/bundle_directory.h"
+#include "forensics/json_read.h"
 #include "forensics/sample_json.h"
 
 namespace rh::forensics::cli {
@@ -15,14 +16,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr std::uint64_t kSmallFileCap = 64ULL << 20;
-
-Result<json> ParseJson(std::string_view text, const std::string& where) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    return Error{where + ": not valid JSON (byte " + std::to_string(e.byte) + ")"};
-  }
-}
 
 // The first of `keys` present in `object`, or null.
 const json* Field(const json& object, std::initializer_list<const char*> keys) {

@@ -12,6 +12,7 @@
 #include "forensics/cli/commands.h"
 #include "forensics/cli/table.h"
 #include "forensics/cli/text.h"
+#include "forensics/json_read.h"
 #include "forensics/sample_json.h"
 
 namespace rh::forensics::cli {
@@ -164,10 +165,10 @@ Result<ReplayOutcome> ReplayBundle(const OpenedBundle& bundle, const config::Con
   ReplayOutcome out;
   auto text = bundle.File(kCaptureFile);
   if (!text) return Error{text.error().message + ": nothing to replay"};
-  json capture = json::parse(*text, nullptr, false);
-  if (capture.is_discarded() || !capture.is_object()) {
-    return Error{bundle.Where(kCaptureFile) + ": not a JSON object"};
-  }
+  auto parsed = ParseJson(*text, bundle.Where(kCaptureFile));
+  if (!parsed) return parsed.error();
+  const json& capture = *parsed;
+  if (!capture.is_object()) return Error{bundle.Where(kCaptureFile) + ": not a JSON object"};
   auto passes = ParseCapturePasses(*text, bundle.Where(kCaptureFile));
   if (!passes) return passes.error();
   out.recorded = std::move(passes).value();

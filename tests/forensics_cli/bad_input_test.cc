@@ -168,6 +168,48 @@ TEST_F(BadInputTest, AGarbledManifestIsNamed) {
   ExpectRefused(path, {(path / "manifest.json").string() + ": not valid JSON"});
 }
 
+TEST_F(BadInputTest, ANumberTooLargeForADoubleIsNamedWithItsField) {
+  TestBundle b = MakeBundle();
+  fs::path path = b.Write(events());
+  std::string manifest = ReadFileOrFail(path / "manifest.json");
+  const std::string page = "\"page_size\": 4096";
+  ASSERT_NE(manifest.find(page), std::string::npos);
+  manifest.replace(manifest.find(page), page.size(), "\"page_size\": 1e999");
+  std::ofstream(path / "manifest.json", std::ios::binary | std::ios::trunc) << manifest;
+  ExpectRefused(path, {(path / "manifest.json").string() + ": not valid JSON at host.page_size",
+                       "number overflow parsing '1e999'"});
+
+  std::vector<Member> members = {{b.id() + "/manifest.json", manifest}};
+  for (const auto& [p, c] : b.files) members.push_back({b.id() + "/" + p, c});
+  fs::path archive = Archive("overflow.tar.gz", members);
+  ExpectRefused(archive, {archive.string() + ":" + b.id() + "/manifest.json: not valid JSON"});
+}
+
+TEST_F(BadInputTest, EveryJsonFileOfABundleIsReadWithoutAborting) {
+  // Each file that show reads, with a number out of range, in a bundle that verifies.
+  for (const std::string file :
+       {"summary.json", "processes.json", "blocked.json", "capture.json"}) {
+    SCOPED_TRACE(file);
+    TestBundle b = MakeBundle();
+    std::string& text = b.files.at(file);
+    const std::size_t colon = text.find("\": ");
+    ASSERT_NE(colon, std::string::npos);
+    text.insert(colon + 3, "-1e999, \"x\": ");
+    fs::path path = b.Write(events());
+    for (const char* command : {"show", "report"}) {
+      std::vector<std::string> args = {command, b.id()};
+      if (std::string(command) == "report")
+        args.insert(args.end(), {"-o", (dir() / "r.html").string()});
+      auto r = Cli(args);
+      EXPECT_EQ(r.exit_code, 1) << command << ": " << r.out << r.err;
+      EXPECT_EQ(LineCount(r.err), 1u) << r.err;
+      EXPECT_THAT(r.err, AllOf(HasSubstr((path / file).string() + ": not valid JSON"),
+                               HasSubstr("number overflow")));
+    }
+    fs::remove_all(path);
+  }
+}
+
 TEST_F(BadInputTest, APathThatIsNotABundleIsNamed) {
   fs::create_directories(dir() / "not-a-bundle");
   ExpectRefused(dir() / "not-a-bundle", {"not a bundle (no manifest.json)"});
