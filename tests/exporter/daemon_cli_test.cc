@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <chrono>
 
@@ -81,6 +82,25 @@ TEST(DaemonCli, MissingExplicitConfigIsAnError) {
   auto r = test::Run({Binary(), "daemon", "--config", (dir / "absent.toml").string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("absent.toml: cannot read"));
+}
+
+TEST(DaemonCli, AConfigurationThatIsNotARegularFileIsRefusedWithCode2) {
+  test::TempDir dir;
+  ASSERT_EQ(mkfifo((dir / "fifo").c_str(), 0600), 0);
+  for (const std::string& path :
+       {dir.path().string(), std::string("/dev/zero"), (dir / "fifo").string()}) {
+    SCOPED_TRACE(path);
+    auto validate = test::Run({Binary(), "config", "validate", "--config", path}, 10s);
+    EXPECT_EQ(validate.exit_code, 2);
+    EXPECT_EQ(validate.out, "");
+    EXPECT_THAT(validate.err, HasSubstr("rogue-hunter: " + path + ": not a regular file"));
+    int port = test::FreePort();
+    auto daemon = test::Run(
+        {Binary(), "daemon", "--config", path, "--listen", "127.0.0.1:" + std::to_string(port)},
+        10s);
+    EXPECT_EQ(daemon.exit_code, 2);
+    EXPECT_THAT(daemon.err, HasSubstr(path + ": not a regular file"));
+  }
 }
 
 TEST(DaemonCli, BadListenFlagIsAUsageError) {
