@@ -1,8 +1,10 @@
 #include "forensics/store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -12,6 +14,8 @@
 #include <filesystem>
 #include <iterator>
 #include <utility>
+
+#include "forensics/safe_directory.h"
 
 namespace rh::forensics {
 namespace {
@@ -323,22 +327,41 @@ bool Exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
-// mkdir -p with mode 0700 for the directories it creates.
-Status MakeDirectories(const std::filesystem::path& dir) {
-  if (dir.empty()) return {};
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) return {};
-    return Error{"cannot create directory " + dir.string() + ": " + std::strerror(ENOTDIR)};
-  }
-  if (errno != ENOENT) {
-    return Error{"cannot create directory " + dir.string() + ": " + std::strerror(errno)};
-  }
-  if (dir.has_parent_path() && dir.parent_path() != dir) {
-    if (auto s = MakeDirectories(dir.parent_path()); !s) return s;
-  }
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Error{"cannot create directory " + dir.string() + ": " + std::strerror(errno)};
+// Makes the database's directory safe to write as root (forensics/safe_directory.h), then creates
+// the file with mode 0600, or tightens an existing one (and its companion files) to 0600, whatever
+// the umask: SQLite gives the -wal and -shm files the mode of the database file. The file must be
+// a regular file of this user, never a link.
+Status PrepareDatabaseFile(const std::string& path) {
+  const std::filesystem::path file(path);
+  auto dir =
+      OpenSafeDirectory(file.has_parent_path() ? file.parent_path() : ".", "storage.database");
+  if (!dir) return Error{path + ": " + dir.error().message};
+  const std::string name = file.filename().string();
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const std::string entry = name + suffix;
+    const std::string where = path + suffix;
+    UniqueFd fd(openat(dir->get(), entry.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!fd.ok() && errno == ENOENT) {
+      if (*suffix != '\0') continue;
+      fd = UniqueFd(openat(dir->get(), entry.c_str(),
+                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    }
+    if (!fd.ok()) {
+      if (errno == ELOOP) {
+        return Error{where + ": is a symbolic link, which rogue-hunter does not follow; set " +
+                     "storage.database to the file itself"};
+      }
+      return Error{where + ": cannot open: " + std::strerror(errno)};
+    }
+    struct stat st {};
+    if (fstat(fd.get(), &st) != 0) return Error{where + ": " + std::strerror(errno)};
+    if (!S_ISREG(st.st_mode)) return Error{where + ": not a regular file"};
+    if (st.st_uid != geteuid()) {
+      return Error{where + ": belongs to uid " + std::to_string(st.st_uid) + ", not to uid " +
+                   std::to_string(geteuid()) + " that runs rogue-hunter"};
+    }
+    // An immutable file refuses: SQLite then says the database is read-only.
+    if ((st.st_mode & 077) != 0) (void)fchmod(fd.get(), 0600);
   }
   return {};
 }
@@ -450,10 +473,12 @@ struct WritableOpen {
 Result<WritableOpen> OpenWritable(const std::string& path, const Store::Options& options,
                                   int target_version, BusyWait* busy) {
   WritableOpen out;
+  if (Status s = PrepareDatabaseFile(path); !s.ok()) return s.error();
   sqlite3* raw = nullptr;
-  int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &raw,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+      nullptr);
   Database db(raw);
   if (rc != SQLITE_OK) {
     if (raw == nullptr) return Error{path + ": cannot open: out of memory"};
@@ -548,11 +573,16 @@ Result<std::string> MoveAside(const std::string& path, double now) {
 Result<Database> OpenReadOnly(const std::string& path, const Store::Options& options, int* version,
                               BusyWait* busy) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  if (::lstat(path.c_str(), &st) != 0) {
     return Error{path + ": cannot open: " + std::strerror(errno)};
   }
+  if (S_ISLNK(st.st_mode)) {
+    return Error{path + ": is a symbolic link, which is not followed; give the file itself"};
+  }
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, nullptr);
   Database db(raw);
   if (rc != SQLITE_OK) {
     if (raw == nullptr) return Error{path + ": cannot open: out of memory"};
@@ -659,9 +689,6 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
     return std::unique_ptr<Store>(new Store(db->release(), path, version, options));
   }
 
-  if (auto s = MakeDirectories(std::filesystem::path(path).parent_path()); !s) {
-    return Error{path + ": " + s.error().message};
-  }
   r.created = !Exists(path);
   BusyWait busy;
   auto opened = OpenWritable(path, options, kSchemaVersion, &busy);
@@ -681,7 +708,6 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
 }
 
 Status Store::MigrateForTest(const std::string& path, int version) {
-  if (auto s = MakeDirectories(std::filesystem::path(path).parent_path()); !s) return s;
   BusyWait busy;
   auto opened = OpenWritable(path, Options{}, version, &busy);
   if (!opened) return opened.error();

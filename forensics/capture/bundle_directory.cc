@@ -138,18 +138,6 @@ Status WriteAll(int fd, std::string_view content, const std::string& where) {
 
 }  // namespace
 
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) close(fd_);
-}
-
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
 bool IsBundleId(std::string_view name) {
   // 20261123T101503.812Z-pause[-N]
   if (name.size() < 22 || !Digits(name, 8) || name[8] != 'T' || !Digits(name.substr(9), 6) ||
@@ -167,17 +155,9 @@ bool IsBundleId(std::string_view name) {
 }
 
 Result<EventsDirectory> EventsDirectory::Open(const std::filesystem::path& path) {
-  if (path.empty()) return Error{"forensics.events_dir is empty"};
-  std::filesystem::path partial;
-  for (const auto& part : path) {
-    partial /= part;
-    if (mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
-      return Errno(partial.string(), errno);
-    }
-  }
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.ok()) return Errno(path.string(), errno);
-  return EventsDirectory(path, std::move(fd));
+  auto fd = OpenSafeDirectory(path, "forensics.events_dir");
+  if (!fd) return fd.error();
+  return EventsDirectory(path, std::move(fd).value());
 }
 
 Result<int> EventsDirectory::RemoveLeftovers() const {

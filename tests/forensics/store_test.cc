@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
@@ -491,6 +492,96 @@ TEST(Store, ADirectoryThatCannotBeCreatedIsAnErrorNamingThePath) {
   EXPECT_NE(store.error().message.find(path), std::string::npos) << store.error().message;
   EXPECT_NE(store.error().message.find("Not a directory"), std::string::npos)
       << store.error().message;
+}
+
+// --- A data directory others could tamper with (the daemon runs as root) ---------------------
+
+unsigned ModeOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+TEST(StoreSafety, ADatabaseFileThatIsASymlinkIsRefusedAndItsTargetLeftAlone) {
+  rh::test::TempDir dir;
+  auto target = dir.Write("elsewhere/precious", "not a database");
+  std::string path = (dir / "data/data.db").string();
+  std::filesystem::create_directories(dir / "data");
+  ::chmod((dir / "data").c_str(), 0700);
+  std::filesystem::create_symlink(target, path);
+  for (bool read_only : {false, true}) {
+    SCOPED_TRACE(read_only);
+    Store::Options options;
+    options.read_only = read_only;
+    auto store = Store::Open(path, options);
+    ASSERT_FALSE(store.ok());
+    EXPECT_NE(store.error().message.find(path + ": is a symbolic link"), std::string::npos)
+        << store.error().message;
+  }
+  EXPECT_EQ(rh::test::ReadFileOrFail(target), "not a database");
+  EXPECT_FALSE(std::filesystem::exists(target.string() + "-wal"));
+  EXPECT_FALSE(std::filesystem::exists(path + ".corrupt-19700101T000000Z"));
+}
+
+TEST(StoreSafety, ADataDirectoryThatIsALinkOthersCanWriteOrAnotherUsersIsRefused) {
+  rh::test::TempDir dir;
+  std::filesystem::create_directories(dir / "real");
+  ::chmod((dir / "real").c_str(), 0700);
+  std::filesystem::create_directory_symlink(dir / "real", dir / "data");
+  auto link = Store::Open((dir / "data/data.db").string(), {});
+  ASSERT_FALSE(link.ok());
+  EXPECT_NE(link.error().message.find((dir / "data").string() + ": is a symbolic link"),
+            std::string::npos)
+      << link.error().message;
+  EXPECT_NE(link.error().message.find("set storage.database"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir / "real/data.db")) << "nothing created through it";
+
+  const std::string path = (dir / "real/data.db").string();
+  ::chmod((dir / "real").c_str(), 0777);
+  auto shared = Store::Open(path, {});
+  ASSERT_FALSE(shared.ok());
+  EXPECT_NE(shared.error().message.find((dir / "real").string() +
+                                        ": is writable by group or others (mode 0777)"),
+            std::string::npos)
+      << shared.error().message;
+  EXPECT_NE(shared.error().message.find("chmod go-w"), std::string::npos);
+  ::chmod((dir / "real").c_str(), 0720);
+  EXPECT_FALSE(Store::Open(path, {}).ok()) << "group-writable";
+
+  ::chmod((dir / "real").c_str(), 0700);
+  ASSERT_EQ(::chown((dir / "real").c_str(), 65534, 65534), 0);
+  auto foreign = Store::Open(path, {});
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_NE(foreign.error().message.find("belongs to uid 65534"), std::string::npos)
+      << foreign.error().message;
+  EXPECT_FALSE(std::filesystem::exists(path));
+
+  ASSERT_EQ(::chown((dir / "real").c_str(), ::geteuid(), ::getegid()), 0);
+  EXPECT_TRUE(OpenOrFail(path));
+}
+
+TEST(StoreSafety, TheDatabaseAndItsWalAndShmArePrivateWhateverTheUmask) {
+  rh::test::TempDir dir;
+  const std::string path = (dir / "data.db").string();
+  const mode_t old = ::umask(0);
+  {
+    auto store = OpenOrFail(path);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->AppendSamples({MakeRow(kNow, 1)}));
+    EXPECT_EQ(ModeOf(path), 0600u);
+    EXPECT_EQ(ModeOf(path + "-wal"), 0600u);
+    EXPECT_EQ(ModeOf(path + "-shm"), 0600u);
+  }
+  // A file an older version left readable by all is made private when opened.
+  ::chmod(path.c_str(), 0644);
+  {
+    auto store = OpenOrFail(path);
+    ASSERT_TRUE(store);
+    EXPECT_EQ(ModeOf(path), 0600u);
+    ASSERT_TRUE(store->AppendSamples({MakeRow(kNow + 1, 2)}));
+    EXPECT_EQ(ModeOf(path + "-wal"), 0600u);
+  }
+  ::umask(old);
 }
 
 // --- Retention ------------------------------------------------------------------------------

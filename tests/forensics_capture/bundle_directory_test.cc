@@ -50,6 +50,38 @@ TEST(EventsDirectory, CreatesMissingDirectoriesPrivate) {
   EXPECT_EQ(Mode(dir / "a"), 0700u);
 }
 
+TEST(EventsDirectory, ALinkOthersCanWriteOrAnotherUsersDirectoryIsRefused) {
+  test::TempDir dir;
+  // The attack: an "events" link makes the start-up clean-up delete ".tmp-*" elsewhere.
+  dir.Write("elsewhere/.tmp-precious/file", "keep me");
+  fs::create_directory_symlink(dir / "elsewhere", dir / "events");
+  auto link = EventsDirectory::Open(dir / "events");
+  ASSERT_FALSE(link.ok());
+  EXPECT_EQ(link.error().message,
+            (dir / "events").string() +
+                ": is a symbolic link, which rogue-hunter does not follow for a directory it "
+                "writes; set forensics.events_dir to the directory it points to");
+  EXPECT_EQ(test::ReadFileOrFail(dir / "elsewhere/.tmp-precious/file"), "keep me");
+
+  fs::create_directories(dir / "shared");
+  chmod((dir / "shared").c_str(), 01777);
+  auto shared = EventsDirectory::Open(dir / "shared");
+  ASSERT_FALSE(shared.ok());
+  EXPECT_EQ(shared.error().message, (dir / "shared").string() +
+                                        ": is writable by group or others (mode 1777), so they "
+                                        "could plant links in it; run `chmod go-w " +
+                                        (dir / "shared").string() + "`");
+
+  fs::create_directories(dir / "theirs");
+  chmod((dir / "theirs").c_str(), 0700);
+  ASSERT_EQ(chown((dir / "theirs").c_str(), 65534, 65534), 0);
+  auto theirs = EventsDirectory::Open(dir / "theirs");
+  ASSERT_FALSE(theirs.ok());
+  EXPECT_NE(theirs.error().message.find((dir / "theirs").string() + ": belongs to uid 65534"),
+            std::string::npos)
+      << theirs.error().message;
+}
+
 TEST(BundleWriter, WritesPrivateFilesAndRenamesWhenCommitted) {
   test::TempDir dir;
   auto events = EventsDirectory::Open(dir / "events");
