@@ -24,7 +24,7 @@ int Export(const Context& ctx, const std::string& id_or_path, const std::string&
   }
   std::map<std::string, std::string> files;
   if (redact) {
-    auto redacted = RedactBundle(*bundle, RandomSalt());
+    auto redacted = RedactBundle(*bundle, RandomSalt(), ctx.limits);
     if (!redacted) return Fail(ctx, redacted.error().message);
     files = std::move(redacted).value();
   } else {

@@ -99,6 +99,46 @@ TEST_F(WriteTest, ARedactedExportKeepsNoUserHostOrArgumentAndStillVerifies) {
             manifest["host"]["hostname"]);
 }
 
+TEST_F(WriteTest, ARedactedExportOfDeeplyNestedJsonIsRefusedNamingTheFile) {
+  // 50,000 levels once crashed the recursive redaction (SIGSEGV).
+  TestBundle b = MakeBundle();
+  b.files["deep.json"] = std::string(50'000, '[') + std::string(50'000, ']');
+  fs::path path = b.Write(events());
+  ASSERT_EQ(Cli({"verify", b.id()}).exit_code, 0) << "the bundle itself is sound";
+  fs::path out = dir() / "deep.tar.gz";
+  auto r = Cli({"export", b.id(), "-o", out.string(), "--redact"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(LineCount(r.err), 1u) << r.err;
+  EXPECT_THAT(r.err,
+              AllOf(HasSubstr((path / "deep.json").string()),
+                    HasSubstr("nested deeper than 64 levels"), HasSubstr("refusing to redact it")));
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_EQ(Cli({"export", b.id(), "-o", out.string()}).exit_code, 0)
+      << "exported as it is, without --redact";
+}
+
+TEST_F(WriteTest, ARedactedExportLargerThanTheReaderAcceptsIsRefused) {
+  // 60 levels of arrays around 20,000 numbers: 40 kB that indentation turns into 2.5 MB (at
+  // depth 20,000 it was 800 MB), more than the reader's cap lowered to 1 MiB.
+  TestBundle b = MakeBundle();
+  std::string numbers;
+  for (int i = 0; i < 20'000; ++i) numbers += (i ? ",1" : "1");
+  b.files["wide.json"] = std::string(60, '[') + numbers + std::string(60, ']');
+  ASSERT_LT(b.files["wide.json"].size(), 50'000u);
+  fs::path path = b.Write(events());
+  fs::path out = dir() / "wide.tar.gz";
+  auto r = Cli({"export", b.id(), "-o", out.string(), "--redact"}, "",
+               {"RH_FORENSICS_READ_LIMITS=file_bytes=1048576"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(LineCount(r.err), 1u) << r.err;
+  EXPECT_THAT(r.err, AllOf(HasSubstr((path / "wide.json").string()),
+                           HasSubstr("larger than 1048576 bytes")));
+  EXPECT_FALSE(fs::exists(out));
+  auto fits = Cli({"export", b.id(), "-o", out.string(), "--redact"});
+  ASSERT_EQ(fits.exit_code, 0) << fits.err;
+  EXPECT_EQ(Cli({"verify", out.string()}).exit_code, 0);
+}
+
 TEST_F(WriteTest, DiffShowsNewGrownAndGoneProcessesBlockedTasksAndStress) {
   TestBundle a = MakeBundle();
   BundleOptions later;
