@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "forensics/json_read.h"
 #include "forensics/sample_json.h"
@@ -64,14 +65,25 @@ Result<Manifest> ParseManifest(std::string_view text, std::string_view source) {
     return *it;
   };
   using T = nlohmann::json::value_t;
+  // An integer field that must fit `out` exactly: 4294967297 is not read as 1.
+  auto integer = [&](const nlohmann::json& obj, const char* key, const std::string& path,
+                     auto& out) -> Status {
+    auto v = field(obj, key, T::number_unsigned, path);
+    if (!v) return v.error();
+    auto fits = JsonInteger<std::remove_reference_t<decltype(out)>>(*v);
+    if (!fits) return Error{where + ": " + path + key + " is out of range: " + v->dump()};
+    out = *fits;
+    return {};
+  };
   auto version = field(j, "format_version", T::number_unsigned, "");
   if (!version) return version.error();
   Manifest m;
-  m.format_version = version->get<int>();
-  if (m.format_version != kBundleFormatVersion) {
-    return Error{where + ": unknown bundle format version " + std::to_string(m.format_version) +
+  const std::uint64_t format_version = version->get<std::uint64_t>();
+  if (format_version != static_cast<std::uint64_t>(kBundleFormatVersion)) {
+    return Error{where + ": unknown bundle format version " + std::to_string(format_version) +
                  " (this build reads " + std::to_string(kBundleFormatVersion) + ")"};
   }
+  m.format_version = kBundleFormatVersion;
   auto str = [&](const nlohmann::json& obj, const char* key, const std::string& path,
                  std::string& out) -> Status {
     auto v = field(obj, key, T::string, path);
@@ -118,12 +130,10 @@ Result<Manifest> ParseManifest(std::string_view text, std::string_view source) {
         str(*host, "boot_id", "host.", m.boot_id)}) {
     if (!s.ok()) return s.error();
   }
-  auto page = field(*host, "page_size", T::number_unsigned, "host.");
-  auto ticks = field(*host, "clock_ticks_per_second", T::number_unsigned, "host.");
-  if (!page) return page.error();
-  if (!ticks) return ticks.error();
-  m.page_size = page->get<std::uint32_t>();
-  m.clock_ticks_per_second = ticks->get<std::uint32_t>();
+  for (Status s : {integer(*host, "page_size", "host.", m.page_size),
+                   integer(*host, "clock_ticks_per_second", "host.", m.clock_ticks_per_second)}) {
+    if (!s.ok()) return s.error();
+  }
   auto software = field(j, "software", T::object, "");
   if (!software) return software.error();
   for (Status s : {str(*software, "version", "software.", m.software_version),
@@ -139,9 +149,7 @@ Result<Manifest> ParseManifest(std::string_view text, std::string_view source) {
     ManifestFile entry;
     if (Status s = str(f, "path", path, entry.path); !s.ok()) return s.error();
     if (Status s = str(f, "sha256", path, entry.sha256); !s.ok()) return s.error();
-    auto size = field(f, "size", T::number_unsigned, path);
-    if (!size) return size.error();
-    entry.size = size->get<std::uint64_t>();
+    if (Status s = integer(f, "size", path, entry.size); !s.ok()) return s.error();
     if (!IsSafeRelativePath(entry.path) || entry.path == kManifestFile) {
       return Error{where + ": " + path + "path \"" + entry.path + "\" is not a safe relative path"};
     }

@@ -4,8 +4,11 @@
 
 #include <cstdio>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 
 #include "base/utf8.h"
+#include "forensics/json_read.h"
 
 namespace rh::forensics {
 namespace {
@@ -71,10 +74,18 @@ class Reader {
     if (!error_->empty()) return;
     auto it = j_.find(key);
     if (it == j_.end()) return Fail(key, "missing");
-    try {
-      out = it->get<T>();
-    } catch (const json::exception&) {
-      Fail(key, "has the wrong type");
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      // Range-checked: a value that does not fit is refused, never narrowed.
+      if (!it->is_number_integer()) return Fail(key, "has the wrong type");
+      auto v = JsonInteger<T>(*it);
+      if (!v) return Fail(key, "is out of range: " + it->dump());
+      out = *v;
+    } else {
+      try {
+        out = it->get<T>();
+      } catch (const json::exception&) {
+        Fail(key, "has the wrong type");
+      }
     }
   }
   void Bytes(const char* key, std::string& out) {
@@ -539,9 +550,11 @@ std::optional<std::int64_t> ParseRfc3339(std::string_view text) {
   utc.tm_hour = hour;
   utc.tm_min = minute;
   utc.tm_sec = second;
-  time_t t = timegm(&utc);
-  return static_cast<std::int64_t>(t) * 1'000'000'000 +
-         static_cast<std::int64_t>(millis) * 1'000'000;
+  const std::int64_t t = timegm(&utc);
+  // Unix nanoseconds in an int64 reach from 1677 to 2262.
+  constexpr std::int64_t kLimit = std::numeric_limits<std::int64_t>::max() / 1'000'000'000 - 1;
+  if (t < -kLimit || t > kLimit || millis < 0) return std::nullopt;
+  return t * 1'000'000'000 + static_cast<std::int64_t>(millis) * 1'000'000;
 }
 
 }  // namespace rh::forensics
