@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
+#include "base/utf8.h"
 #include "forensics/json_read.h"
 #include "forensics/sample_json.h"
 
@@ -14,6 +15,19 @@ namespace rh::forensics {
 namespace {
 
 using nlohmann::ordered_json;
+
+// Valid UTF-8 without control characters (C0, DEL, C1): nothing a terminal would act on.
+bool IsPlainText(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const Utf8Char c = DecodeUtf8(text, i);
+    if (c.length == 0 || c.code_point < 0x20 || (c.code_point >= 0x7f && c.code_point <= 0x9f)) {
+      return false;
+    }
+    i += c.length;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -106,7 +120,7 @@ Result<Manifest> ParseManifest(std::string_view text, std::string_view source) {
         str(j, "trigger", "", m.trigger), str(j, "config_digest", "", m.config_digest)}) {
     if (!s.ok()) return s.error();
   }
-  if (!IsSafeRelativePath(m.id) || m.id.find('/') != std::string::npos) {
+  if (!IsSafeRelativePath(m.id) || m.id.find('/') != std::string::npos || !IsPlainText(m.id)) {
     return Error{where + ": id \"" + m.id + "\" is not a bundle id"};
   }
   if (auto it = j.find("redacted"); it != j.end()) {

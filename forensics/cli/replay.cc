@@ -264,8 +264,7 @@ int Replay(const Context& ctx, const std::string& id_or_path, const std::string&
   if (!bundle) return Fail(ctx, bundle.error().message);
   const auto problems = CheckFiles(bundle->manifest, bundle->files);
   if (!problems.empty()) {
-    *ctx.err << "rh-forensics: warning: " << Printable(bundle->files.origin)
-             << " does not verify; replaying what is there\n";
+    Warn(ctx, bundle->files.origin + " does not verify; replaying what is there");
   }
   auto outcome = ReplayBundle(*bundle, ctx.config);
   if (!outcome) return Fail(ctx, outcome.error().message);
@@ -328,9 +327,9 @@ int Replay(const Context& ctx, const std::string& id_or_path, const std::string&
   }
   if (!agree) {
     const auto& d = outcome->differences.front();
-    return Fail(ctx, Printable(bundle->files.origin) + ": replay differs from capture.json in " +
+    return Fail(ctx, bundle->files.origin + ": replay differs from capture.json in " +
                          std::to_string(outcome->differences.size()) + " values (first: pass " +
-                         std::to_string(d.pass) + " " + Printable(d.field) + ")");
+                         std::to_string(d.pass) + " " + d.field + ")");
   }
   return kExitOk;
 }

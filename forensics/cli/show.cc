@@ -67,8 +67,8 @@ int Show(const Context& ctx, const std::string& id_or_path, const std::string& f
   const Manifest& m = bundle->manifest;
   const auto problems = CheckFiles(m, bundle->files);
   if (!problems.empty()) {
-    *ctx.err << "rh-forensics: warning: " << Printable(bundle->files.origin) << " does not verify ("
-             << problems.size() << " problems; see rh-forensics verify)\n";
+    Warn(ctx, bundle->files.origin + " does not verify (" + std::to_string(problems.size()) +
+                  " problems; see rh-forensics verify)");
   }
   const analysis::ScoredSample* capture =
       details->capture.empty() ? nullptr : &details->capture.back();
