@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <thread>
+#include <utility>
 
 #include "analysis/culprits.h"
 #include "analysis/stress.h"
@@ -149,6 +150,7 @@ void CaptureWorker::Stop() {
     stopping_ = true;
     cancel_ = true;
     left.swap(queue_);
+    if (manual_) left.push_back(*std::exchange(manual_, std::nullopt));
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
@@ -187,18 +189,30 @@ bool CaptureWorker::Request(const CaptureRequest& request) {
     return false;
   }
   CaptureOutcome outcome;
+  bool queued = false;
   {
     std::lock_guard lock(mutex_);
-    if (started_ && !stopping_ && queue_.size() < options_.max_queued) {
+    if (!started_ || stopping_) {
+      outcome.error = "not taken: the capture worker is not running";
+    } else if (!Automatic(request.trigger)) {
+      if (manual_) {
+        outcome.result = CaptureResult::kCoalesced;
+        outcome.error = "merged into manual capture " + manual_->request.id + ", not started yet";
+      } else {
+        manual_ = std::move(q);
+        queued = true;
+      }
+    } else if (queue_.size() < options_.max_queued) {
       queue_.push_back(std::move(q));
-      wake_.notify_all();
-      return true;
+      queued = true;
+    } else {
+      outcome.error = "not taken: too many captures queued";
     }
-    outcome.error = stopping_ || !started_ ? "not taken: the capture worker is not running"
-                                           : "not taken: too many captures queued";
+    if (queued) wake_.notify_all();
   }
+  if (queued) return true;
   Account(request, outcome);
-  return false;
+  return outcome.result == CaptureResult::kCoalesced;
 }
 
 CaptureOutcome CaptureWorker::CaptureNow(const CaptureRequest& request) {
@@ -212,16 +226,23 @@ CaptureOutcome CaptureWorker::CaptureNow(const CaptureRequest& request) {
 
 bool CaptureWorker::Flush(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  return settled_.wait_for(lock, timeout, [&] { return queue_.empty() && !busy_; });
+  return settled_.wait_for(lock, timeout, [&] { return queue_.empty() && !manual_ && !busy_; });
 }
 
 void CaptureWorker::Loop() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || manual_; });
     if (stopping_) break;
-    Queued q = std::move(queue_.front());
-    queue_.pop_front();
+    // Automatic captures first: what they document is already past.
+    Queued q;
+    if (!queue_.empty()) {
+      q = std::move(queue_.front());
+      queue_.pop_front();
+    } else {
+      q = std::move(*manual_);
+      manual_.reset();
+    }
     busy_ = true;
     lock.unlock();
     Run(q);
@@ -255,6 +276,8 @@ void CaptureWorker::Account(const CaptureRequest& request, const CaptureOutcome&
     LogInfo("forensics: bundle " + outcome.id + " written in " +
             SecondsText(outcome.duration_seconds) + " (" + std::to_string(outcome.bytes) +
             " bytes)");
+  } else if (outcome.result == CaptureResult::kCoalesced) {
+    // Counted only: a burst of signals would fill the log with these.
   } else if (outcome.result == CaptureResult::kRateLimited) {
     LogInfo("forensics: " + std::string(Name(request.trigger)) + " capture " + request.id +
             " not taken: " + outcome.error);

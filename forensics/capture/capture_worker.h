@@ -33,10 +33,11 @@ namespace rh::forensics {
 enum class CaptureTrigger : std::uint8_t { kPause, kCritical, kManual };
 inline constexpr std::array<std::string_view, 3> kCaptureTriggerNames = {"pause", "critical",
                                                                          "manual"};
-/// How a capture ended (the `result` label).
-enum class CaptureResult : std::uint8_t { kOk, kFailed, kRateLimited };
-inline constexpr std::array<std::string_view, 3> kCaptureResultNames = {"ok", "failed",
-                                                                        "rate_limited"};
+/// How a capture ended (the `result` label). `coalesced`: a manual request merged into the manual
+/// capture already waiting, which serves it.
+enum class CaptureResult : std::uint8_t { kOk, kFailed, kRateLimited, kCoalesced };
+inline constexpr std::array<std::string_view, 4> kCaptureResultNames = {
+    "ok", "failed", "rate_limited", "coalesced"};
 
 inline std::string_view Name(CaptureTrigger t) { return kCaptureTriggerNames[static_cast<int>(t)]; }
 inline std::string_view Name(CaptureResult r) { return kCaptureResultNames[static_cast<int>(r)]; }
@@ -62,7 +63,9 @@ struct CaptureRequest {
 /// anyone reads.
 struct CaptureStats {
   /// rogue_hunter_forensics_captures_total{trigger,result}, indexed [trigger][result].
-  std::array<std::array<std::atomic<std::uint64_t>, 3>, 3> captures{};
+  std::array<std::array<std::atomic<std::uint64_t>, kCaptureResultNames.size()>,
+             kCaptureTriggerNames.size()>
+      captures{};
   /// rogue_hunter_forensics_capture_duration_seconds: from the request to the bundle on disk.
   analysis::AtomicHistogram duration{0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30};
   std::atomic<std::uint64_t> bundles{0};       ///< rogue_hunter_forensics_bundles
@@ -100,14 +103,18 @@ struct CaptureOptions {
   /// bundle is on disk within about 2 s.
   std::chrono::milliseconds budget{1500};
   std::chrono::milliseconds journal_timeout{1000};
-  std::size_t max_queued = 8;       ///< Requests waiting; more are counted as failed.
+  std::size_t max_queued = 8;       ///< Automatic requests waiting; more are counted as failed.
   long page_size = 0;               ///< 0: sysconf(_SC_PAGESIZE).
   long clock_ticks_per_second = 0;  ///< 0: sysconf(_SC_CLK_TCK).
 };
 
 /// Writes forensic bundles (docs/bundle-format.md) off the sampler and watchdog threads.
 ///
-/// Request() hands a capture to the worker thread without waiting. A capture makes two collector
+/// Request() hands a capture to the worker thread without waiting. Automatic requests (pause,
+/// critical) wait in a queue of their own, up to CaptureOptions::max_queued, and run before a
+/// manual one; manual requests never take their place: at most one manual request waits, and
+/// each further one is merged into it (result coalesced), as it will capture the same moment
+/// give or take a capture's duration. A capture makes two collector
 /// passes over the root about pass_gap_seconds apart, recording every file they read under raw/0
 /// and raw/1; reads the process table (per-process reads bounded by forensics.read_timeout_ms on
 /// a BoundedReader), the kernel log and the journal; ranks the culprits; writes every file under
@@ -141,7 +148,8 @@ class CaptureWorker {
   void Stop();
 
   /// Queues a capture; never waits. False when it was rate-limited, the queue is full or the
-  /// worker is stopped (each counted, as rate_limited or failed).
+  /// worker is stopped (each counted, as rate_limited or failed). A manual request merged into
+  /// the one waiting counts as coalesced and returns true.
   bool Request(const CaptureRequest& request);
 
   /// Runs one capture on the calling thread, with the same rate limit and accounting.
@@ -175,7 +183,8 @@ class CaptureWorker {
   std::mutex mutex_;  // guards the queue, the rate limit and the flags below
   std::condition_variable wake_;
   std::condition_variable settled_;
-  std::deque<Queued> queue_;
+  std::deque<Queued> queue_;      // automatic requests
+  std::optional<Queued> manual_;  // the manual request waiting, if any
   std::optional<std::int64_t> last_automatic_ns_;
   bool started_ = false;
   bool stopping_ = false;
