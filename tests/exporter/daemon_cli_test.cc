@@ -140,6 +140,48 @@ INSTANTIATE_TEST_SUITE_P(Signals, DaemonStops, ::testing::Values(SIGTERM, SIGINT
                            return std::string(sigabbrev_np(param_info.param));
                          });
 
+TEST(DaemonCli, TheStartUpLogSaysHowTheWatchdogIsProtected) {
+  test::Daemon daemon;
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
+  const auto raised = daemon.Metric("rogue_hunter_watchdog_priority_raised");
+  const auto locked = daemon.Metric("rogue_hunter_watchdog_memory_locked");
+  ASSERT_TRUE(raised && locked);
+  if (*raised == 1 && *locked == 1) {  // as root with every capability: both granted
+    EXPECT_THAT(daemon.process().Stderr(),
+                HasSubstr("info: watchdog: real-time priority (SCHED_FIFO 1); memory locked\n"));
+  } else {
+    EXPECT_THAT(daemon.process().Stderr(), HasSubstr("warning: watchdog: "));
+  }
+}
+
+TEST(DaemonCli, TheStartUpLogSaysWhyTheWatchdogIsUnprotected) {
+  ASSERT_TRUE(test::HaveProgram("setpriv") && test::HaveProgram("prlimit"));
+  test::TempDir home;
+  const int port = test::FreePort();
+  // Without CAP_SYS_NICE and CAP_IPC_LOCK, and with no memory that may be locked.
+  test::Subprocess::Options options;
+  options.env = {"HOME=" + home.path().string(), "XDG_CONFIG_HOME=" + (home / ".config").string(),
+                 "XDG_DATA_HOME=" + (home / ".local/share").string()};
+  auto process = test::Subprocess::Start(
+      {"prlimit", "--memlock=0:0", "--", "setpriv", "--bounding-set=-sys_nice,-ipc_lock",
+       "--inh-caps=-sys_nice,-ipc_lock", "--", Binary(), "daemon", "--listen",
+       "127.0.0.1:" + std::to_string(port)},
+      options);
+  ASSERT_TRUE(test::WaitUntil(
+      [&] { return !process.Running() || process.Stderr().find("watchdog:") != std::string::npos; },
+      10s, 20ms))
+      << process.Stderr();
+  const std::string log = process.Stderr();
+  process.Stop();
+  EXPECT_THAT(log, HasSubstr("warning: watchdog: normal priority: SCHED_FIFO 1 refused "
+                             "(Operation not permitted) and nice -10 refused (Permission denied); "
+                             "grant CAP_SYS_NICE; memory not locked: mlock refused ("));
+  EXPECT_THAT(log, HasSubstr("RLIMIT_MEMLOCK 0 bytes); grant CAP_IPC_LOCK or raise the memlock "
+                             "limit (LimitMEMLOCK=infinity)\n"));
+  const auto first = log.find("watchdog:");
+  EXPECT_EQ(log.find("watchdog:", first + 1), std::string::npos) << "said once";
+}
+
 TEST(DaemonCli, ConfigShowPrintsTheEffectiveConfigAndValidateChecksIt) {
   test::TempDir dir;
   auto path = dir.Write("c.toml", "[sampling]\nnormal_interval = 2\n");
