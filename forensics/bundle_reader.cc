@@ -258,6 +258,12 @@ Status Commit(int fd, const std::string& temp, const fs::path& out, bool overwri
     if (err == EEXIST) return Error{out.string() + ": already exists (use --force to replace it)"};
     return Error{out.string() + ": " + Errno(err)};
   }
+  // The rename, on disk too.
+  Fd parent(open(out.has_parent_path() ? out.parent_path().c_str() : ".",
+                 O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (parent.get() < 0 || fsync(parent.get()) != 0) {
+    return Error{out.string() + ": written, but syncing its directory: " + Errno(errno)};
+  }
   return {};
 }
 

@@ -349,6 +349,12 @@ Result<std::string> BundleWriter::Commit(Manifest manifest) {
     if (Status s = WriteFile(root_.get(), kManifestFile, text, kManifestFile); !s.ok()) {
       return s.error();
     }
+    // Every file and directory of the bundle on disk before the rename makes it visible, so a
+    // power loss never leaves a bundle that fails verify. One syncfs commits them all at once:
+    // an fsync per file costs a journal commit each (15 s for 2,200 raw files on ext4 here).
+    if (syncfs(root_.get()) != 0) {
+      return Errno(events_.path().string() + "/" + temp_ + ": syncing to disk", errno);
+    }
     int rc =
         renameat2(events_.fd(), temp_.c_str(), events_.fd(), candidate.c_str(), RENAME_NOREPLACE);
     if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
@@ -358,9 +364,18 @@ Result<std::string> BundleWriter::Commit(Manifest manifest) {
     if (rc == 0) {
       done_ = true;
       id_ = candidate;
-      std::lock_guard lock(mutex_);
-      bytes_ += text.size();
+      {
+        std::lock_guard lock(mutex_);
+        bytes_ += text.size();
+      }
+      // The rename itself: the bundle directory and the events directory that now names it.
+      const bool synced = fsync(root_.get()) == 0 && fsync(events_.fd()) == 0;
+      const int err = errno;
       root_ = UniqueFd();
+      if (!synced) {
+        return Errno(
+            events_.path().string() + "/" + candidate + ": written, but syncing the rename", err);
+      }
       return candidate;
     }
     if (errno != EEXIST && errno != ENOTEMPTY && errno != ENOTDIR) {

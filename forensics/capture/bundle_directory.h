@@ -88,9 +88,10 @@ class BundleWriter {
   std::vector<ManifestFile> files() const;
   std::uint64_t bytes() const;
 
-  /// Sets the manifest's id and files (sorted), writes manifest.json and renames the directory
-  /// to the id without replacing anything (a suffix is added when the id was taken meanwhile).
-  /// Returns the final id.
+  /// Sets the manifest's id and files (sorted), writes manifest.json, syncs every file and
+  /// directory of the bundle to disk (syncfs), renames the directory to the id without replacing
+  /// anything (a suffix is added when the id was taken meanwhile) and syncs the rename (fsync of
+  /// the bundle and events directories). Returns the final id.
   Result<std::string> Commit(Manifest manifest);
 
   /// Removes the temporary directory now.
