@@ -274,7 +274,7 @@ std::vector<prometheus::MetricFamily> DaemonMetrics::Collect() const {
             "1 if the last write to the history database succeeded.")
         .Add(st.healthy ? 1 : 0);
     f.Counter("rogue_hunter_storage_database_resets_total",
-              "Corrupt databases moved aside at start-up.")
+              "Corrupt databases moved aside and replaced.")
         .Add(static_cast<double>(st.database_resets.load()));
     f.Counter("rogue_hunter_storage_pruned_rows_total", "Rows removed by retention.")
         .Add(static_cast<double>(st.pruned_rows.load()));

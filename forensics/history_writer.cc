@@ -1,10 +1,9 @@
-#include "forensics/history_writer.h"
-
 #include <algorithm>
 #include <limits>
 #include <utility>
 
 #include "base/log.h"
+#include "forensics/history_writer.h"
 
 namespace rh::forensics {
 
@@ -145,7 +144,8 @@ void HistoryWriter::Run() {
     bool rows = !queue_->empty();
     bool write_due = rows && (!failing_ || now >= next_retry_);
     bool prune_due = store_ && !failing_ && (pruning_ || now >= next_prune_);
-    idle_ = !write_due && !prune_due;
+    bool check_due = store_ && !failing_ && now >= next_integrity_check_;
+    idle_ = !write_due && !prune_due && !check_due;
     flushes_served_ = serving;
     settled_.notify_all();
     if (final_pass) break;
@@ -153,7 +153,9 @@ void HistoryWriter::Run() {
 
     double wait = 60;
     if (failing_ && rows) wait = std::min(wait, next_retry_ - now);
-    if (store_ && !failing_) wait = std::min(wait, next_prune_ - now);
+    if (store_ && !failing_) {
+      wait = std::min({wait, next_prune_ - now, next_integrity_check_ - now});
+    }
     wake_.wait_for(lock, std::chrono::duration<double>(std::max(wait, 0.001)),
                    [&] { return stopping_ || flush_requests_ != serving || arrivals_ != seen; });
   }
@@ -175,6 +177,9 @@ void HistoryWriter::Pass(bool final_pass) {
   }
   if (rows && retry_due) WriteQueued(final_pass);
   if (!final_pass && store_ && !failing_ && (pruning_ || now >= next_prune_)) PruneStep();
+  if (!final_pass && store_ && !failing_ && !pruning_ && now >= next_integrity_check_) {
+    CheckIntegrity();
+  }
 }
 
 bool HistoryWriter::OpenStore() {
@@ -184,6 +189,8 @@ bool HistoryWriter::OpenStore() {
   options.now = UnixSeconds();
   options.max_page_count = max_page_count_.load();
   options.abandon = &abandon_;
+  options.integrity_check = full_check_next_open_ ? Store::Options::Check::kAlways
+                                                  : Store::Options::Check::kAfterUncleanClose;
   OpenReport report;
   auto opened = Store::Open(database_, options, &report);
   if (!opened) {
@@ -191,7 +198,13 @@ bool HistoryWriter::OpenStore() {
     return false;
   }
   store_ = std::move(*opened);
+  full_check_next_open_ = false;
   applied_max_page_count_ = options.max_page_count;
+  if (report.full_check && report.moved_aside.empty() &&
+      options.integrity_check == Store::Options::Check::kAfterUncleanClose) {
+    LogInfo("history: " + database_ +
+            " was not closed by the previous run; its full integrity check passed");
+  }
   if (!report.moved_aside.empty()) {
     ++stats_.database_resets;
     LogWarning("history: " + database_ + " was corrupt (" + report.corruption + "); moved it to " +
@@ -202,7 +215,32 @@ bool HistoryWriter::OpenStore() {
             std::to_string(report.migrated_from) + " to " + std::to_string(Store::kSchemaVersion));
   }
   next_prune_ = MonotonicSeconds();  // Prune once right after opening.
+  next_integrity_check_ = MonotonicSeconds() + options_.integrity_check_interval_seconds;
   return true;
+}
+
+void HistoryWriter::CheckIntegrity() {
+  next_integrity_check_ = MonotonicSeconds() + options_.integrity_check_interval_seconds;
+  auto problems = store_->IntegrityProblems();
+  if (!problems) {
+    Failed(problems.error().message);
+    return;
+  }
+  if (problems->empty()) return;
+  LogWarning("history: the periodic integrity check of " + database_ + " failed (" + *problems +
+             "); reopening it");
+  store_.reset();
+  full_check_next_open_ = true;
+  OpenStore();
+}
+
+// A statement that reports corruption: the file is reopened with the full check, which moves it
+// aside, at the next attempt.
+void HistoryWriter::ReopenIfCorrupt() {
+  if (!store_ || !store_->corruption_seen()) return;
+  LogWarning("history: " + database_ + " is corrupt; reopening it with a full integrity check");
+  store_.reset();
+  full_check_next_open_ = true;
 }
 
 void HistoryWriter::WriteQueued(bool final_pass) {
@@ -229,6 +267,7 @@ void HistoryWriter::WriteQueued(bool final_pass) {
   if (final_pass) store_->SetBusyTimeout(250);
   if (auto s = store_->Append(batch); !s) {
     Failed(s.error().message);
+    ReopenIfCorrupt();
     return;
   }
   ++stats_.writes;
@@ -256,6 +295,7 @@ void HistoryWriter::PruneStep() {
     pruning_ = false;
     Failed(deleted.error().message);
     next_prune_ = next_retry_;
+    ReopenIfCorrupt();
     return;
   }
   ++stats_.writes;

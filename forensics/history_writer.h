@@ -35,7 +35,10 @@ struct HistoryWriterOptions {
   std::size_t max_queued_events = 1000;   ///< Events and captures, kept apart from samples.
   double retry_seconds = 1;               ///< Between attempts while writes fail.
   double prune_interval_seconds = 600;    ///< Between retention passes (one at start-up).
-  int prune_batch = 500;                  ///< Rows deleted per prune transaction.
+  /// Between full integrity checks of the open file (PRAGMA quick_check), which start-up skips
+  /// unless the previous writer did not close the file.
+  double integrity_check_interval_seconds = 86400;
+  int prune_batch = 500;  ///< Rows deleted per prune transaction.
   int busy_timeout_ms = 5000;
   std::int64_t max_page_count = 0;  ///< Store::Options::max_page_count, for tests.
 };
@@ -49,8 +52,11 @@ struct HistoryWriterOptions {
 /// drops to false, rows stay queued up to the bounds of HistoryWriterOptions (events are kept in
 /// preference to samples) and are retried at most every `retry_seconds`, reopening the database
 /// if it could not be opened. One line is logged when writing starts to fail and one when it
-/// works again. A corrupt database found at start-up is moved aside (Store::Open), logged and
-/// counted in `stats.database_resets`.
+/// works again. A corrupt database is moved aside (Store::Open), logged and counted in
+/// `stats.database_resets`. So that start-up does not read the whole file, the full integrity
+/// check runs at open only after an unclean close; otherwise it runs every
+/// `integrity_check_interval_seconds` on the writer thread, and at once when a statement reports
+/// corruption (the file is then reopened with the full check).
 ///
 /// Time comes from the injected clock (retries, the prune schedule and its cut-offs).
 /// Thread-safe: Add() and Flush() may be called from any thread. Owns a thread: not copyable or
@@ -97,6 +103,8 @@ class HistoryWriter {
   bool OpenStore();
   void WriteQueued(bool final_pass);
   void PruneStep();
+  void CheckIntegrity();
+  void ReopenIfCorrupt();
   void Failed(const std::string& reason);
   void Succeeded();
   double MonotonicSeconds() const;
@@ -129,9 +137,11 @@ class HistoryWriter {
   std::int64_t applied_max_page_count_ = 0;
   bool failing_ = false;
   std::uint64_t dropped_at_failure_ = 0;
-  double next_retry_ = 0;  // Monotonic seconds.
-  double next_prune_ = 0;  // Monotonic seconds.
-  bool pruning_ = false;   // A retention pass is under way.
+  double next_retry_ = 0;            // Monotonic seconds.
+  double next_prune_ = 0;            // Monotonic seconds.
+  double next_integrity_check_ = 0;  // Monotonic seconds.
+  bool full_check_next_open_ = false;
+  bool pruning_ = false;  // A retention pass is under way.
   double samples_cutoff_ = 0, events_cutoff_ = 0;
 };
 

@@ -1,5 +1,3 @@
-#include "forensics/store.h"
-
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -16,6 +14,7 @@
 #include <utility>
 
 #include "forensics/safe_directory.h"
+#include "forensics/store.h"
 
 namespace rh::forensics {
 namespace {
@@ -464,6 +463,7 @@ Status ApplyMaxPageCount(sqlite3* db, const std::string& path, std::int64_t page
 struct WritableOpen {
   Database db;
   int version_found = 0;
+  bool full_check = false;
   bool corrupt = false;
   std::string problem;  // Why it is corrupt.
 };
@@ -474,6 +474,9 @@ Result<WritableOpen> OpenWritable(const std::string& path, const Store::Options&
                                   int target_version, BusyWait* busy) {
   WritableOpen out;
   if (Status s = PrepareDatabaseFile(path); !s.ok()) return s.error();
+  // A writer that closes the file checkpoints and deletes its WAL: one left behind means the
+  // previous writer stopped without closing (or another connection has it open right now).
+  const bool unclean = Exists(path + "-wal");
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(
       path.c_str(), &raw,
@@ -497,7 +500,22 @@ Result<WritableOpen> OpenWritable(const std::string& path, const Store::Options&
     out.problem = std::move(problem);
     return std::move(out);
   };
-  {
+  out.full_check = options.integrity_check == Store::Options::Check::kAlways || unclean;
+  if (!out.full_check) {
+    // The header and the schema: a file that is not a database, or whose first pages are
+    // damaged, fails here. Damage further in is found by a statement that reads it (the writer
+    // then reopens with the full check) or by the writer's periodic check.
+    auto schema = Prepare(raw, path, "SELECT count(*) FROM sqlite_schema");
+    if (!schema) {
+      if (IsCorruption(sqlite3_errcode(raw))) return corrupt(sqlite3_errmsg(raw));
+      return schema.error();
+    }
+    rc = sqlite3_step(schema->get());
+    if (rc != SQLITE_ROW) {
+      if (IsCorruption(rc)) return corrupt(sqlite3_errmsg(raw));
+      return SqlError(raw, path, "reading the schema");
+    }
+  } else {
     auto check = Prepare(raw, path, "PRAGMA quick_check(4)");
     if (!check) {
       if (IsCorruption(sqlite3_errcode(raw))) return corrupt(sqlite3_errmsg(raw));
@@ -693,6 +711,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
   BusyWait busy;
   auto opened = OpenWritable(path, options, kSchemaVersion, &busy);
   if (!opened) return opened.error();
+  r.full_check = opened->full_check;
   if (opened->corrupt) {
     auto aside = MoveAside(path, options.now);
     if (!aside) return Error{aside.error().message + " (it is corrupt: " + opened->problem + ")"};
@@ -716,6 +735,32 @@ Status Store::MigrateForTest(const std::string& path, int version) {
 }
 
 int Store::schema_version() const { return version_; }
+
+Result<std::string> Store::IntegrityProblems() {
+  auto check = Prepare(db_, path_, "PRAGMA quick_check(4)");
+  if (!check) {
+    if (IsCorruption(sqlite3_errcode(db_))) return std::string(sqlite3_errmsg(db_));
+    return check.error();
+  }
+  std::string findings;
+  int rc;
+  while ((rc = sqlite3_step(check->get())) == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(check->get(), 0);
+    std::string line = text == nullptr ? "" : reinterpret_cast<const char*>(text);
+    if (line == "ok") continue;
+    findings += (findings.empty() ? "" : "; ") + line;
+  }
+  if (rc != SQLITE_DONE) {
+    if (IsCorruption(rc)) return std::string(sqlite3_errmsg(db_));
+    return SqlError(db_, path_, "checking integrity");
+  }
+  return findings.empty() ? findings : "quick_check: " + findings;
+}
+
+Error Store::WriteError(std::string_view doing) {
+  if (IsCorruption(sqlite3_errcode(db_))) corruption_seen_ = true;
+  return SqlError(db_, path_, doing);
+}
 
 Status Store::SetMaxPageCount(std::int64_t pages) { return ApplyMaxPageCount(db_, path_, pages); }
 
@@ -749,9 +794,9 @@ Status Store::Write(const std::vector<SampleRow>& samples, const std::vector<Eve
   if (auto s = prepare(st.commit, "COMMIT"); !s) return s;
   if (auto s = prepare(st.rollback, "ROLLBACK"); !s) return s;
 
-  if (Run(st.begin.get()) != SQLITE_OK) return SqlError(db_, path_, "starting a transaction");
+  if (Run(st.begin.get()) != SQLITE_OK) return WriteError("starting a transaction");
   auto fail = [&](std::string_view doing) -> Status {
-    Error e = SqlError(db_, path_, doing);
+    Error e = WriteError(doing);
     if (sqlite3_get_autocommit(db_) == 0) Run(st.rollback.get());
     return e;
   };
@@ -829,26 +874,26 @@ Status Store::AppendEventRows(const EventRecord& e) {
   b.Text(e.key).Text(kEventKindNames[static_cast<std::size_t>(e.kind)]);
   b.Real(e.start_time).Real(e.end_time).Real(e.duration_seconds).Real(e.score_before);
   b.Text(e.state_from).Text(e.state_to).Text(e.notes);
-  if (!b.ok()) return SqlError(db_, path_, "writing event " + e.key);
+  if (!b.ok()) return WriteError("writing event " + e.key);
   int rc = sqlite3_step(upsert);
   std::int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(upsert, 0) : 0;
   if (rc == SQLITE_ROW) rc = Run(upsert);
   if (rc != SQLITE_OK && rc != SQLITE_DONE) {
-    Error err = SqlError(db_, path_, "writing event " + e.key);
+    Error err = WriteError("writing event " + e.key);
     sqlite3_reset(upsert);
     return err;
   }
   sqlite3_reset(upsert);
   sqlite3_bind_int64(st.delete_processes.get(), 1, id);
   if (Run(st.delete_processes.get()) != SQLITE_OK) {
-    return SqlError(db_, path_, "replacing the processes of event " + e.key);
+    return WriteError("replacing the processes of event " + e.key);
   }
   for (const EventProcess& p : e.processes) {
     Binder pb(st.insert_process.get());
     pb.Int(id).Text(p.list).Int(p.rank).Int(p.pid).Blob(p.comm);
     pb.Text(std::string_view(&p.state, 1)).Real(p.cpu_ratio).Uint(p.rss_bytes).Text(p.wchan);
     if (!pb.ok() || Run(st.insert_process.get()) != SQLITE_OK) {
-      return SqlError(db_, path_, "writing the processes of event " + e.key);
+      return WriteError("writing the processes of event " + e.key);
     }
   }
   return {};
@@ -858,7 +903,7 @@ Result<std::uint64_t> Store::Prune(double samples_before, double events_before, 
   if (batch <= 0) return std::uint64_t{0};
   if (auto s = Exec(db_, path_, "BEGIN IMMEDIATE", "starting to prune"); !s) return s.error();
   auto fail = [&](std::string_view doing) -> Error {
-    Error e = SqlError(db_, path_, doing);
+    Error e = WriteError(doing);
     if (sqlite3_get_autocommit(db_) == 0) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     return e;
   };

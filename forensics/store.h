@@ -99,6 +99,7 @@ struct Batch {
 /// What Open() had to do.
 struct OpenReport {
   bool created = false;     ///< The file did not exist.
+  bool full_check = false;  ///< PRAGMA quick_check ran over the whole file.
   int migrated_from = -1;   ///< Schema version found (-1 if created), when a migration ran.
   std::string moved_aside;  ///< Path a corrupt database was renamed to, if any.
   std::string corruption;   ///< Why it was moved aside (the SQLite error or quick_check).
@@ -123,10 +124,16 @@ class Store {
     /// it becomes true: lets another thread bound how long a shutdown waits. Must outlive the
     /// Store.
     const std::atomic<bool>* abandon = nullptr;
+    /// When a writable open runs the full integrity check (PRAGMA quick_check, whose time grows
+    /// with the file: about a second at 30 days of samples): always, or only when the previous
+    /// writer did not close the file (its -wal file is still there: a crash, a kill -9, a power
+    /// loss). Every writable open checks the header and the schema, which costs next to nothing.
+    enum class Check { kAlways, kAfterUncleanClose };
+    Check integrity_check = Check::kAlways;
   };
 
-  /// Opens (creating the file and its directory unless read-only), checks integrity with
-  /// PRAGMA quick_check, and migrates. A corrupt file is renamed to
+  /// Opens (creating the file and its directory unless read-only), checks integrity (see
+  /// Options::integrity_check), and migrates. A corrupt file is renamed to
   /// "<path>.corrupt-<UTC time>" (with its -wal and -shm) and a fresh one created; `report` says
   /// so.
   static Result<std::unique_ptr<Store>> Open(const std::string& path, const Options& options,
@@ -158,6 +165,12 @@ class Store {
   Result<std::optional<EventRecord>> Event(std::string_view key);
   Result<std::vector<CaptureRecord>> Captures(std::string_view event_key);
 
+  /// PRAGMA quick_check over the whole file: empty when it is sound, else what it found.
+  Result<std::string> IntegrityProblems();
+  /// Whether a statement of this connection has failed because the file is corrupt: it should be
+  /// reopened with the full check, which moves it aside.
+  bool corruption_seen() const { return corruption_seen_; }
+
   /// Changes the page cap of Options::max_page_count (0: SQLite's default) on this connection.
   Status SetMaxPageCount(std::int64_t pages);
   /// Changes how long a statement waits for another connection's lock.
@@ -174,8 +187,11 @@ class Store {
   Status Write(const std::vector<SampleRow>& samples, const std::vector<EventRecord>& events,
                const std::vector<CaptureRecord>& captures);
   Status AppendEventRows(const EventRecord& event);
+  // SqlError() for a statement of the write path; remembers when it says the file is corrupt.
+  Error WriteError(std::string_view doing);
 
   sqlite3* db_;
+  bool corruption_seen_ = false;
   std::string path_;
   int version_ = 0;
   std::unique_ptr<Connection> connection_;  // Cached statements and the busy-wait state.

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <sstream>
 
@@ -269,6 +271,48 @@ TEST_F(HistoryWriterTest, ACorruptDatabaseAtStartIsMovedAsideLoggedAndCounted) {
   EXPECT_NE(lines[0].find(path + ".corrupt-20261118T110640Z"), std::string::npos) << lines[0];
   EXPECT_TRUE(std::filesystem::exists(path + ".corrupt-20261118T110640Z"));
   EXPECT_EQ(StoredSamples(path).size(), 1u);
+}
+
+TEST_F(HistoryWriterTest, StartUpSkipsTheFullCheckWhichRunsPeriodicallyInstead) {
+  std::string path = (dir_ / "data.db").string();
+  {
+    auto store = Store::Open(path, {});
+    ASSERT_TRUE(store.ok());
+    std::vector<SampleRow> rows;
+    for (int i = 0; i < 3000; ++i) rows.push_back(MakeRow(Now() - 3000 + i, i));
+    ASSERT_TRUE((*store)->AppendSamples(rows));
+  }
+  const auto size = std::filesystem::file_size(path);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    std::string junk(4096, '\x77');
+    f.seekp(static_cast<std::streamoff>((size / 4096 / 2) * 4096));
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  testing::internal::CaptureStderr();
+  HistoryWriterOptions options;
+  options.integrity_check_interval_seconds = 3600;
+  HistoryWriter writer(path, retention_, clock_, stats_, options);
+  writer.Start();
+  ASSERT_TRUE(writer.Flush());
+  EXPECT_EQ(stats_.database_resets, 0u) << "a cleanly closed file is not read in full at start";
+  EXPECT_FALSE(std::filesystem::exists(path + ".corrupt-20261118T110640Z"));
+
+  clock_.AdvanceSeconds(3599);
+  ASSERT_TRUE(writer.Flush());
+  EXPECT_EQ(stats_.database_resets, 0u);
+  clock_.AdvanceSeconds(1);
+  ASSERT_TRUE(writer.Flush());
+  EXPECT_EQ(stats_.database_resets, 1u) << "the periodic check found the damage";
+  EXPECT_TRUE(std::filesystem::exists(path + ".corrupt-20261118T120640Z"));
+  writer.Add(Scored(1));
+  ASSERT_TRUE(writer.Flush());
+  writer.Stop();
+  EXPECT_EQ(StoredSamples(path).size(), 1u) << "writing goes on in a fresh file";
+  auto lines = HistoryLines(testing::internal::GetCapturedStderr());
+  ASSERT_EQ(lines.size(), 2u) << ::testing::PrintToString(lines);
+  EXPECT_NE(lines[0].find("periodic integrity check"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("was corrupt"), std::string::npos) << lines[1];
 }
 
 TEST_F(HistoryWriterTest, PrunesInBatchesAtStartAndThenEveryInterval) {

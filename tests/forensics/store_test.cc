@@ -748,6 +748,54 @@ TEST(StoreCorruption, AFileOfGarbageIsMovedAsideAndReplaced) {
   EXPECT_TRUE(std::filesystem::exists(path + ".corrupt-20261118T110640Z"));
 }
 
+// Writes 3000 samples, closes the file cleanly (no WAL left) and overwrites a page in its middle.
+// Returns the file's size.
+std::uintmax_t DamagedDatabase(const std::string& path, double first_time = kNow) {
+  {
+    auto store = OpenOrFail(path);
+    EXPECT_TRUE(store);
+    if (!store) return 0;
+    std::vector<SampleRow> rows;
+    for (int i = 0; i < 3000; ++i) rows.push_back(MakeRow(first_time + i, i));
+    EXPECT_TRUE(store->AppendSamples(rows));
+  }  // Closing the last connection checkpoints the WAL into the file and deletes it.
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
+  auto size = std::filesystem::file_size(path);
+  EXPECT_GT(size, 100u * 4096u);
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  std::string junk(4096, '\x77');
+  f.seekp(static_cast<std::streamoff>((size / 4096 / 2) * 4096));
+  f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  return size;
+}
+
+TEST(StoreCorruption, TheFullCheckAtOpenRunsOnlyAfterAnUncleanCloseWhenAsked) {
+  rh::test::TempDir dir;
+  std::string path = (dir / "data.db").string();
+  DamagedDatabase(path);
+  Store::Options options;
+  options.now = kNow;
+  options.integrity_check = Store::Options::Check::kAfterUncleanClose;
+  {
+    OpenReport report;
+    auto store = OpenOrFail(path, options, &report);
+    ASSERT_TRUE(store);
+    EXPECT_FALSE(report.full_check) << "closed cleanly: the header and schema are enough";
+    EXPECT_TRUE(report.moved_aside.empty());
+    auto problems = store->IntegrityProblems();
+    ASSERT_TRUE(problems.ok()) << problems.error().message;
+    EXPECT_NE(*problems, "") << "the check on demand finds the damage";
+  }
+  // A writer that died leaves its WAL behind: the full check runs, and moves the file aside.
+  std::ofstream(path + "-wal").close();
+  OpenReport report;
+  auto store = OpenOrFail(path, options, &report);
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(report.full_check);
+  EXPECT_EQ(report.moved_aside, path + ".corrupt-20261118T110640Z");
+  EXPECT_EQ(Count(path, "samples"), 0);
+}
+
 TEST(StoreCorruption, ADamagedPageFailsQuickCheckAndIsMovedAside) {
   rh::test::TempDir dir;
   std::string path = (dir / "data.db").string();
