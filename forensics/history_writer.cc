@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <filesystem>
 #include <limits>
 #include <utility>
 
@@ -145,7 +146,8 @@ void HistoryWriter::Run() {
     bool write_due = rows && (!failing_ || now >= next_retry_);
     bool prune_due = store_ && !failing_ && (pruning_ || now >= next_prune_);
     bool check_due = store_ && !failing_ && now >= next_integrity_check_;
-    idle_ = !write_due && !prune_due && !check_due;
+    bool space_due = store_ && !failing_ && (vacuum_due_ || conversion_due_);
+    idle_ = !write_due && !prune_due && !check_due && !space_due;
     flushes_served_ = serving;
     settled_.notify_all();
     if (final_pass) break;
@@ -180,6 +182,42 @@ void HistoryWriter::Pass(bool final_pass) {
   if (!final_pass && store_ && !failing_ && !pruning_ && now >= next_integrity_check_) {
     CheckIntegrity();
   }
+  // Giving space back waits for a quiet moment: nothing queued, no retention pass under way.
+  const bool quiet = !final_pass && store_ && !failing_ && !pruning_ && queued() == 0;
+  if (quiet && conversion_due_) {
+    ConvertToIncrementalVacuum();
+  } else if (quiet && vacuum_due_) {
+    VacuumStep();
+  }
+}
+
+void HistoryWriter::ConvertToIncrementalVacuum() {
+  conversion_due_ = false;
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(database_, ec);
+  // Real time: how long the rewrite took, for the log, whatever the injected clock says.
+  const auto wall = std::chrono::steady_clock::now();
+  if (auto s = store_->EnableIncrementalVacuum(); !s) {
+    LogWarning("history: " + s.error().message + "; pruned rows keep their space until then");
+    return;
+  }
+  const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall);
+  LogInfo("history: converted " + database_ + " (" + std::to_string(bytes) +
+          " bytes) to incremental vacuum in " + std::to_string(seconds.count()) +
+          " s, once: pruning now gives space back");
+}
+
+void HistoryWriter::VacuumStep() {
+  auto free_pages = store_->ReleaseFreePages(options_.vacuum_pages);
+  if (!free_pages) {
+    vacuum_due_ = false;
+    Failed(free_pages.error().message);
+    ReopenIfCorrupt();
+    return;
+  }
+  ++stats_.writes;
+  if (*free_pages <= options_.vacuum_pages) vacuum_due_ = false;
+  Succeeded();
 }
 
 bool HistoryWriter::OpenStore() {
@@ -216,6 +254,8 @@ bool HistoryWriter::OpenStore() {
   }
   next_prune_ = MonotonicSeconds();  // Prune once right after opening.
   next_integrity_check_ = MonotonicSeconds() + options_.integrity_check_interval_seconds;
+  auto incremental = store_->IncrementalVacuumEnabled();
+  conversion_due_ = incremental.ok() && !*incremental;
   return true;
 }
 
@@ -300,6 +340,7 @@ void HistoryWriter::PruneStep() {
   }
   ++stats_.writes;
   stats_.pruned_rows += *deleted;
+  if (*deleted > 0) vacuum_due_ = true;
   if (*deleted < static_cast<std::uint64_t>(options_.prune_batch)) {
     pruning_ = false;
     next_prune_ = MonotonicSeconds() + options_.prune_interval_seconds;

@@ -38,7 +38,8 @@ struct HistoryWriterOptions {
   /// Between full integrity checks of the open file (PRAGMA quick_check), which start-up skips
   /// unless the previous writer did not close the file.
   double integrity_check_interval_seconds = 86400;
-  int prune_batch = 500;  ///< Rows deleted per prune transaction.
+  int prune_batch = 500;   ///< Rows deleted per prune transaction.
+  int vacuum_pages = 512;  ///< Free pages returned to the file system per transaction.
   int busy_timeout_ms = 5000;
   std::int64_t max_page_count = 0;  ///< Store::Options::max_page_count, for tests.
 };
@@ -57,6 +58,12 @@ struct HistoryWriterOptions {
 /// check runs at open only after an unclean close; otherwise it runs every
 /// `integrity_check_interval_seconds` on the writer thread, and at once when a statement reports
 /// corruption (the file is then reopened with the full check).
+///
+/// Space freed by pruning goes back to the file system: after each retention pass, in steps of
+/// `vacuum_pages` pages between writes (Store::ReleaseFreePages). A file made by an older version
+/// is first converted once (Store::EnableIncrementalVacuum), at the first moment nothing is
+/// queued after opening it; when that fails (not enough free disk space) it is logged and tried
+/// again at the next start.
 ///
 /// Time comes from the injected clock (retries, the prune schedule and its cut-offs).
 /// Thread-safe: Add() and Flush() may be called from any thread. Owns a thread: not copyable or
@@ -104,6 +111,8 @@ class HistoryWriter {
   void WriteQueued(bool final_pass);
   void PruneStep();
   void CheckIntegrity();
+  void VacuumStep();
+  void ConvertToIncrementalVacuum();
   void ReopenIfCorrupt();
   void Failed(const std::string& reason);
   void Succeeded();
@@ -141,7 +150,9 @@ class HistoryWriter {
   double next_prune_ = 0;            // Monotonic seconds.
   double next_integrity_check_ = 0;  // Monotonic seconds.
   bool full_check_next_open_ = false;
-  bool pruning_ = false;  // A retention pass is under way.
+  bool vacuum_due_ = false;      // A retention pass freed pages.
+  bool conversion_due_ = false;  // The open file lacks auto_vacuum = INCREMENTAL.
+  bool pruning_ = false;         // A retention pass is under way.
   double samples_cutoff_ = 0, events_cutoff_ = 0;
 };
 

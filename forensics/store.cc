@@ -1,9 +1,11 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -536,6 +538,12 @@ Result<WritableOpen> OpenWritable(const std::string& path, const Store::Options&
     if (!findings.empty()) return corrupt("quick_check: " + findings);
   }
 
+  // Takes effect on a new file only, before anything is written to it (switching to WAL writes
+  // its header); older files are converted by Store::EnableIncrementalVacuum().
+  if (auto s = Exec(raw, path, "PRAGMA auto_vacuum = INCREMENTAL", "setting auto_vacuum"); !s) {
+    if (IsCorruption(sqlite3_errcode(raw))) return corrupt(sqlite3_errmsg(raw));
+    return s.error();
+  }
   {
     auto mode = Prepare(raw, path, "PRAGMA journal_mode = WAL");
     if (!mode) return mode.error();
@@ -755,6 +763,64 @@ Result<std::string> Store::IntegrityProblems() {
     return SqlError(db_, path_, "checking integrity");
   }
   return findings.empty() ? findings : "quick_check: " + findings;
+}
+
+namespace {
+
+// The single integer a PRAGMA returns.
+Result<std::int64_t> PragmaInteger(sqlite3* db, const std::string& path, const char* sql) {
+  auto stmt = Prepare(db, path, sql);
+  if (!stmt) return stmt.error();
+  if (sqlite3_step(stmt->get()) != SQLITE_ROW) return SqlError(db, path, sql);
+  return sqlite3_column_int64(stmt->get(), 0);
+}
+
+}  // namespace
+
+Result<bool> Store::IncrementalVacuumEnabled() {
+  auto mode = PragmaInteger(db_, path_, "PRAGMA auto_vacuum");
+  if (!mode) return mode.error();
+  return *mode == 2;  // 0 none, 1 full, 2 incremental
+}
+
+Status Store::EnableIncrementalVacuum() {
+  auto enabled = IncrementalVacuumEnabled();
+  if (!enabled) return enabled.error();
+  if (*enabled) return {};
+  struct stat st {};
+  struct statvfs fs {};
+  if (::stat(path_.c_str(), &st) != 0 || ::statvfs(path_.c_str(), &fs) != 0) {
+    return Error{path_ + ": " + std::strerror(errno)};
+  }
+  const auto free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+  const auto needed = 2 * static_cast<std::uint64_t>(st.st_size);
+  if (free_bytes < needed) {
+    return Error{path_ + ": converting to incremental vacuum needs " + std::to_string(needed) +
+                 " bytes free, " + std::to_string(free_bytes) + " are"};
+  }
+  if (Status s = Exec(db_, path_, "PRAGMA auto_vacuum = INCREMENTAL; VACUUM",
+                      "converting to incremental vacuum");
+      !s.ok()) {
+    return s;
+  }
+  // VACUUM went through the WAL: copy it back and truncate it.
+  sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+  return {};
+}
+
+Result<std::int64_t> Store::ReleaseFreePages(int pages) {
+  auto free_pages = PragmaInteger(db_, path_, "PRAGMA freelist_count");
+  if (!free_pages) return free_pages.error();
+  if (*free_pages == 0) return std::int64_t{0};
+  const std::string sql = "PRAGMA incremental_vacuum(" + std::to_string(std::max(1, pages)) + ")";
+  auto stmt = Prepare(db_, path_, sql);
+  if (!stmt) return stmt.error();
+  if (Run(stmt->get()) != SQLITE_OK) return WriteError("returning free pages");
+  if (*free_pages <= pages) {
+    // Busy (a reader in the way) only delays the shrinking to a later checkpoint.
+    sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+  }
+  return *free_pages;
 }
 
 Error Store::WriteError(std::string_view doing) {

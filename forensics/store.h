@@ -171,6 +171,21 @@ class Store {
   /// reopened with the full check, which moves it aside.
   bool corruption_seen() const { return corruption_seen_; }
 
+  // Giving space back. Deleted rows leave free pages in the file; with auto_vacuum = INCREMENTAL
+  // (every file this version creates) they can be returned to the file system.
+
+  /// Whether the file has auto_vacuum = INCREMENTAL.
+  Result<bool> IncrementalVacuumEnabled();
+  /// Switches an older file to auto_vacuum = INCREMENTAL with a one-time VACUUM, which rewrites
+  /// the file: it takes time, and for a while disk space, in proportion to the file's size. It
+  /// runs only when at least twice the file's size is free on its file system (else an error
+  /// says so, and nothing changes) and is all or nothing.
+  Status EnableIncrementalVacuum();
+  /// Returns up to `pages` free pages to the file system in one transaction (PRAGMA
+  /// incremental_vacuum), then, when none are left, checkpoints the WAL so that the file shrinks
+  /// now. Returns how many free pages there were before.
+  Result<std::int64_t> ReleaseFreePages(int pages);
+
   /// Changes the page cap of Options::max_page_count (0: SQLite's default) on this connection.
   Status SetMaxPageCount(std::int64_t pages);
   /// Changes how long a statement waits for another connection's lock.

@@ -315,6 +315,68 @@ TEST_F(HistoryWriterTest, StartUpSkipsTheFullCheckWhichRunsPeriodicallyInstead) 
   EXPECT_NE(lines[1].find("was corrupt"), std::string::npos) << lines[1];
 }
 
+TEST_F(HistoryWriterTest, PruningGivesSpaceBack) {
+  std::string path = (dir_ / "data.db").string();
+  {
+    auto store = Store::Open(path, {});
+    ASSERT_TRUE(store.ok());
+    std::vector<SampleRow> rows;
+    for (int i = 0; i < 20000; ++i) rows.push_back(MakeRow(Now() - 40 * 86400.0 + i, i));
+    rows.push_back(MakeRow(Now(), 20000));
+    ASSERT_TRUE((*store)->AppendSamples(rows));
+  }
+  const auto full = std::filesystem::file_size(path);
+  ASSERT_GT(full, 3'000'000u);
+  HistoryWriterOptions options;
+  options.prune_batch = 5000;
+  options.vacuum_pages = 256;
+  HistoryWriter writer(path, retention_, clock_, stats_, options);
+  writer.Start();
+  ASSERT_TRUE(writer.Flush());
+  EXPECT_EQ(Count(path, "samples"), 1);
+  EXPECT_LT(std::filesystem::file_size(path), full / 10) << "the pruned rows' space is back";
+  EXPECT_EQ(stats_.errors, 0u);
+  writer.Stop();
+}
+
+TEST_F(HistoryWriterTest, AnOlderFileIsConvertedToIncrementalVacuumOnce) {
+  std::string path = (dir_ / "data.db").string();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE filler(x);", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    auto store = Store::Open(path, {});
+    ASSERT_TRUE(store.ok());
+    std::vector<SampleRow> rows;
+    for (int i = 0; i < 20000; ++i) rows.push_back(MakeRow(Now() - 40 * 86400.0 + i, i));
+    rows.push_back(MakeRow(Now(), 20000));
+    ASSERT_TRUE((*store)->AppendSamples(rows));
+  }
+  const auto full = std::filesystem::file_size(path);
+  ASSERT_GT(full, 3'000'000u);
+  ASSERT_EQ(test::Query(path, "PRAGMA auto_vacuum"), "0");
+
+  testing::internal::CaptureStderr();
+  HistoryWriterOptions options;
+  options.prune_batch = 5000;
+  options.vacuum_pages = 256;
+  HistoryWriter writer(path, retention_, clock_, stats_, options);
+  writer.Start();
+  ASSERT_TRUE(writer.Flush());
+  writer.Stop();
+  auto lines = HistoryLines(testing::internal::GetCapturedStderr());
+  ASSERT_EQ(lines.size(), 1u) << ::testing::PrintToString(lines);
+  EXPECT_NE(lines[0].find("to incremental vacuum"), std::string::npos) << lines[0];
+  EXPECT_EQ(test::Query(path, "PRAGMA auto_vacuum"), "2");
+  EXPECT_EQ(Count(path, "samples"), 1);
+  EXPECT_EQ(stats_.pruned_rows, 20000u);
+  EXPECT_LT(std::filesystem::file_size(path), full / 10) << "the pruned rows' space is back";
+  EXPECT_EQ(stats_.errors, 0u);
+}
+
 TEST_F(HistoryWriterTest, PrunesInBatchesAtStartAndThenEveryInterval) {
   std::string path = (dir_ / "data.db").string();
   const double now = Now();

@@ -1,6 +1,7 @@
 #include "forensics/store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -714,6 +715,69 @@ TEST(StoreConcurrency, AReaderProcessReadsWhileThisProcessWrites) {
   }
   EXPECT_EQ(reads, 100);
   EXPECT_GT(transactions, 0);
+}
+
+// --- Space ----------------------------------------------------------------------------------
+
+// A database as a version before incremental vacuum made it: auto_vacuum = NONE, then migrated.
+void OldStyleDatabase(const std::string& path) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE filler(x);", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  ASSERT_TRUE(Store::Open(path, {}).ok());
+}
+
+TEST(StoreSpace, PrunedRowsGiveTheirSpaceBack) {
+  rh::test::TempDir dir;
+  const std::string path = (dir / "data.db").string();
+  auto store = OpenOrFail(path);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(Query(path, "PRAGMA auto_vacuum"), "2") << "incremental from the start";
+  std::vector<SampleRow> rows;
+  for (int i = 0; i < 20000; ++i) rows.push_back(MakeRow(kNow + i, i));
+  ASSERT_TRUE(store->AppendSamples(rows));
+  Query(path, "PRAGMA wal_checkpoint(TRUNCATE)");
+  const auto full = std::filesystem::file_size(path);
+  ASSERT_GT(full, 3'000'000u);
+  for (;;) {
+    auto deleted = store->Prune(kNow + 19000, -kInf, 5000);
+    ASSERT_TRUE(deleted.ok());
+    if (*deleted < 5000) break;
+  }
+  EXPECT_EQ(std::filesystem::file_size(path), full) << "deleting alone frees nothing";
+  std::int64_t steps = 0;
+  for (;;) {
+    auto free_pages = store->ReleaseFreePages(256);
+    ASSERT_TRUE(free_pages.ok()) << free_pages.error().message;
+    ++steps;
+    if (*free_pages <= 256) break;
+  }
+  EXPECT_GT(steps, 3) << "in small transactions";
+  EXPECT_LT(std::filesystem::file_size(path), full / 10);
+  EXPECT_EQ(Count(path, "samples"), 1000);
+  EXPECT_EQ(Query(path, "PRAGMA quick_check"), "ok");
+}
+
+TEST(StoreSpace, AnOlderFileIsConvertedOnceKeepingItsRows) {
+  rh::test::TempDir dir;
+  const std::string path = (dir / "data.db").string();
+  OldStyleDatabase(path);
+  auto store = OpenOrFail(path);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->AppendSamples({MakeRow(kNow, 1), MakeRow(kNow + 1, 2)}));
+  auto before = store->IncrementalVacuumEnabled();
+  ASSERT_TRUE(before.ok());
+  EXPECT_FALSE(*before);
+  ASSERT_TRUE(store->EnableIncrementalVacuum().ok());
+  auto after = store->IncrementalVacuumEnabled();
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(*after);
+  EXPECT_EQ(Query(path, "PRAGMA auto_vacuum"), "2");
+  EXPECT_EQ(Count(path, "samples"), 2);
+  EXPECT_TRUE(store->EnableIncrementalVacuum().ok()) << "a no-op the second time";
 }
 
 // --- Corruption -----------------------------------------------------------------------------
