@@ -276,6 +276,9 @@ std::vector<prometheus::MetricFamily> DaemonMetrics::Collect() const {
     f.Counter("rogue_hunter_storage_database_resets_total",
               "Corrupt databases moved aside and replaced.")
         .Add(static_cast<double>(st.database_resets.load()));
+    f.Counter("rogue_hunter_storage_database_reopens_total",
+              "Database files found deleted or replaced while open, and opened again.")
+        .Add(static_cast<double>(st.database_reopens.load()));
     f.Counter("rogue_hunter_storage_pruned_rows_total", "Rows removed by retention.")
         .Add(static_cast<double>(st.pruned_rows.load()));
   }

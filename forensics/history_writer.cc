@@ -1,10 +1,14 @@
+#include "forensics/history_writer.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <limits>
 #include <utility>
 
 #include "base/log.h"
-#include "forensics/history_writer.h"
 
 namespace rh::forensics {
 
@@ -172,6 +176,7 @@ void HistoryWriter::Pass(bool final_pass) {
   double now = MonotonicSeconds();
   bool rows = queued() > 0;
   bool retry_due = !failing_ || now >= next_retry_ || final_pass;
+  if (store_ && ReopenIfReplaced() && !store_) return;
   if (!store_) {
     bool first = !attempted_open_;
     if (!retry_due || !(first || rows)) return;
@@ -272,6 +277,30 @@ void HistoryWriter::CheckIntegrity() {
   store_.reset();
   full_check_next_open_ = true;
   OpenStore();
+}
+
+// A file deleted (or replaced) while open takes every later write with it: compare the path with
+// the open file before writing (a stat per pass), and open the path again when they differ.
+bool HistoryWriter::ReopenIfReplaced() {
+  if (!store_->FileReplaced()) return false;
+  ++stats_.database_reopens;
+  LogWarning("history: " + database_ +
+             " was deleted or replaced while open; opening it again (rows written since it was "
+             "are lost with the old file)");
+  const std::vector<Store::FileId> companions = store_->companion_files();
+  store_.reset();
+  // SQLite leaves the WAL of a moved file behind; opening the path would replay it into the new
+  // file. Only the very files the old connection had are removed.
+  for (const auto& file : companions) {
+    struct stat st {};
+    if (lstat(file.path.c_str(), &st) == 0 &&
+        static_cast<std::uint64_t>(st.st_dev) == file.device &&
+        static_cast<std::uint64_t>(st.st_ino) == file.inode) {
+      unlink(file.path.c_str());
+    }
+  }
+  OpenStore();
+  return true;
 }
 
 // A statement that reports corruption: the file is reopened with the full check, which moves it

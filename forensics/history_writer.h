@@ -25,8 +25,10 @@ struct StorageStats {
   std::atomic<std::uint64_t> errors{0};           ///< rogue_hunter_storage_errors_total
   std::atomic<bool> healthy{true};                ///< rogue_hunter_storage_healthy
   std::atomic<std::uint64_t> database_resets{0};  ///< rogue_hunter_storage_database_resets_total
-  std::atomic<std::uint64_t> pruned_rows{0};      ///< rogue_hunter_storage_pruned_rows_total
-  std::atomic<std::uint64_t> dropped_rows{0};     ///< Rows given up while writes failed.
+  /// rogue_hunter_storage_database_reopens_total: the file was deleted or replaced while open.
+  std::atomic<std::uint64_t> database_reopens{0};
+  std::atomic<std::uint64_t> pruned_rows{0};   ///< rogue_hunter_storage_pruned_rows_total
+  std::atomic<std::uint64_t> dropped_rows{0};  ///< Rows given up while writes failed.
 };
 
 /// Tunables of HistoryWriter; the defaults are the daemon's.
@@ -57,7 +59,11 @@ struct HistoryWriterOptions {
 /// `stats.database_resets`. So that start-up does not read the whole file, the full integrity
 /// check runs at open only after an unclean close; otherwise it runs every
 /// `integrity_check_interval_seconds` on the writer thread, and at once when a statement reports
-/// corruption (the file is then reopened with the full check).
+/// corruption (the file is then reopened with the full check). Before each write the writer
+/// checks that the path still names the file it has open; a file deleted or replaced meanwhile is
+/// closed and the path opened again (a fresh file, or the replacement), logged and counted in
+/// `stats.database_reopens`: rows written to the deleted file are lost with it, the rest go to
+/// the new one.
 ///
 /// Space freed by pruning goes back to the file system: after each retention pass, in steps of
 /// `vacuum_pages` pages between writes (Store::ReleaseFreePages). A file made by an older version
@@ -114,6 +120,7 @@ class HistoryWriter {
   void VacuumStep();
   void ConvertToIncrementalVacuum();
   void ReopenIfCorrupt();
+  bool ReopenIfReplaced();
   void Failed(const std::string& reason);
   void Succeeded();
   double MonotonicSeconds() const;

@@ -1,3 +1,5 @@
+#include "forensics/store.h"
+
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -16,7 +18,6 @@
 #include <utility>
 
 #include "forensics/safe_directory.h"
-#include "forensics/store.h"
 
 namespace rh::forensics {
 namespace {
@@ -695,6 +696,25 @@ Store::Store(sqlite3* db, std::string path, int version, const Options& options)
       version_(version),
       connection_(std::make_unique<Connection>()) {
   Configure(db_, options, &connection_->busy);
+  // The file as opened: SQLite opened it moments ago in a directory only this user can change.
+  struct stat st {};
+  if (::lstat(path_.c_str(), &st) == 0) {
+    device_ = st.st_dev;
+    inode_ = st.st_ino;
+  }
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string companion = path_ + suffix;
+    if (::lstat(companion.c_str(), &st) == 0) {
+      companions_.push_back({companion, static_cast<std::uint64_t>(st.st_dev),
+                             static_cast<std::uint64_t>(st.st_ino)});
+    }
+  }
+}
+
+bool Store::FileReplaced() const {
+  struct stat st {};
+  if (::lstat(path_.c_str(), &st) != 0) return errno == ENOENT || errno == ENOTDIR;
+  return st.st_dev != device_ || st.st_ino != inode_;
 }
 
 Store::~Store() {

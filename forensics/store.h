@@ -165,6 +165,20 @@ class Store {
   Result<std::optional<EventRecord>> Event(std::string_view key);
   Result<std::vector<CaptureRecord>> Captures(std::string_view event_key);
 
+  /// Whether path() no longer names the file this Store has open: deleted, or replaced by
+  /// another file (compares device and inode).
+  bool FileReplaced() const;
+  /// A file by name and identity.
+  struct FileId {
+    std::string path;
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+  };
+  /// The -wal and -shm files this Store opened with the database. When the database file was
+  /// deleted or replaced, SQLite leaves them behind at close, and the next open of the path
+  /// would replay that WAL into the new file: remove those still there (same identity) first.
+  const std::vector<FileId>& companion_files() const { return companions_; }
+
   /// PRAGMA quick_check over the whole file: empty when it is sound, else what it found.
   Result<std::string> IntegrityProblems();
   /// Whether a statement of this connection has failed because the file is corrupt: it should be
@@ -207,6 +221,9 @@ class Store {
 
   sqlite3* db_;
   bool corruption_seen_ = false;
+  std::uint64_t device_ = 0;  // of the file opened, for FileReplaced()
+  std::uint64_t inode_ = 0;
+  std::vector<FileId> companions_;
   std::string path_;
   int version_ = 0;
   std::unique_ptr<Connection> connection_;  // Cached statements and the busy-wait state.

@@ -377,6 +377,46 @@ TEST_F(HistoryWriterTest, AnOlderFileIsConvertedToIncrementalVacuumOnce) {
   EXPECT_EQ(stats_.errors, 0u);
 }
 
+TEST_F(HistoryWriterTest, ADatabaseDeletedOrReplacedWhileOpenIsOpenedAgain) {
+  std::string path = (dir_ / "data.db").string();
+  testing::internal::CaptureStderr();
+  HistoryWriter writer(path, retention_, clock_, stats_);
+  writer.Start();
+  writer.Add(Scored(1));
+  ASSERT_TRUE(writer.Flush());
+  ASSERT_EQ(StoredSamples(path).size(), 1u);
+
+  // Deleted: the next row goes to a fresh file instead of vanishing with the old one.
+  std::filesystem::remove(path);
+  writer.Add(Scored(2));
+  ASSERT_TRUE(writer.Flush());
+  EXPECT_EQ(stats_.database_reopens, 1u);
+  auto rows = StoredSamples(path);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].sequence, 2) << "the deleted file's row went with it";
+
+  // Replaced (a restored copy renamed over it): writing goes on in the replacement.
+  const std::string copy = (dir_ / "restored.db").string();
+  {
+    auto other = Store::Open(copy, {});
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE((*other)->AppendSamples({MakeRow(Now() - 60, 42)}));
+  }
+  std::filesystem::rename(copy, path);
+  writer.Add(Scored(3));
+  ASSERT_TRUE(writer.Flush());
+  writer.Stop();
+  EXPECT_EQ(stats_.database_reopens, 2u);
+  EXPECT_EQ(stats_.errors, 0u);
+  rows = StoredSamples(path);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].sequence, 42);
+  EXPECT_EQ(rows[1].sequence, 3);
+  auto lines = HistoryLines(testing::internal::GetCapturedStderr());
+  ASSERT_EQ(lines.size(), 2u) << ::testing::PrintToString(lines);
+  EXPECT_NE(lines[0].find("was deleted or replaced while open"), std::string::npos) << lines[0];
+}
+
 TEST_F(HistoryWriterTest, PrunesInBatchesAtStartAndThenEveryInterval) {
   std::string path = (dir_ / "data.db").string();
   const double now = Now();
