@@ -31,6 +31,10 @@ echo "== Collectors: one sample vs. pread"
 sample=$(median "$out/collectors.json" BM_SampleSystemFiles real_time)
 pread=$(median "$out/collectors.json" BM_PreadSameFiles real_time)
 echo "median one sample: ${sample} us, median pread of the same files: ${pread} us"
+bounded=$(median "$out/collectors.json" BM_ProcessTable real_time)
+unbounded=$(median "$out/collectors.json" BM_ProcessTableOnCallingThread real_time)
+echo "median process table: ${bounded} us with bounded reads on its thread," \
+  "${unbounded} us on the calling thread"
 ratio "$sample" "$pread" "one sample / pread (median real time)" 2 || status=1
 
 echo "== History store: one stored sample"
