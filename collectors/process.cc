@@ -1,6 +1,7 @@
 #include "collectors/process.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -69,6 +70,7 @@ std::int64_t SteadyNs() {
 struct ReadWatch {
   std::atomic<std::int64_t> since_ns{0};  // steady clock; 0 when no read is under way
   std::atomic<std::int32_t> pid{0};
+  std::atomic<std::int32_t> tid{0};   // a thread's file (PID/task/TID/...); 0: the process's
   std::atomic<const char*> file{""};  // "stat", "wchan"
 };
 
@@ -115,6 +117,7 @@ class ProcessCollector final : public Collector {
     std::uint64_t rss_bytes = 0;
     std::uint64_t major_faults = 0;
     double cpu_ratio = 0;
+    std::int64_t threads = 0;
     std::string comm;
   };
   struct Previous {
@@ -160,6 +163,7 @@ class ProcessCollector final : public Collector {
               : 0;
       e.major_faults = stat->major_faults;
       e.cpu_ratio = 0;
+      e.threads = stat->threads;
       e.comm.swap(stat->comm);
       Count(e.state, counts);
       if (stat->threads > 0) {
@@ -253,32 +257,71 @@ class ProcessCollector final : public Collector {
     fill(table.top_rss, [](const Entry& x, const Entry& y) { return x.rss_bytes > y.rss_bytes; });
   }
 
+  // Every task in D state, in PID then TID order, up to max_blocked_: main threads from PID/stat,
+  // and the other threads of multi-threaded processes from PID/task/TID/stat.
   void FillBlocked(std::vector<BlockedTask>& out) {
     out.clear();
     for (std::size_t i = 0; i < count_ && out.size() < max_blocked_; ++i) {
       const Entry& e = entries_[i];
-      if (e.state != 'D') continue;
-      BlockedTask task;
-      task.pid = e.pid;
-      task.comm = e.comm;
-      relative_.assign(std::to_string(e.pid)).append("/wchan");
-      Watch(e.pid, "wchan");
-      auto wchan = ReadFileAt(root_, dirfd(dir_), "proc", relative_, buffer_, 4096);
-      Unwatch();
-      if (wchan.ok()) {
-        std::string_view symbol = *wchan;
-        while (!symbol.empty() && (symbol.back() == '\n' || symbol.back() == ' ')) {
-          symbol.remove_suffix(1);
-        }
-        if (symbol != "0") task.wchan = std::string(symbol);
-      }
-      out.push_back(std::move(task));
+      const std::string dir = std::to_string(e.pid);
+      if (e.state == 'D') out.push_back(Blocked(e.pid, e.pid, e.comm, dir + "/wchan"));
+      if (e.threads > 1) FillBlockedThreads(e, dir + "/task", out);
     }
   }
 
-  void Watch(std::int32_t pid, const char* file) {
+  void FillBlockedThreads(const Entry& e, const std::string& task_dir,
+                          std::vector<BlockedTask>& out) {
+    const int fd = openat(dirfd(dir_), task_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;  // exited meanwhile, or a tree without task directories
+    DIR* tasks = fdopendir(fd);
+    if (tasks == nullptr) {
+      close(fd);
+      return;
+    }
+    tids_.clear();
+    while (const dirent* de = readdir(tasks)) {
+      auto tid = ParseNumber<std::int32_t>(de->d_name);
+      if (tid && *tid != e.pid) tids_.push_back(*tid);  // the main thread is PID/stat's
+    }
+    closedir(tasks);
+    std::sort(tids_.begin(), tids_.end());
+    for (std::int32_t tid : tids_) {
+      if (out.size() >= max_blocked_) return;
+      const std::string task = task_dir + "/" + std::to_string(tid);
+      relative_.assign(task).append("/stat");
+      Watch(e.pid, "stat", tid);
+      auto text = ReadFileAt(root_, dirfd(dir_), "proc", relative_, buffer_, kStatCap);
+      Unwatch();
+      if (!text) continue;  // exited meanwhile
+      auto stat = ParseProcessStat(*text);
+      if (!stat || stat->state != 'D') continue;
+      out.push_back(Blocked(e.pid, tid, std::move(stat->comm), task + "/wchan"));
+    }
+  }
+
+  BlockedTask Blocked(std::int32_t pid, std::int32_t tid, std::string comm,
+                      const std::string& wchan_file) {
+    BlockedTask task;
+    task.pid = pid;
+    task.tid = tid;
+    task.comm = std::move(comm);
+    Watch(pid, "wchan", tid == pid ? 0 : tid);
+    auto wchan = ReadFileAt(root_, dirfd(dir_), "proc", wchan_file, buffer_, 4096);
+    Unwatch();
+    if (wchan.ok()) {
+      std::string_view symbol = *wchan;
+      while (!symbol.empty() && (symbol.back() == '\n' || symbol.back() == ' ')) {
+        symbol.remove_suffix(1);
+      }
+      if (symbol != "0") task.wchan = std::string(symbol);
+    }
+    return task;
+  }
+
+  void Watch(std::int32_t pid, const char* file, std::int32_t tid = 0) {
     if (watch_ == nullptr) return;
     watch_->pid.store(pid, std::memory_order_relaxed);
+    watch_->tid.store(tid, std::memory_order_relaxed);
     watch_->file.store(file, std::memory_order_relaxed);
     watch_->since_ns.store(SteadyNs(), std::memory_order_release);
   }
@@ -299,6 +342,7 @@ class ProcessCollector final : public Collector {
   std::vector<Entry> entries_;  // first count_ are this pass; kept to reuse their strings
   std::size_t count_ = 0;
   std::vector<std::size_t> order_;
+  std::vector<std::int32_t> tids_;
   std::vector<Previous> previous_;
   std::vector<Previous> current_;
   std::int64_t previous_ns_ = 0;
@@ -356,8 +400,11 @@ class BoundedProcessCollector final : public Collector {
       const std::int64_t now = SteadyNs();
       if (since != 0 && now - since >= timeout_ns) {
         const std::int32_t pid = s.watch.pid.load(std::memory_order_relaxed);
+        const std::int32_t tid = s.watch.tid.load(std::memory_order_relaxed);
         const std::string path =
-            root_.Proc(std::to_string(pid) + "/" + s.watch.file.load(std::memory_order_relaxed))
+            root_
+                .Proc(std::to_string(pid) + (tid != 0 ? "/task/" + std::to_string(tid) : "") + "/" +
+                      s.watch.file.load(std::memory_order_relaxed))
                 .string();
         s.abandoned = true;
         s.hung_pid = pid;

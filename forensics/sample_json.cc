@@ -200,8 +200,10 @@ json ToJson(const SystemSample& s) {
   }
   json blocked = json::array();
   for (const auto& b : s.processes.blocked) {
-    blocked.push_back(
-        {{"pid", b.pid}, {"comm", BytesToJson(b.comm)}, {"wchan", BytesToJson(b.wchan)}});
+    blocked.push_back({{"pid", b.pid},
+                       {"tid", b.task()},
+                       {"comm", BytesToJson(b.comm)},
+                       {"wchan", BytesToJson(b.wchan)}});
   }
   json collectors_json = json::array();
   for (const auto& c : s.collectors) {
@@ -440,6 +442,8 @@ Result<SystemSample> SystemSampleFromJson(const json& j) {
       Reader b((*blocked)[i], "sample.processes.blocked[" + std::to_string(i) + "]", &error);
       collectors::BlockedTask task;
       b.Get("pid", task.pid);
+      task.tid = task.pid;  // bundles from before threads were listed
+      if (b.Has("tid")) b.Get("tid", task.tid);
       b.Bytes("comm", task.comm);
       b.Bytes("wchan", task.wchan);
       s.processes.blocked.push_back(std::move(task));

@@ -501,6 +501,41 @@ TEST(ProcessCollector, AtMostFourReadsAreLeftHanging) {
             "4 reads of the process table are hung; it is not read until one returns");
 }
 
+TEST(ProcessCollector, ThreadsInDStateAreListedWithTheirThreadIdAndWaitChannel) {
+  test::TempDir dir;
+  std::filesystem::copy(test::FixturesDir(), dir.path(), std::filesystem::copy_options::recursive);
+  // python3 (612) has 12 threads in the fixture; two of them are blocked, its main thread is not.
+  dir.Write("proc/612/task/612/stat", StatLine(612, "python3", 'S', 0, 0, 1000, 100, 12));
+  dir.Write("proc/612/task/613/stat", StatLine(613, "loader", 'S', 0, 0, 1000, 100, 12));
+  dir.Write("proc/612/task/640/stat", StatLine(640, "writer 2", 'D', 0, 0, 1000, 100, 12));
+  dir.Write("proc/612/task/640/wchan", "jbd2_log_wait_commit");
+  dir.Write("proc/612/task/615/stat", StatLine(615, "fsync", 'D', 0, 0, 1000, 100, 12));
+  dir.Write("proc/612/task/615/wchan", "0");
+  ProcRoot root(dir / "proc", dir / "sys");
+  auto collector = MakeProcessCollector(root, FixedOptions());
+  SystemSample sample;
+  ASSERT_TRUE(collector->Collect(sample).ok());
+  const auto& blocked = sample.processes.blocked;
+  ASSERT_EQ(blocked.size(), 3u);
+  EXPECT_EQ(blocked[0].pid, 612);
+  EXPECT_EQ(blocked[0].tid, 615);
+  EXPECT_EQ(blocked[0].comm, "fsync");
+  EXPECT_EQ(blocked[0].wchan, "");
+  EXPECT_EQ(blocked[1].tid, 640);
+  EXPECT_EQ(blocked[1].comm, "writer 2");
+  EXPECT_EQ(blocked[1].wchan, "jbd2_log_wait_commit");
+  EXPECT_EQ(blocked[2].pid, 2950);
+  EXPECT_EQ(blocked[2].tid, 2950) << "a main thread has tid = pid";
+  EXPECT_EQ(sample.processes.counts.blocked, 1u) << "counts stay by process (main thread)";
+
+  CollectorOptions capped = FixedOptions();
+  capped.max_blocked = 1;
+  auto one = MakeProcessCollector(root, capped);
+  ASSERT_TRUE(one->Collect(sample).ok());
+  ASSERT_EQ(sample.processes.blocked.size(), 1u);
+  EXPECT_EQ(sample.processes.blocked[0].tid, 615);
+}
+
 TEST(ProcessCollector, WithoutATimeoutItReadsOnTheCallingThread) {
   ProcRoot root(test::FixturesDir() / "proc", test::FixturesDir() / "sys");
   CollectorOptions options = FixedOptions();

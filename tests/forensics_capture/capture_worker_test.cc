@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,6 +16,7 @@
 
 #include "analysis/stress.h"
 #include "collectors/collector.h"
+#include "collectors/process.h"
 #include "forensics/bundle.h"
 #include "forensics/sample_json.h"
 #include "forensics/store.h"
@@ -261,6 +263,42 @@ TEST(CaptureWorker, ARealCaptureIsACompleteVerifiableBundle) {
   EXPECT_EQ((*records)[0].trigger, "pause");
   EXPECT_EQ((*records)[0].bundle_path, outcome.path.string());
   EXPECT_EQ((*records)[0].bytes, outcome.bytes);
+}
+
+TEST(CaptureWorker, AThreadBlockedInDStateIsKnownSinceTheFirstSampleThatListedIt) {
+  // blocked_since once worked for main threads only: samples listed processes, not threads.
+  Machine s;
+  test::ThreadVforkBlocked blocked;
+  ASSERT_GT(blocked.tid(), blocked.pid());
+  const std::string stat =
+      std::to_string(blocked.pid()) + "/task/" + std::to_string(blocked.tid()) + "/stat";
+  ASSERT_TRUE(rh::test::WaitUntil(
+      [&] {
+        auto text = collectors::ReadWholeFile(collectors::ProcRoot(), "proc", stat);
+        auto parsed = text ? collectors::ParseProcessStat(*text) : Error{"unreadable"};
+        return parsed.ok() && parsed->state == 'D';
+      },
+      5s, 5ms))
+      << "the vforking thread never showed as D";
+  s.Record(4);
+  for (const auto& sample : s.recorder.All()) {
+    const auto& list = sample->sample.processes.blocked;
+    EXPECT_TRUE(std::any_of(list.begin(), list.end(), [&](const collectors::BlockedTask& t) {
+      return t.pid == blocked.pid() && t.tid == blocked.tid() && t.comm == "rh-vfork-thr";
+    })) << "the sampler lists the thread";
+  }
+  CaptureWorker worker(s.config, s.Options(), s.clock, s.recorder, s.stats);
+  const CaptureOutcome outcome = worker.CaptureNow(s.Pause(3));
+  ASSERT_EQ(outcome.result, CaptureResult::kOk) << outcome.error;
+  const json tasks = json::parse(Read(outcome.path / "blocked.json"))["tasks"];
+  const json* task = nullptr;
+  for (const auto& t : tasks) {
+    if (t["tid"] == blocked.tid()) task = &t;
+  }
+  ASSERT_NE(task, nullptr) << tasks.dump();
+  EXPECT_EQ((*task)["pid"], blocked.pid());
+  ASSERT_TRUE((*task)["blocked_seconds"].is_number()) << task->dump();
+  EXPECT_DOUBLE_EQ((*task)["blocked_seconds"].get<double>(), 20.5);  // 4 samples 5 s apart + gap
 }
 
 // A clock stopped at a recorded reading, as `rh-forensics replay` uses.
