@@ -293,6 +293,22 @@ std::vector<prometheus::MetricFamily> DaemonMetrics::Collect() const {
                      static_cast<double>(c.captures[t][r].load()));
       }
     }
+    auto failures = f.Counter("rogue_hunter_forensics_capture_failures_total",
+                              "Forensic captures that failed, by trigger and reason.");
+    for (std::size_t t = 0; t < forensics::kCaptureTriggerNames.size(); ++t) {
+      for (std::size_t r = 0; r < forensics::kCaptureFailureNames.size(); ++r) {
+        failures.Add({{"trigger", forensics::kCaptureTriggerNames[t]},
+                      {"reason", forensics::kCaptureFailureNames[r]}},
+                     static_cast<double>(c.failures[t][r].load()));
+      }
+    }
+    auto readable =
+        f.Gauge("rogue_hunter_forensics_source_readable",
+                "1 if captures can read the source (kernel log, kernel stacks of blocked tasks).");
+    for (std::size_t i = 0; i < forensics::kCaptureSourceNames.size(); ++i) {
+      readable.Add({{"source", forensics::kCaptureSourceNames[i]}},
+                   static_cast<double>(c.readable[i].load()));
+    }
     AppendHistogram(f, "rogue_hunter_forensics_capture_duration_seconds",
                     "Time from the trigger to the complete bundle on disk.", c.duration);
     f.Gauge("rogue_hunter_forensics_bundles", "Bundles in the events directory.")

@@ -1,10 +1,13 @@
 #include "forensics/capture/capture_worker.h"
 
+#include <fcntl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <thread>
 #include <utility>
@@ -102,6 +105,17 @@ CaptureWorker::CaptureWorker(const config::Config& config, CaptureOptions option
 
 CaptureWorker::~CaptureWorker() { Stop(); }
 
+void CaptureWorker::ProbeSources() {
+  const int kmsg = open(options_.kmsg.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (kmsg >= 0) close(kmsg);
+  stats_.readable[static_cast<int>(CaptureSource::kKernelLog)] = kmsg >= 0 ? 1 : 0;
+  // Reading a kernel stack needs CAP_SYS_ADMIN whoever the task is: our own tells.
+  const collectors::ProcRoot plain(options_.root.proc(), options_.root.sys());
+  const bool stack =
+      collectors::ReadWholeFile(plain, "proc", std::to_string(getpid()) + "/stack", 64 << 10).ok();
+  stats_.readable[static_cast<int>(CaptureSource::kKernelStacks)] = stack ? 1 : 0;
+}
+
 Status CaptureWorker::Prepare() {
   if (events_) return {};
   auto events = EventsDirectory::Open(config_.forensics.events_dir);
@@ -131,6 +145,7 @@ Status CaptureWorker::Prepare() {
 Status CaptureWorker::Start() {
   {
     std::lock_guard capture(capture_mutex_);
+    ProbeSources();
     if (Status s = Prepare(); !s.ok()) return s;
   }
   std::lock_guard lock(mutex_);
@@ -156,6 +171,7 @@ void CaptureWorker::Stop() {
   if (thread_.joinable()) thread_.join();
   for (const auto& q : left) {
     CaptureOutcome outcome;
+    outcome.failure = CaptureFailure::kStopping;
     outcome.error = "not taken: the daemon is stopping";
     Account(q.request, outcome);
   }
@@ -193,6 +209,7 @@ bool CaptureWorker::Request(const CaptureRequest& request) {
   {
     std::lock_guard lock(mutex_);
     if (!started_ || stopping_) {
+      outcome.failure = CaptureFailure::kStopping;
       outcome.error = "not taken: the capture worker is not running";
     } else if (!Automatic(request.trigger)) {
       if (manual_) {
@@ -206,6 +223,7 @@ bool CaptureWorker::Request(const CaptureRequest& request) {
       queue_.push_back(std::move(q));
       queued = true;
     } else {
+      outcome.failure = CaptureFailure::kQueueFull;
       outcome.error = "not taken: too many captures queued";
     }
     if (queued) wake_.notify_all();
@@ -260,6 +278,7 @@ CaptureOutcome CaptureWorker::Run(const Queued& queued) {
       outcome = Capture(queued);
     } catch (const std::exception& e) {  // e.g. bad_alloc: the capture fails, the daemon goes on
       outcome = {};
+      outcome.failure = CaptureFailure::kInternal;
       outcome.error = e.what();
     }
     outcome.duration_seconds =
@@ -271,6 +290,9 @@ CaptureOutcome CaptureWorker::Run(const Queued& queued) {
 
 void CaptureWorker::Account(const CaptureRequest& request, const CaptureOutcome& outcome) {
   stats_.captures[static_cast<int>(request.trigger)][static_cast<int>(outcome.result)]++;
+  if (outcome.result == CaptureResult::kFailed) {
+    stats_.failures[static_cast<int>(request.trigger)][static_cast<int>(outcome.failure)]++;
+  }
   if (outcome.result == CaptureResult::kOk) {
     stats_.duration.Observe(static_cast<std::int64_t>(outcome.duration_seconds * 1e9));
     LogInfo("forensics: bundle " + outcome.id + " written in " +
@@ -283,7 +305,7 @@ void CaptureWorker::Account(const CaptureRequest& request, const CaptureOutcome&
             " not taken: " + outcome.error);
   } else {
     LogWarning("forensics: " + std::string(Name(request.trigger)) + " capture " + request.id +
-               " failed: " + outcome.error);
+               " failed (" + std::string(Name(outcome.failure)) + "): " + outcome.error);
   }
   if (history_ != nullptr) {
     CaptureRecord record;
@@ -330,14 +352,17 @@ void CaptureWorker::EnforceCap(const std::string& newest) {
 CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   CaptureOutcome out;
   const CaptureRequest& request = queued.request;
-  auto fail = [&](std::string error) {
+  auto fail = [&](CaptureFailure why, std::string error) {
     out.result = CaptureResult::kFailed;
+    out.failure = why;
     out.error = std::move(error);
     return out;
   };
-  if (Status s = Prepare(); !s.ok()) return fail(s.error().message);
+  auto cancelled = [&] { return fail(CaptureFailure::kStopping, "cancelled"); };
+  auto write_failed = [&](const Error& e) { return fail(CaptureFailure::kWrite, e.message); };
+  if (Status s = Prepare(); !s.ok()) return fail(CaptureFailure::kEventsDir, s.error().message);
   auto created = BundleWriter::Create(*events_, request.id);
-  if (!created) return fail(created.error().message);
+  if (!created) return fail(CaptureFailure::kEventsDir, created.error().message);
   BundleWriter& writer = **created;
   const auto budget_end = queued.requested_at + options_.budget;
   std::vector<std::string>& notes = out.notes;
@@ -402,7 +427,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
       pass0->sample.clock.monotonic_ns + static_cast<std::int64_t>(options_.pass_gap_seconds * 1e9);
   for (std::int64_t now = clock_.Now().monotonic_ns; now < gap_end;
        now = clock_.Now().monotonic_ns) {
-    if (cancel_) return fail("cancelled");
+    if (cancel_) return cancelled();
     clock_.SleepUntil(std::min(gap_end, now + 50'000'000));
   }
   collectors::CollectAll(collectors, clock_, pass1->sample);
@@ -416,7 +441,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   }
   pass0->assessment = analysis::Assess(config_.stress, nullptr, pass0->sample, 0, state);
   pass1->assessment = analysis::Assess(config_.stress, &pass0->sample, pass1->sample, 0, state);
-  if (cancel_) return fail("cancelled");
+  if (cancel_) return cancelled();
 
   // The process table, with bounded per-process reads.
   ProcessSnapshotInputs table;
@@ -428,7 +453,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   table.clock_ticks_per_second = hz;
   table.page_size = static_cast<std::uint64_t>(page_size > 0 ? page_size : 4096);
   ProcessSnapshot snapshot = ReadProcessSnapshot(table, plain, *reader_, budget_end, &cancel_);
-  if (cancel_) return fail("cancelled");
+  if (cancel_) return cancelled();
   notes.insert(notes.end(), snapshot.notes.begin(), snapshot.notes.end());
 
   // The flight recorder's window, and how long the blocked tasks have been blocked.
@@ -467,6 +492,21 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
       request.end_monotonic_ns - (request.end_realtime_ns - request.start_realtime_ns);
   auto kernel_log = ReadKernelLog(options_.kmsg, (start_monotonic_ns - kKernelLogBeforeNs) / 1000,
                                   now.realtime_ns - now.monotonic_ns);
+  stats_.readable[static_cast<int>(CaptureSource::kKernelLog)] = kernel_log ? 1 : 0;
+  // Kernel stacks: readable if any blocked task's was, unreadable if refused (a task that exited
+  // meanwhile tells nothing); without blocked tasks, unchanged.
+  bool stack_read = false, stack_refused = false;
+  for (const auto& b : snapshot.blocked) {
+    if (b.stack) {
+      stack_read = true;
+    } else if (b.stack_error.ends_with(std::strerror(EACCES)) ||
+               b.stack_error.ends_with(std::strerror(EPERM))) {
+      stack_refused = true;
+    }
+  }
+  if (stack_read || stack_refused) {
+    stats_.readable[static_cast<int>(CaptureSource::kKernelStacks)] = stack_read ? 1 : 0;
+  }
   if (!kernel_log) {
     notes.push_back("kernel.log: not written: " + kernel_log.error().message);
   } else {
@@ -484,7 +524,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
       notes.push_back("journal.log: not written: " + text.error().message);
     }
   }
-  if (cancel_) return fail("cancelled");
+  if (cancel_) return cancelled();
 
   // The files, then the manifest.
   auto write = [&](std::string_view path, std::string_view content) -> Status {
@@ -492,7 +532,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   };
   for (int pass = 0; pass < 2; ++pass) {
     raw_writers[pass].join();
-    if (!raw_written[pass].ok()) return fail(raw_written[pass].error().message);
+    if (!raw_written[pass].ok()) return write_failed(raw_written[pass].error());
   }
   CaptureInputs capture_inputs;
   capture_inputs.stress = config_.stress;
@@ -504,16 +544,16 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
                                std::pair{kSamplesFile, SamplesJsonl(window)},
                                std::pair{kProcessesFile, ProcessesJson(snapshot, table_ns, hz)},
                                std::pair{kBlockedFile, BlockedJson(snapshot, table_ns)}}) {
-    if (Status s = write(path, content); !s.ok()) return fail(s.error().message);
+    if (Status s = write(path, content); !s.ok()) return write_failed(s.error());
   }
   if (kernel_log) {
-    if (Status s = write(kKernelLogFile, kernel_log->text); !s.ok()) return fail(s.error().message);
+    if (Status s = write(kKernelLogFile, kernel_log->text); !s.ok()) return write_failed(s.error());
   }
   if (journal_text) {
-    if (Status s = write(kJournalFile, *journal_text); !s.ok()) return fail(s.error().message);
+    if (Status s = write(kJournalFile, *journal_text); !s.ok()) return write_failed(s.error());
   }
   if (Status s = write(kSummaryFile, SummaryJson(verdict, request.score_before, notes)); !s.ok()) {
-    return fail(s.error().message);
+    return write_failed(s.error());
   }
 
   Manifest manifest;
@@ -537,7 +577,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   manifest.software_revision = options_.software_revision;
   manifest.config_digest = config_digest_;
   auto id = writer.Commit(std::move(manifest));
-  if (!id) return fail(id.error().message);
+  if (!id) return write_failed(id.error());
 
   out.result = CaptureResult::kOk;
   out.id = *id;

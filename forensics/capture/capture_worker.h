@@ -39,8 +39,21 @@ enum class CaptureResult : std::uint8_t { kOk, kFailed, kRateLimited, kCoalesced
 inline constexpr std::array<std::string_view, 4> kCaptureResultNames = {
     "ok", "failed", "rate_limited", "coalesced"};
 
+/// Why a capture failed (the `reason` label): the events directory could not be opened or a
+/// bundle created in it; writing or syncing the files failed; the queue of automatic captures was
+/// full; the daemon was stopping; anything else (running out of memory).
+enum class CaptureFailure : std::uint8_t { kEventsDir, kWrite, kQueueFull, kStopping, kInternal };
+inline constexpr std::array<std::string_view, 5> kCaptureFailureNames = {
+    "events_dir", "write", "queue_full", "stopping", "internal"};
+/// What the capture could read of the sources that need privileges (the `source` label):
+/// /dev/kmsg (CAP_SYSLOG) and the kernel stacks of blocked tasks (CAP_SYS_ADMIN).
+enum class CaptureSource : std::uint8_t { kKernelLog, kKernelStacks };
+inline constexpr std::array<std::string_view, 2> kCaptureSourceNames = {"kernel_log",
+                                                                        "kernel_stacks"};
+
 inline std::string_view Name(CaptureTrigger t) { return kCaptureTriggerNames[static_cast<int>(t)]; }
 inline std::string_view Name(CaptureResult r) { return kCaptureResultNames[static_cast<int>(r)]; }
+inline std::string_view Name(CaptureFailure f) { return kCaptureFailureNames[static_cast<int>(f)]; }
 
 /// One request for a bundle: the event it documents.
 struct CaptureRequest {
@@ -68,17 +81,29 @@ struct CaptureStats {
       captures{};
   /// rogue_hunter_forensics_capture_duration_seconds: from the request to the bundle on disk.
   analysis::AtomicHistogram duration{0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30};
+  /// rogue_hunter_forensics_capture_failures_total{trigger,reason}, indexed [trigger][reason].
+  std::array<std::array<std::atomic<std::uint64_t>, kCaptureFailureNames.size()>,
+             kCaptureTriggerNames.size()>
+      failures{};
+  /// rogue_hunter_forensics_source_readable{source}: 1 readable, 0 not, indexed by
+  /// CaptureSource. Probed at start, then as each capture found it.
+  std::array<std::atomic<int>, kCaptureSourceNames.size()> readable{};
   std::atomic<std::uint64_t> bundles{0};       ///< rogue_hunter_forensics_bundles
   std::atomic<std::uint64_t> bundle_bytes{0};  ///< rogue_hunter_forensics_bundles_bytes
 
   std::uint64_t count(CaptureTrigger t, CaptureResult r) const {
     return captures[static_cast<int>(t)][static_cast<int>(r)].load();
   }
+  std::uint64_t count(CaptureTrigger t, CaptureFailure f) const {
+    return failures[static_cast<int>(t)][static_cast<int>(f)].load();
+  }
+  bool is_readable(CaptureSource s) const { return readable[static_cast<int>(s)].load() == 1; }
 };
 
 /// How one capture ended.
 struct CaptureOutcome {
   CaptureResult result = CaptureResult::kFailed;
+  CaptureFailure failure = CaptureFailure::kInternal;  ///< Why, when result is kFailed.
   std::string id;  ///< The bundle's final id (may carry a "-2" suffix); empty unless ok.
   std::filesystem::path path;  ///< The bundle directory; empty unless ok.
   std::string error;           ///< Why it failed or was not taken.
@@ -140,7 +165,8 @@ class CaptureWorker {
   CaptureWorker& operator=(const CaptureWorker&) = delete;
 
   /// Creates and opens the events directory, removes leftover ".tmp-*" entries, counts the
-  /// bundles, and starts the thread.
+  /// bundles, probes whether the kernel log and kernel stacks are readable, and starts the
+  /// thread.
   Status Start();
   /// Cancels a capture under way (it stops at its next step, within about 100 ms unless the
   /// disk itself hangs, and its temporary directory is removed), counts the requests still
@@ -165,6 +191,7 @@ class CaptureWorker {
     std::chrono::steady_clock::time_point requested_at;
   };
   std::optional<CaptureOutcome> Admit(const CaptureRequest& request, std::int64_t now_ns);
+  void ProbeSources();
   Status Prepare();
   CaptureOutcome Run(const Queued& queued);
   CaptureOutcome Capture(const Queued& queued);

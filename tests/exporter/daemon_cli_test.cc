@@ -182,6 +182,37 @@ TEST(DaemonCli, TheStartUpLogSaysWhyTheWatchdogIsUnprotected) {
   EXPECT_EQ(log.find("watchdog:", first + 1), std::string::npos) << "said once";
 }
 
+TEST(DaemonCli, MetricsSayWhenCapturesCannotReadKernelStacks) {
+  ASSERT_TRUE(test::HaveProgram("setpriv"));
+  test::TempDir home;
+  const int port = test::FreePort();
+  test::Subprocess::Options options;
+  options.env = {"HOME=" + home.path().string(), "XDG_CONFIG_HOME=" + (home / ".config").string(),
+                 "XDG_DATA_HOME=" + (home / ".local/share").string()};
+  // Without CAP_SYS_ADMIN (kernel stacks) and CAP_SYSLOG (the kernel log when dmesg_restrict).
+  auto process = test::Subprocess::Start(
+      {"setpriv", "--bounding-set=-sys_admin,-syslog", "--inh-caps=-sys_admin,-syslog", "--",
+       Binary(), "daemon", "--listen", "127.0.0.1:" + std::to_string(port)},
+      options);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  ASSERT_TRUE(test::WaitUntil(
+      [&] { return !process.Running() || test::HttpGet(url + "/healthz").status == 200; }, 20s,
+      20ms))
+      << process.Stderr();
+  const std::string metrics = test::HttpGet(url + "/metrics").body;
+  process.Stop();
+  EXPECT_EQ(
+      test::FindMetric(metrics, "rogue_hunter_forensics_source_readable{source=\"kernel_stacks\"}"),
+      0);
+  EXPECT_TRUE(
+      test::FindMetric(metrics, "rogue_hunter_forensics_source_readable{source=\"kernel_log\"}"));
+  EXPECT_EQ(test::FindMetric(metrics,
+                             "rogue_hunter_forensics_capture_failures_total{trigger=\"pause\","
+                             "reason=\"write\"}"),
+            0)
+      << "every trigger and reason from start-up";
+}
+
 TEST(DaemonCli, ConfigShowPrintsTheEffectiveConfigAndValidateChecksIt) {
   test::TempDir dir;
   auto path = dir.Write("c.toml", "[sampling]\nnormal_interval = 2\n");

@@ -546,6 +546,73 @@ TEST(CaptureWorker, AutomaticRequestsWaitBeforeAManualOne) {
   EXPECT_EQ(s.stats.count(CaptureTrigger::kManual, CaptureResult::kFailed), 0u);
 }
 
+TEST(CaptureWorker, AFailureIsCountedWithItsReason) {
+  Machine s;
+  // The events directory refused (a symlink): events_dir.
+  fs::create_directories(s.dir / "elsewhere");
+  fs::create_directory_symlink(s.dir / "elsewhere", s.dir / "events");
+  CaptureWorker refused(s.config, s.FixtureOptions(), s.clock, s.recorder, s.stats);
+  const auto outcome = refused.CaptureNow(s.Pause());
+  ASSERT_EQ(outcome.result, CaptureResult::kFailed);
+  EXPECT_EQ(outcome.failure, CaptureFailure::kEventsDir);
+  EXPECT_THAT(outcome.error, HasSubstr("is a symbolic link"));
+  EXPECT_EQ(s.stats.count(CaptureTrigger::kPause, CaptureFailure::kEventsDir), 1u);
+
+  // Not running: stopping. The queue of automatic captures full: queue_full.
+  fs::remove(s.dir / "events");
+  CaptureOptions options = s.FixtureOptions();
+  options.max_queued = 1;
+  s.config.forensics.min_interval_seconds = 0;
+  CaptureWorker worker(s.config, options, s.clock, s.recorder, s.stats);
+  EXPECT_FALSE(worker.Request(s.Pause(0, CaptureTrigger::kCritical)));
+  EXPECT_EQ(s.stats.count(CaptureTrigger::kCritical, CaptureFailure::kStopping), 1u);
+  ASSERT_TRUE(worker.Start().ok());
+  std::size_t queue_full = 0;
+  for (int i = 0; i < 20; ++i) {  // faster than captures run: some find the queue full
+    s.clock.AdvanceSeconds(1);
+    worker.Request(s.Pause());
+  }
+  ASSERT_TRUE(worker.Flush());
+  worker.Stop();
+  queue_full = s.stats.count(CaptureTrigger::kPause, CaptureFailure::kQueueFull);
+  EXPECT_GT(queue_full, 0u);
+  // Every failure has exactly one reason.
+  for (std::size_t t = 0; t < kCaptureTriggerNames.size(); ++t) {
+    std::uint64_t reasons = 0;
+    for (std::size_t r = 0; r < kCaptureFailureNames.size(); ++r) {
+      reasons += s.stats.failures[t][r].load();
+    }
+    EXPECT_EQ(reasons, s.stats.captures[t][static_cast<int>(CaptureResult::kFailed)].load())
+        << kCaptureTriggerNames[t];
+  }
+}
+
+TEST(CaptureWorker, WhetherTheKernelLogAndKernelStacksAreReadableIsKnownFromStart) {
+  Machine s;
+  CaptureOptions fixture = s.FixtureOptions();  // no kmsg, no stack files in the fixture tree
+  {
+    CaptureWorker worker(s.config, fixture, s.clock, s.recorder, s.stats);
+    ASSERT_TRUE(worker.Start().ok());
+    EXPECT_FALSE(s.stats.is_readable(CaptureSource::kKernelLog));
+    EXPECT_FALSE(s.stats.is_readable(CaptureSource::kKernelStacks));
+    worker.Stop();
+  }
+  if (geteuid() != 0) GTEST_SKIP() << "the real kernel log and stacks need root";
+  CaptureOptions real = s.Options();
+  {
+    CaptureWorker worker(s.config, real, s.clock, s.recorder, s.stats);
+    ASSERT_TRUE(worker.Start().ok());
+    EXPECT_TRUE(s.stats.is_readable(CaptureSource::kKernelLog));
+    EXPECT_TRUE(s.stats.is_readable(CaptureSource::kKernelStacks));
+    // A capture that cannot read the kernel log says so.
+    real.kmsg = s.dir / "no-kmsg";
+    CaptureWorker without_log(s.config, real, s.clock, s.recorder, s.stats);
+    ASSERT_EQ(without_log.CaptureNow(s.Pause()).result, CaptureResult::kOk);
+    EXPECT_FALSE(s.stats.is_readable(CaptureSource::kKernelLog));
+    worker.Stop();
+  }
+}
+
 TEST(CaptureWorker, StopCancelsACaptureStuckOnAHungRead) {
   Machine s;
   s.config.forensics.read_timeout_ms = 10'000;
