@@ -203,7 +203,8 @@ void HistoryWriter::ConvertToIncrementalVacuum() {
   // Real time: how long the rewrite took, for the log, whatever the injected clock says.
   const auto wall = std::chrono::steady_clock::now();
   if (auto s = store_->EnableIncrementalVacuum(); !s) {
-    LogWarning("history: " + s.error().message + "; pruned rows keep their space until then");
+    LogWarning("history: " + s.error().message +
+               "; pruned rows keep their space until the next start tries again");
     return;
   }
   const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall);
@@ -285,8 +286,8 @@ bool HistoryWriter::ReopenIfReplaced() {
   if (!store_->FileReplaced()) return false;
   ++stats_.database_reopens;
   LogWarning("history: " + database_ +
-             " was deleted or replaced while open; opening it again (rows written since it was "
-             "are lost with the old file)");
+             " was deleted or replaced while open; opening it again (what was written to the old "
+             "file since is lost with it)");
   const std::vector<Store::FileId> companions = store_->companion_files();
   store_.reset();
   // SQLite leaves the WAL of a moved file behind; opening the path would replay it into the new

@@ -829,6 +829,10 @@ Status Store::EnableIncrementalVacuum() {
 }
 
 Result<std::int64_t> Store::ReleaseFreePages(int pages) {
+  // Without incremental vacuum the pages cannot be returned: none are counted as waiting.
+  auto incremental = IncrementalVacuumEnabled();
+  if (!incremental) return incremental.error();
+  if (!*incremental) return std::int64_t{0};
   auto free_pages = PragmaInteger(db_, path_, "PRAGMA freelist_count");
   if (!free_pages) return free_pages.error();
   if (*free_pages == 0) return std::int64_t{0};

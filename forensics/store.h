@@ -197,7 +197,8 @@ class Store {
   Status EnableIncrementalVacuum();
   /// Returns up to `pages` free pages to the file system in one transaction (PRAGMA
   /// incremental_vacuum), then, when none are left, checkpoints the WAL so that the file shrinks
-  /// now. Returns how many free pages there were before.
+  /// now. Returns how many free pages there were before; 0 for a file without incremental
+  /// vacuum, whose free pages cannot be returned.
   Result<std::int64_t> ReleaseFreePages(int pages);
 
   /// Changes the page cap of Options::max_page_count (0: SQLite's default) on this connection.
