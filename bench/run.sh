@@ -50,6 +50,14 @@ echo "median one stored sample: ${stored_real} us real, ${stored_cpu} us CPU;" \
 ratio "$stored_cpu" "$insert_cpu" "one stored sample / one-integer insert (median CPU time)" 3 ||
   status=1
 
+echo "== History store at 30 days: writer start-up, and space given back after pruning"
+"$build/bench/store_startup" >"$out/startup.txt"
+cat "$out/startup.txt"
+full=$(awk '$1 == "open_full_check_s" { print $2 }' "$out/startup.txt")
+cheap=$(awk '$1 == "open_cheap_check_s" { print $2 }' "$out/startup.txt")
+ratio "$cheap" "$full" "writer start-up now / with the full check at every open (median)" 0.1 ||
+  status=1
+
 echo "== Daemon hot paths: watchdog wake-up, one sample with scoring"
 "$build/bench/daemon_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
   --benchmark_out="$out/daemon.json" --benchmark_out_format=json
