@@ -31,6 +31,10 @@ echo "== Collectors: one sample vs. pread"
 sample=$(median "$out/collectors.json" BM_SampleSystemFiles real_time)
 pread=$(median "$out/collectors.json" BM_PreadSameFiles real_time)
 echo "median one sample: ${sample} us, median pread of the same files: ${pread} us"
+bounded=$(median "$out/collectors.json" BM_ProcessTable real_time)
+unbounded=$(median "$out/collectors.json" BM_ProcessTableOnCallingThread real_time)
+echo "median process table: ${bounded} us with bounded reads on its thread," \
+  "${unbounded} us on the calling thread"
 ratio "$sample" "$pread" "one sample / pread (median real time)" 2 || status=1
 
 echo "== History store: one stored sample"
@@ -44,6 +48,14 @@ echo "median one stored sample: ${stored_real} us real, ${stored_cpu} us CPU;" \
   "one-integer insert: ${insert_real} us real, ${insert_cpu} us CPU"
 # CPU time: the real time of a commit swings with the disk, which this machine shares.
 ratio "$stored_cpu" "$insert_cpu" "one stored sample / one-integer insert (median CPU time)" 3 ||
+  status=1
+
+echo "== History store at 30 days: writer start-up, and space given back after pruning"
+"$build/bench/store_startup" >"$out/startup.txt"
+cat "$out/startup.txt"
+full=$(awk '$1 == "open_full_check_s" { print $2 }' "$out/startup.txt")
+cheap=$(awk '$1 == "open_cheap_check_s" { print $2 }' "$out/startup.txt")
+ratio "$cheap" "$full" "writer start-up now / with the full check at every open (median)" 0.1 ||
   status=1
 
 echo "== Daemon hot paths: watchdog wake-up, one sample with scoring"

@@ -1,19 +1,34 @@
 #include "config/config.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <set>
 #include <sstream>
 
 namespace rh::config {
 namespace {
+
+// A configuration file is a few kilobytes; anything near this size is not one.
+constexpr std::size_t kMaxFileBytes = 1 << 20;
+
+std::string FileKind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a file";
+}
 
 std::string Position(std::string_view source, const toml::source_region& region) {
   std::ostringstream out;
@@ -522,16 +537,45 @@ Result<Config> Parse(std::string_view text, std::string_view source_name) {
 }
 
 Result<Config> Load(const std::filesystem::path& path, bool must_exist) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::error_code ec;
-    if (!must_exist && !std::filesystem::exists(path, ec)) return Defaults();
-    return Error{path.string() + ": cannot read: " + std::strerror(errno)};
+  // O_NONBLOCK: opening a FIFO must not wait for a writer. Symlinks are followed: configuration
+  // files are commonly links into a dotfiles or configuration-management tree.
+  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT && !must_exist) return Defaults();
+    return Error{path.string() + ": cannot read: " + std::strerror(err)};
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Error{path.string() + ": read error"};
-  return Parse(text.str(), path.string());
+  std::string text;
+  std::string problem;
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    problem = std::string("cannot read: ") + std::strerror(errno);
+  } else if (!S_ISREG(st.st_mode)) {
+    problem = "not a regular file (" + FileKind(st.st_mode) + "); give the path of a TOML file";
+  } else if (static_cast<std::uint64_t>(st.st_size) > kMaxFileBytes) {
+    problem = "larger than " + std::to_string(kMaxFileBytes) + " bytes; not a configuration file";
+  } else {
+    // Read one byte past the cap: a file that grows while it is read is refused too.
+    text.resize(kMaxFileBytes + 1);
+    std::size_t size = 0;
+    while (size < text.size()) {
+      ssize_t n = read(fd, text.data() + size, text.size() - size);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        problem = std::string("read error: ") + std::strerror(errno);
+        break;
+      }
+      if (n == 0) break;
+      size += static_cast<std::size_t>(n);
+    }
+    text.resize(size);
+    if (problem.empty() && size > kMaxFileBytes) {
+      problem = "larger than " + std::to_string(kMaxFileBytes) + " bytes; not a configuration file";
+    }
+  }
+  close(fd);
+  if (!problem.empty()) return Error{path.string() + ": " + problem};
+  return Parse(text, path.string());
 }
 
 Result<ListenAddress> ParseListen(std::string_view text) {

@@ -209,6 +209,13 @@ class Daemon final : public SampleSink {
       }
     }
     if (Status s = watchdog_.Start(); !s.ok()) return s;
+    // The runbook (RogueHunterWatchdogUnprotected) sends operators to this line.
+    const auto protection = watchdog_.Protection();
+    if (protection.complete) {
+      LogInfo(protection.text);
+    } else {
+      LogWarning(protection.text);
+    }
     if (stop_fd_ < 0 || watchdog_.event_fd() < 0) return Error{"cannot create an eventfd"};
     events_ = std::thread([this] { EventLoop(); });
 

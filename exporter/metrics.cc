@@ -274,8 +274,11 @@ std::vector<prometheus::MetricFamily> DaemonMetrics::Collect() const {
             "1 if the last write to the history database succeeded.")
         .Add(st.healthy ? 1 : 0);
     f.Counter("rogue_hunter_storage_database_resets_total",
-              "Corrupt databases moved aside at start-up.")
+              "Corrupt databases moved aside and replaced.")
         .Add(static_cast<double>(st.database_resets.load()));
+    f.Counter("rogue_hunter_storage_database_reopens_total",
+              "Database files found deleted or replaced while open, and opened again.")
+        .Add(static_cast<double>(st.database_reopens.load()));
     f.Counter("rogue_hunter_storage_pruned_rows_total", "Rows removed by retention.")
         .Add(static_cast<double>(st.pruned_rows.load()));
   }
@@ -289,6 +292,22 @@ std::vector<prometheus::MetricFamily> DaemonMetrics::Collect() const {
                       {"result", forensics::kCaptureResultNames[r]}},
                      static_cast<double>(c.captures[t][r].load()));
       }
+    }
+    auto failures = f.Counter("rogue_hunter_forensics_capture_failures_total",
+                              "Forensic captures that failed, by trigger and reason.");
+    for (std::size_t t = 0; t < forensics::kCaptureTriggerNames.size(); ++t) {
+      for (std::size_t r = 0; r < forensics::kCaptureFailureNames.size(); ++r) {
+        failures.Add({{"trigger", forensics::kCaptureTriggerNames[t]},
+                      {"reason", forensics::kCaptureFailureNames[r]}},
+                     static_cast<double>(c.failures[t][r].load()));
+      }
+    }
+    auto readable =
+        f.Gauge("rogue_hunter_forensics_source_readable",
+                "1 if captures can read the source (kernel log, kernel stacks of blocked tasks).");
+    for (std::size_t i = 0; i < forensics::kCaptureSourceNames.size(); ++i) {
+      readable.Add({{"source", forensics::kCaptureSourceNames[i]}},
+                   static_cast<double>(c.readable[i].load()));
     }
     AppendHistogram(f, "rogue_hunter_forensics_capture_duration_seconds",
                     "Time from the trigger to the complete bundle on disk.", c.duration);

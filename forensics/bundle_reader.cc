@@ -2,14 +2,20 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <set>
 #include <utility>
 
@@ -32,6 +38,7 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
   void reset(int fd) {
     if (fd_ >= 0) close(fd_);
     fd_ = fd;
@@ -181,7 +188,104 @@ Status Commit(int fd, const std::string& temp, const fs::path& out, bool overwri
     if (err == EEXIST) return Error{out.string() + ": already exists (use --force to replace it)"};
     return Error{out.string() + ": " + Errno(err)};
   }
+  // The rename, on disk too.
+  Fd parent(open(out.has_parent_path() ? out.parent_path().c_str() : ".",
+                 O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (parent.get() < 0 || fsync(parent.get()) != 0) {
+    return Error{out.string() + ": written, but syncing its directory: " + Errno(errno)};
+  }
   return {};
+}
+
+// --- Removing a private directory from a signal handler --------------------------------------
+
+constexpr int kCleanupSignals[] = {SIGINT, SIGTERM, SIGHUP};
+char g_cleanup_path[PATH_MAX];
+volatile sig_atomic_t g_cleanup_armed = 0;
+struct sigaction g_previous_actions[std::size(kCleanupSignals)];
+
+struct LinuxDirent64 {
+  ino64_t d_ino;
+  off64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[1];
+};
+
+// Removes everything in the directory `fd`, never following a link, with async-signal-safe
+// calls only (no allocation): usable from a signal handler.
+void EmptyDirectory(int fd, int depth) {
+  if (depth > kMaxDepth) return;
+  alignas(LinuxDirent64) char buffer[4096];
+  for (int pass = 0; pass < 8; ++pass) {  // removing while listing may skip an entry
+    if (lseek(fd, 0, SEEK_SET) != 0) return;
+    bool left = false;
+    for (;;) {
+      const long n = syscall(SYS_getdents64, fd, buffer, sizeof buffer);
+      if (n <= 0) break;
+      for (long offset = 0; offset < n;) {
+        const auto* entry = reinterpret_cast<const LinuxDirent64*>(buffer + offset);
+        offset += entry->d_reclen;
+        const char* name = entry->d_name;
+        if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+        left = true;
+        if (unlinkat(fd, name, 0) == 0 || errno != EISDIR) continue;
+        const int sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub >= 0) {
+          EmptyDirectory(sub, depth + 1);
+          close(sub);
+        }
+        unlinkat(fd, name, AT_REMOVEDIR);
+      }
+    }
+    if (!left) return;
+  }
+}
+
+void RemoveAndDie(int signal) {
+  if (g_cleanup_armed != 0) {
+    const int fd = open(g_cleanup_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+      EmptyDirectory(fd, 0);
+      close(fd);
+    }
+    rmdir(g_cleanup_path);
+  }
+  raise(signal);  // SA_RESETHAND restored the default action: dies once the handler returns
+}
+
+// Removes "<base>/<prefix>*" directories of this user left by dead processes: those unlocked (a
+// live owner holds flock on its directory), and ".<prefix>*" ones (PrivateDir::Create() names
+// them so until locked) unlocked and unchanged for ten seconds.
+void RemoveStaleDirectories(const std::string& base, const std::string& prefix) {
+  Fd dir(open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) return;
+  const int listing = dup(dir.get());
+  DIR* stream = listing >= 0 ? fdopendir(listing) : nullptr;
+  if (stream == nullptr) {
+    if (listing >= 0) close(listing);
+    return;
+  }
+  std::vector<std::string> names;
+  while (const dirent* e = readdir(stream)) {
+    const std::string_view n = e->d_name;
+    if (n.starts_with(prefix) || (n.starts_with(".") && n.substr(1).starts_with(prefix))) {
+      names.emplace_back(n);
+    }
+  }
+  closedir(stream);
+  const time_t now = time(nullptr);
+  for (const auto& name : names) {
+    Fd fd(openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    const bool hidden = name.front() == '.';
+    if (fd.get() < 0 || fstat(fd.get(), &st) != 0 || st.st_uid != geteuid() ||
+        (hidden && now - st.st_ctime < 10) || flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+      continue;
+    }
+    EmptyDirectory(fd.get(), 0);
+    unlinkat(dir.get(), name.c_str(), AT_REMOVEDIR);
+  }
 }
 
 }  // namespace
@@ -278,19 +382,65 @@ std::vector<ManifestFile> ListFiles(const std::map<std::string, std::string>& fi
 }
 
 Result<std::unique_ptr<PrivateDir>> PrivateDir::Create(std::string_view prefix) {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/" +
-                        std::string(prefix) + "-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) {
-    return Error{pattern + ": cannot create a temporary directory: " + Errno(errno)};
+  const char* tmpdir = std::getenv("TMPDIR");
+  const std::string base = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
+  const std::string name = std::string(prefix) + "-";
+  RemoveStaleDirectories(base, name);
+  // A signal that arrives before the directory can remove itself waits until it can.
+  sigset_t signals, previous;
+  sigemptyset(&signals);
+  for (int signal : kCleanupSignals) sigaddset(&signals, signal);
+  pthread_sigmask(SIG_BLOCK, &signals, &previous);
+  struct Unblock {
+    sigset_t mask;
+    ~Unblock() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
+  } unblock{previous};
+  // Created and locked under a hidden name, then renamed: under its real name it is always
+  // locked while its owner lives.
+  std::string hidden = base + "/." + name + "XXXXXX";
+  if (mkdtemp(hidden.data()) == nullptr) {
+    return Error{hidden + ": cannot create a temporary directory: " + Errno(errno)};
   }
-  chmod(pattern.c_str(), 0700);
-  return std::unique_ptr<PrivateDir>(new PrivateDir(pattern));
+  const std::string path = base + "/" + name + hidden.substr(hidden.size() - 6);
+  Fd fd(open(hidden.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() < 0 || flock(fd.get(), LOCK_EX | LOCK_NB) != 0 ||
+      renameat2(AT_FDCWD, hidden.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
+    const int err = errno;
+    rmdir(hidden.c_str());
+    return Error{path + ": cannot create a temporary directory: " + Errno(err)};
+  }
+  fchmod(fd.get(), 0700);
+  return std::unique_ptr<PrivateDir>(new PrivateDir(path, fd.release()));
+}
+
+PrivateDir::PrivateDir(std::filesystem::path path, int lock_fd)
+    : path_(std::move(path)), lock_fd_(lock_fd) {
+  const std::string text = path_.string();
+  if (g_cleanup_armed == 0 && text.size() < sizeof g_cleanup_path) {
+    std::memcpy(g_cleanup_path, text.c_str(), text.size() + 1);
+    g_cleanup_armed = 1;
+    handles_signals_ = true;
+    struct sigaction action {};
+    action.sa_handler = RemoveAndDie;
+    action.sa_flags = SA_RESETHAND;  // the handler's raise() then dies of the signal
+    sigemptyset(&action.sa_mask);
+    for (int signal : kCleanupSignals) sigaddset(&action.sa_mask, signal);
+    for (std::size_t i = 0; i < std::size(kCleanupSignals); ++i) {
+      sigaction(kCleanupSignals[i], &action, &g_previous_actions[i]);
+    }
+  }
 }
 
 PrivateDir::~PrivateDir() {
+  if (handles_signals_) {
+    for (std::size_t i = 0; i < std::size(kCleanupSignals); ++i) {
+      sigaction(kCleanupSignals[i], &g_previous_actions[i], nullptr);
+    }
+    g_cleanup_armed = 0;
+  }
   std::error_code ec;
   fs::remove_all(path_, ec);
+  close(lock_fd_);
 }
 
 Status WriteFileUnder(const fs::path& dir, std::string_view relative, std::string_view content,

@@ -14,7 +14,7 @@ int Prune(const Context& ctx, bool dry_run, bool yes, std::istream& in, bool int
   std::vector<std::string> problems;
   auto bundles = ScanEventsDir(ctx.events_dir, problems);
   if (!bundles) return Fail(ctx, bundles.error().message);
-  for (const auto& p : problems) *ctx.err << "rh-forensics: warning: " << p << " (kept)\n";
+  for (const auto& p : problems) Warn(ctx, p + " (kept)");
   const int days = ctx.config.retention.events_days;
   const std::int64_t cutoff =
       ctx.clock->Now().realtime_ns - static_cast<std::int64_t>(days) * 86400 * 1'000'000'000LL;

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "tests/support/temp_dir.h"
 
@@ -336,6 +337,44 @@ TEST(ConfigLoad, MissingDefaultFileMeansDefaultsButExplicitOneIsAnError) {
   auto explicit_missing = Load(dir / "none.toml", true);
   ASSERT_FALSE(explicit_missing.ok());
   EXPECT_THAT(explicit_missing.error().message, HasSubstr("none.toml: cannot read"));
+}
+
+TEST(ConfigLoad, OnlyARegularFileIsRead) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "a-directory");
+  ASSERT_EQ(mkfifo((dir / "fifo").c_str(), 0600), 0);
+  const std::pair<std::filesystem::path, std::string> cases[] = {
+      {dir / "a-directory", "not a regular file (a directory)"},
+      {"/dev/zero", "not a regular file (a character device)"},
+      {dir / "fifo", "not a regular file (a FIFO)"},
+  };
+  for (const auto& [path, why] : cases) {
+    for (bool must_exist : {true, false}) {
+      SCOPED_TRACE(path.string());
+      auto c = Load(path, must_exist);  // returns at once: nothing blocks on the FIFO
+      ASSERT_FALSE(c.ok());
+      EXPECT_EQ(c.error().message, path.string() + ": " + why + "; give the path of a TOML file");
+    }
+  }
+}
+
+TEST(ConfigLoad, AFileLargerThanOneMebibyteIsRefused) {
+  test::TempDir dir;
+  auto big = dir.Write("big.toml", "# " + std::string((1 << 20) + 10, 'x') + "\n");
+  auto c = Load(big, true);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message, HasSubstr("big.toml: larger than 1048576 bytes"));
+  auto fits = dir.Write("fits.toml", "# " + std::string((1 << 20) - 10, 'x') + "\n");
+  EXPECT_TRUE(Load(fits, true).ok());
+}
+
+TEST(ConfigLoad, ASymlinkToAConfigurationFileIsFollowed) {
+  test::TempDir dir;
+  auto real = dir.Write("real.toml", "[sampling]\nnormal_interval = 2\n");
+  std::filesystem::create_symlink(real, dir / "link.toml");
+  auto c = Load(dir / "link.toml", true);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->sampling.normal_interval, 2);
 }
 
 TEST(ConfigLoad, ErrorsNameTheFilePath) {
