@@ -23,10 +23,18 @@ for t in $targets; do
   rm -rf "$new"
   mkdir -p "$findings" "$new"
   log=build/fuzz/$t.log
-  if build/fuzz/tests/fuzz/fuzz_"$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+  if build/fuzz/tests/fuzz/fuzz_"$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=16384 \
       -artifact_prefix="$findings/" -print_final_stats=1 "$new" "$corpus" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-    build/fuzz/tests/fuzz/fuzz_"$t" -merge=1 "$corpus" "$new" >>"$log" 2>&1
+    # Keep the corpus minimal: the hand-written seeds (named) plus the fewest found inputs
+    # (named by their SHA-1) that cover as much.
+    kept=build/fuzz/kept/$t
+    rm -rf "$kept"
+    mkdir -p "$kept"
+    find "$corpus" -maxdepth 1 -regextype posix-extended -type f ! -regex '.*/[0-9a-f]{40}' -exec cp {} "$kept/" \;
+    build/fuzz/tests/fuzz/fuzz_"$t" -merge=1 "$kept" "$corpus" "$new" >>"$log" 2>&1
+    rm -rf "$corpus"
+    mv "$kept" "$corpus"
     echo "fuzz $t: ${seconds} s, ${runs:-?} runs, clean; corpus $(ls "$corpus" | wc -l) inputs"
   else
     echo "fuzz $t: FAILED, see $log and $findings/" >&2
