@@ -190,6 +190,11 @@ Content Capture(const CaptureEnded& e, const EncodeOptions&) {
       c.body = "forensics: " + trigger + " capture " + e.request.id + " not taken: " + o.error;
       a.Str("rogue_hunter.capture.reason", o.error);
       break;
+    case forensics::CaptureResult::kCoalesced:
+      c.severity = Severity::kInfo;
+      c.body = "forensics: " + trigger + " capture " + e.request.id + " " + o.error;
+      a.Str("rogue_hunter.capture.reason", o.error);
+      break;
     case forensics::CaptureResult::kFailed:
       c.severity = Severity::kWarn;
       c.body = "forensics: " + trigger + " capture " + e.request.id + " failed: " + o.error;
