@@ -216,6 +216,7 @@ TEST(DaemonService, ApiStatusAgreesWithMetricsAndFollowsAPause) {
                  "[pause]\nmin_seconds = 0.2\n[sampling]\nelevation_threshold = 100\n"
                  "recovery_threshold = 99\ncritical_threshold = 100\n"
                  "[forensics]\nmin_interval_seconds = 0\n");
+  Subprocess spinner = StartCpuSpinner();  // the culprit the pause's event must name
   Daemon daemon(home.path(), {"--config", config.string()});
   ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
   auto response = daemon.Get("/api/status");

@@ -52,6 +52,12 @@ class Subprocess {
   std::filesystem::path owned_dir_;
 };
 
+/// A child that keeps one CPU busy until it is stopped: a culprit with CPU evidence, so a test
+/// that expects a ranked culprit does not depend on what else happens to run on the machine.
+inline Subprocess StartCpuSpinner() {
+  return Subprocess::Start({"sh", "-c", "while :; do :; done"});
+}
+
 struct RunResult {
   int exit_code = -1;  ///< 128+signal if killed; -1 if it timed out (and was then killed).
   std::string out;
