@@ -12,6 +12,7 @@
 
 #include "analysis/sampling_policy.h"
 #include "base/utf8.h"
+#include "forensics/json_read.h"
 
 namespace rh::exporter::otel {
 namespace {
@@ -272,8 +273,9 @@ std::string EncodeExportLogsRequest(const config::StringPairs& resource,
 }
 
 std::optional<PartialSuccess> ParsePartialSuccess(std::string_view body) {
-  json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object()) return std::nullopt;
+  auto read = forensics::ParseJson(body, "OTLP response");
+  if (!read.ok() || !read->is_object()) return std::nullopt;
+  const json& parsed = *read;
   auto it = parsed.find("partialSuccess");
   if (it == parsed.end() || !it->is_object()) return std::nullopt;
   PartialSuccess p;
