@@ -4,12 +4,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
+#include "forensics/json_read.h"
 #include "forensics/sample_json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  auto json = nlohmann::json::parse(data, data + size, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return 0;
+  // As rh-forensics reads it: the bounded reader (depth, numbers out of range) first.
+  auto read = rh::forensics::ParseJson(
+      std::string_view(reinterpret_cast<const char*>(data), size), "samples.jsonl");
+  if (!read.ok()) return 0;
+  const nlohmann::json& json = *read;
   auto pass = rh::forensics::ScoredSampleFromJson(json);
   if (pass.ok()) (void)rh::forensics::ToJson(*pass).dump();
   auto sample = rh::forensics::SystemSampleFromJson(json);
