@@ -29,8 +29,14 @@ std::optional<std::chrono::nanoseconds> ParseRetryAfter(std::string_view value,
   tm parsed{};
   const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &parsed);
   if (end == nullptr || *end != '\0') return std::nullopt;
-  const std::int64_t at_ns = static_cast<std::int64_t>(timegm(&parsed)) * 1'000'000'000;
-  return std::chrono::nanoseconds(std::max<std::int64_t>(0, at_ns - now_unix_ns));
+  // Compared in seconds: a date centuries away (year 202, year 99999) would overflow as
+  // nanoseconds. Further ahead than the seconds form accepts is that far.
+  constexpr std::int64_t kNs = 1'000'000'000;
+  const std::int64_t at = static_cast<std::int64_t>(timegm(&parsed));
+  const std::int64_t now = now_unix_ns / kNs;
+  if (at <= now) return std::chrono::nanoseconds(0);
+  const std::int64_t ahead = std::min<std::int64_t>(at - now, 1'000'000'000);
+  return std::chrono::nanoseconds(ahead * kNs - now_unix_ns % kNs);
 }
 
 Backoff::Backoff(RetryOptions options, std::uint64_t seed) : options_(options), random_(seed) {}

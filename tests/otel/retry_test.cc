@@ -31,6 +31,18 @@ TEST(RetryAfterParse, SecondsOrAnHttpDate) {
   EXPECT_FALSE(ParseRetryAfter("Sun, 06 Nov 1994 08:49:47", now));
 }
 
+// Found by the otel_response fuzz target: a year of 202 overflowed the nanoseconds (UBSan).
+TEST(RetryAfterParse, DatesCenturiesAwayNeitherOverflowNorWaitForever) {
+  const std::int64_t now = 1'795'910'400'000'000'000;  // 2026-11-29
+  EXPECT_EQ(ParseRetryAfter("Sun, 29 Nov 202  8:49:37 GMT", now), 0s);
+  EXPECT_EQ(ParseRetryAfter("Sun, 29 Nov 0001 08:49:37 GMT", now), 0s);
+  const auto far = ParseRetryAfter("Fri, 31 Dec 9999 23:59:59 GMT", now);
+  ASSERT_TRUE(far);
+  EXPECT_GT(*far, std::chrono::nanoseconds(kMaxRetryAfter));  // Backoff caps it
+  Backoff backoff({1000ms, 30000ms}, 1);
+  EXPECT_EQ(backoff.Next(far), std::chrono::nanoseconds(kMaxRetryAfter));
+}
+
 TEST(BackoffDelays, GrowExponentiallyWithJitterUpToTheMaximum) {
   Backoff backoff({1000ms, 30000ms}, 42);
   std::chrono::nanoseconds expected_max = 1000ms;
