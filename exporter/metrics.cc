@@ -4,6 +4,8 @@
 #include <zlib.h>
 
 #include <array>
+#include <optional>
+#include <span>
 #include <stdexcept>
 
 #include "collectors/system_sample.h"
@@ -39,41 +41,43 @@ void AppendDaemonFamilies(const SystemSample& s, Families& f) {
       .Add(total);
 }
 
+// The families of one described part (collectors/fields.h): consecutive fields with the same
+// metric name are the series of one family, told apart by their label.
+template <typename Part>
+void AppendDescribedFamilies(std::span<const collectors::Field<Part>> fields, const Part& part,
+                             Families& f) {
+  std::optional<Families::Family> family;
+  std::string_view current;
+  for (const auto& field : fields) {
+    if (field.metric.empty() || field.type == collectors::MetricType::kNone) continue;
+    if (!family || field.metric != current) {
+      const std::string name(field.metric), help(field.help);
+      family.emplace(field.type == collectors::MetricType::kCounter ? f.Counter(name, help)
+                                                                    : f.Gauge(name, help));
+      current = field.metric;
+    }
+    const double value = collectors::NumberOf(field, part) * field.scale;
+    if (field.label_name.empty()) {
+      family->Add(value);
+    } else {
+      family->Add({{field.label_name, field.label_value}}, value);
+    }
+  }
+}
+
+// Every described part whose collector succeeded in this pass.
+void AppendDescribedParts(const SystemSample& s, Families& f) {
+  collectors::VisitDescribedParts(
+      s, [&](std::string_view, std::string_view collector, auto fields, const auto& part) {
+        if (s.Succeeded(collector)) AppendDescribedFamilies(fields, part, f);
+      });
+}
+
 void AppendLoadFamilies(const SystemSample& s, Families& f) {
   if (!s.Succeeded("loadavg")) return;
   const auto& l = s.loadavg;
-  f.Gauge("rogue_hunter_load_average", "Kernel load averages.")
-      .Add({{"window", "1m"}}, l.load1)
-      .Add({{"window", "5m"}}, l.load5)
-      .Add({{"window", "15m"}}, l.load15);
-  f.Gauge("rogue_hunter_cpus_online", "Online CPUs.").Add(l.online_cpus);
   f.Gauge("rogue_hunter_load_per_core", "1-minute load average divided by online CPUs.")
       .Add(l.online_cpus == 0 ? 0 : l.load1 / l.online_cpus);
-}
-
-void AppendStatFamilies(const SystemSample& s, Families& f) {
-  if (!s.Succeeded("stat")) return;
-  const auto& st = s.stat;
-  const auto& t = st.total;
-  f.Counter("rogue_hunter_cpu_seconds_total", "CPU time summed over all CPUs, by mode.")
-      .Add({{"mode", "user"}}, t.user)
-      .Add({{"mode", "nice"}}, t.nice)
-      .Add({{"mode", "system"}}, t.system)
-      .Add({{"mode", "idle"}}, t.idle)
-      .Add({{"mode", "iowait"}}, t.iowait)
-      .Add({{"mode", "irq"}}, t.irq)
-      .Add({{"mode", "softirq"}}, t.softirq)
-      .Add({{"mode", "steal"}}, t.steal);
-  f.Counter("rogue_hunter_context_switches_total", "Context switches since boot.")
-      .Add(static_cast<double>(st.context_switches));
-  f.Counter("rogue_hunter_forks_total", "Processes and threads created since boot.")
-      .Add(static_cast<double>(st.forks));
-  f.Counter("rogue_hunter_interrupts_total", "Interrupts serviced since boot.")
-      .Add(static_cast<double>(st.interrupts));
-  f.Gauge("rogue_hunter_procs_running", "Tasks runnable right now.").Add(st.procs_running);
-  f.Gauge("rogue_hunter_procs_blocked", "Tasks blocked on I/O right now.").Add(st.procs_blocked);
-  f.Gauge("rogue_hunter_boot_time_seconds", "Unix time the machine booted.")
-      .Add(static_cast<double>(st.boot_time));
 }
 
 void AppendPressureFamilies(const SystemSample& s, Families& f) {
@@ -99,44 +103,6 @@ void AppendPressureFamilies(const SystemSample& s, Families& f) {
   }
 }
 
-void AppendMemoryFamilies(const SystemSample& s, Families& f) {
-  if (s.Succeeded("meminfo")) {
-    const auto& m = s.meminfo;
-    auto bytes = [&](const char* name, const char* help, std::uint64_t v) {
-      f.Gauge(name, help).Add(static_cast<double>(v));
-    };
-    bytes("rogue_hunter_memory_total_bytes", "MemTotal.", m.total);
-    bytes("rogue_hunter_memory_available_bytes", "MemAvailable: allocatable without swapping.",
-          m.available);
-    bytes("rogue_hunter_memory_dirty_bytes", "Memory waiting to be written back to disk.", m.dirty);
-    bytes("rogue_hunter_memory_writeback_bytes", "Memory being written back now.", m.writeback);
-    bytes("rogue_hunter_swap_total_bytes", "Swap space.", m.swap_total);
-    bytes("rogue_hunter_swap_free_bytes", "Unused swap space.", m.swap_free);
-  }
-  if (s.Succeeded("vmstat")) {
-    const auto& v = s.vmstat;
-    auto counter = [&](const char* name, const char* help, double value) {
-      f.Counter(name, help).Add(value);
-    };
-    counter("rogue_hunter_swap_in_pages_total", "Pages swapped in.", static_cast<double>(v.pswpin));
-    counter("rogue_hunter_swap_out_pages_total", "Pages swapped out.",
-            static_cast<double>(v.pswpout));
-    counter("rogue_hunter_paged_in_bytes_total", "Bytes paged in from block devices.",
-            static_cast<double>(v.pgpgin) * 1024);
-    counter("rogue_hunter_paged_out_bytes_total", "Bytes paged out to block devices.",
-            static_cast<double>(v.pgpgout) * 1024);
-    counter("rogue_hunter_major_page_faults_total", "Page faults that needed I/O.",
-            static_cast<double>(v.pgmajfault));
-    counter("rogue_hunter_allocation_stalls_total", "Allocations that entered direct reclaim.",
-            static_cast<double>(v.allocstall));
-    counter("rogue_hunter_compaction_stalls_total",
-            "Allocations that stalled for memory compaction.",
-            static_cast<double>(v.compact_stall));
-    counter("rogue_hunter_oom_kills_total", "Processes killed by the OOM killer.",
-            static_cast<double>(v.oom_kill));
-  }
-}
-
 void AppendThermalFamilies(const SystemSample& s, Families& f) {
   if (!s.Succeeded("thermal")) return;
   const auto& t = s.thermal;
@@ -156,16 +122,6 @@ void AppendThermalFamilies(const SystemSample& s, Families& f) {
 void AppendProcessFamilies(const SystemSample& s, Families& f) {
   if (!s.Succeeded("processes")) return;
   const auto& p = s.processes;
-  const auto& c = p.counts;
-  f.Gauge("rogue_hunter_processes", "Processes by the state of their main thread.")
-      .Add({{"state", "running"}}, c.running)
-      .Add({{"state", "sleeping"}}, c.sleeping)
-      .Add({{"state", "blocked"}}, c.blocked)
-      .Add({{"state", "zombie"}}, c.zombie)
-      .Add({{"state", "stopped"}}, c.stopped)
-      .Add({{"state", "idle"}}, c.idle)
-      .Add({{"state", "other"}}, c.other);
-  f.Gauge("rogue_hunter_threads", "Threads of all processes.").Add(static_cast<double>(c.threads));
   auto cpu = f.Gauge("rogue_hunter_top_process_cpu_ratio",
                      "CPU seconds per second of the busiest processes since the previous sample.");
   for (std::size_t i = 0; i < p.top_cpu.size(); ++i) {
@@ -241,10 +197,9 @@ void AppendSnapshotFamilies(const Snapshot& snapshot, std::vector<prometheus::Me
   AppendDaemonFamilies(s, f);
   f.Counter("rogue_hunter_samples_total", "Collection passes since start.")
       .Add(static_cast<double>(snapshot.sequence));
+  AppendDescribedParts(s, f);
   AppendLoadFamilies(s, f);
-  AppendStatFamilies(s, f);
   AppendPressureFamilies(s, f);
-  AppendMemoryFamilies(s, f);
   AppendThermalFamilies(s, f);
   AppendProcessFamilies(s, f);
   AppendStressFamilies(snapshot, f);

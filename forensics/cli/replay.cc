@@ -50,15 +50,22 @@ std::optional<double> NumberAt(const json& j, std::initializer_list<const char*>
   return v->get<double>();
 }
 
-// The sample and assessment as compared: collector durations and error texts (which name the
-// directory that was read) left out.
-json Comparable(const analysis::ScoredSample& pass) {
-  json sample = ToJson(pass.sample);
-  for (auto& c : sample["collectors"]) {
-    c.erase("duration_seconds");
-    c.erase("error");
+// A pass as compared: collector durations and error texts (which name the directory that was
+// read) left out, and the collectors keyed by name, so that a collector added since the bundle
+// was written is a value the bundle does not record rather than a different list.
+json Comparable(json pass) {
+  json out = {{"sample", pass["sample"]}, {"assessment", pass["assessment"]}};
+  json by_name = json::object();
+  for (const auto& c : pass["sample"]["collectors"]) {
+    if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) continue;
+    by_name[c["name"].get<std::string>()] = {{"ok", c.value("ok", false)}};
   }
-  return {{"sample", sample}, {"assessment", ToJson(pass.assessment)}};
+  out["sample"]["collectors"] = by_name;
+  return out;
+}
+
+json Comparable(const analysis::ScoredSample& pass) {
+  return Comparable(json{{"sample", ToJson(pass.sample)}, {"assessment", ToJson(pass.assessment)}});
 }
 
 std::string Show(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
@@ -74,10 +81,13 @@ void Compare(const json& recorded, const json& replayed, const std::string& path
       const std::string child = path.empty() ? key : path + "." + key;
       auto a = recorded.find(key);
       auto b = replayed.find(key);
-      if (a == recorded.end() || b == replayed.end()) {
+      if (a == recorded.end()) {  // newer than the bundle: nothing recorded to compare with
+        ++out.not_recorded;
+        continue;
+      }
+      if (b == replayed.end()) {
         ++out.compared;
-        out.differences.push_back({pass, child, a == recorded.end() ? "(absent)" : Show(*a),
-                                   b == replayed.end() ? "(absent)" : Show(*b)});
+        out.differences.push_back({pass, child, Show(*a), "(absent)"});
         continue;
       }
       Compare(*a, *b, child, pass, out);
@@ -230,9 +240,14 @@ Result<ReplayOutcome> ReplayBundle(const OpenedBundle& bundle, const config::Con
     replayed.sample.page_size = recorded.sample.page_size;
     replayed.assessment = analysis::Assess(*weights, i == 0 ? nullptr : &previous, replayed.sample,
                                            recorded.latency_seconds, state);
-    Compare(Comparable(recorded), Comparable(replayed), "", i, out);
+    Compare(Comparable(capture["passes"][i]), Comparable(replayed), "", i, out);
     previous = replayed.sample;
     out.replayed.push_back(std::move(replayed));
+  }
+  if (out.not_recorded > 0) {
+    out.notes.push_back(std::to_string(out.not_recorded) +
+                        " values this build reads are not in the bundle (added since it was "
+                        "written) and were not compared");
   }
   return out;
 }

@@ -46,28 +46,13 @@ void ExpectSameRow(const SampleRow& a, const SampleRow& b) {
   EXPECT_EQ(a.score, b.score);
   EXPECT_EQ(a.components, b.components);
   EXPECT_EQ(a.latency_seconds, b.latency_seconds);
-  EXPECT_EQ(a.load1, b.load1);
-  EXPECT_EQ(a.cpus, b.cpus);
-  EXPECT_EQ(a.procs_running, b.procs_running);
-  EXPECT_EQ(a.procs_blocked, b.procs_blocked);
   EXPECT_EQ(a.cpu_total_seconds, b.cpu_total_seconds);
-  EXPECT_EQ(a.cpu_iowait_seconds, b.cpu_iowait_seconds);
-  EXPECT_EQ(a.cpu_steal_seconds, b.cpu_steal_seconds);
   EXPECT_EQ(a.psi_cpu_some, b.psi_cpu_some);
   EXPECT_EQ(a.psi_io_some, b.psi_io_some);
   EXPECT_EQ(a.psi_io_full, b.psi_io_full);
   EXPECT_EQ(a.psi_memory_some, b.psi_memory_some);
   EXPECT_EQ(a.psi_memory_full, b.psi_memory_full);
-  EXPECT_EQ(a.memory_total, b.memory_total);
-  EXPECT_EQ(a.memory_available, b.memory_available);
-  EXPECT_EQ(a.swap_total, b.swap_total);
-  EXPECT_EQ(a.swap_free, b.swap_free);
-  EXPECT_EQ(a.pswpin, b.pswpin);
-  EXPECT_EQ(a.pswpout, b.pswpout);
-  EXPECT_EQ(a.pgmajfault, b.pgmajfault);
-  EXPECT_EQ(a.pgpgin, b.pgpgin);
-  EXPECT_EQ(a.pgpgout, b.pgpgout);
-  EXPECT_EQ(a.thermal_throttles, b.thermal_throttles);
+  EXPECT_EQ(a.fields, b.fields);
   EXPECT_EQ(a.max_temperature, b.max_temperature);
 }
 
@@ -314,28 +299,31 @@ TEST(Store, ToSampleRowTakesTheKeySignalsOfTheRawSample) {
   EXPECT_EQ(r.score, 64);
   EXPECT_EQ(r.components[2], 30);
   EXPECT_EQ(r.latency_seconds, 0.02);
-  EXPECT_EQ(r.load1, 3.5);
-  EXPECT_EQ(r.cpus, 4u);
-  EXPECT_EQ(r.procs_running, 5u);
-  EXPECT_EQ(r.procs_blocked, 2u);
+  EXPECT_EQ(r.Number("load1"), 3.5);
+  EXPECT_EQ(r.Number("cpus"), 4);
+  EXPECT_EQ(r.Number("procs_running"), 5);
+  EXPECT_EQ(r.Number("procs_blocked"), 2);
   EXPECT_EQ(r.cpu_total_seconds, 36);
-  EXPECT_EQ(r.cpu_iowait_seconds, 5);
-  EXPECT_EQ(r.cpu_steal_seconds, 8);
+  EXPECT_EQ(r.Number("cpu_iowait_seconds"), 5);
+  EXPECT_EQ(r.Number("cpu_steal_seconds"), 8);
   EXPECT_EQ(r.psi_cpu_some, 12.5);
   EXPECT_EQ(r.psi_io_some, 1.5);
   EXPECT_EQ(r.psi_io_full, 0.5);
   EXPECT_EQ(r.psi_memory_some, std::nullopt);
   EXPECT_EQ(r.psi_memory_full, std::nullopt);
-  EXPECT_EQ(r.memory_total, 1000u);
-  EXPECT_EQ(r.memory_available, 400u);
-  EXPECT_EQ(r.swap_total, 300u);
-  EXPECT_EQ(r.swap_free, 200u);
-  EXPECT_EQ(r.pswpin, 1u);
-  EXPECT_EQ(r.pswpout, 2u);
-  EXPECT_EQ(r.pgpgin, 3u);
-  EXPECT_EQ(r.pgpgout, 4u);
-  EXPECT_EQ(r.pgmajfault, 5u);
-  EXPECT_EQ(r.thermal_throttles, 9u);
+  EXPECT_EQ(r.Number("memory_total"), 1000);
+  EXPECT_EQ(r.Number("memory_available"), 400);
+  EXPECT_EQ(r.Number("swap_total"), 300);
+  EXPECT_EQ(r.Number("swap_free"), 200);
+  EXPECT_EQ(r.Number("pswpin"), 1);
+  EXPECT_EQ(r.Number("pswpout"), 2);
+  EXPECT_EQ(r.Number("pgpgin"), 3);
+  EXPECT_EQ(r.Number("pgpgout"), 4);
+  EXPECT_EQ(r.Number("pgmajfault"), 5);
+  EXPECT_EQ(r.Number("thermal_throttles"), 9);
+  EXPECT_TRUE(std::holds_alternative<std::int64_t>(r.fields.at("pswpin")));
+  EXPECT_TRUE(std::holds_alternative<double>(r.fields.at("load1")));
+  EXPECT_EQ(r.fields.size(), DescribedSampleColumns().size());
   EXPECT_EQ(r.max_temperature, 71.5);
 
   s.sample.thermal.zones.clear();
@@ -408,7 +396,7 @@ TEST(StoreMigration, FromVersion1KeepsItsRows) {
   EXPECT_EQ((*samples)[0].sequence, 7);
   EXPECT_EQ((*samples)[0].psi_cpu_some, 0.25);
   EXPECT_EQ((*samples)[0].psi_io_some, std::nullopt);
-  EXPECT_EQ((*samples)[0].pgpgout, 20u);
+  EXPECT_EQ((*samples)[0].Number("pgpgout"), 20);
   auto event = store->Event("k-v1");
   ASSERT_TRUE(event.ok());
   ASSERT_TRUE(event->has_value());
@@ -419,6 +407,39 @@ TEST(StoreMigration, FromVersion1KeepsItsRows) {
   auto captures = store->Captures("k-v1");
   ASSERT_TRUE(captures.ok());
   EXPECT_EQ(captures->size(), 1u);
+}
+
+TEST(StoreMigration, AColumnForEveryDescribedFieldIsAddedToAnOlderFile) {
+  rh::test::TempDir dir;
+  std::string path = (dir / "data.db").string();
+  {
+    auto store = OpenOrFail(path);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->AppendSamples({MakeRow(kNow, 1)}));
+  }
+  // As a file written before the field had a column: without it, and with a row lacking it.
+  ASSERT_EQ(Query(path, "ALTER TABLE samples DROP COLUMN thermal_throttles"), "");
+  {
+    auto reader = Store::Open(path, ReadOnly());
+    ASSERT_TRUE(reader.ok()) << reader.error().message;
+    auto rows = (*reader)->Samples(-kInf, kInf);
+    ASSERT_TRUE(rows.ok()) << rows.error().message;
+    ASSERT_EQ(rows->size(), 1u);
+    EXPECT_EQ((*rows)[0].Number("thermal_throttles"), std::nullopt);
+    EXPECT_EQ((*rows)[0].Number("pswpin"), 11);
+  }
+  auto store = OpenOrFail(path);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(Query(path,
+                  "SELECT count(*) FROM pragma_table_info('samples') WHERE name = "
+                  "'thermal_throttles' AND \"notnull\" = 0 AND type = 'INTEGER'"),
+            "1");
+  ASSERT_TRUE(store->AppendSamples({MakeRow(kNow + 5, 2)}));
+  auto rows = store->Samples(-kInf, kInf);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].Number("thermal_throttles"), std::nullopt);
+  ExpectSameRow((*rows)[1], MakeRow(kNow + 5, 2));
 }
 
 TEST(StoreMigration, ANewerSchemaIsRefusedAndLeftAlone) {
