@@ -320,6 +320,7 @@ struct VmStat {
   std::uint64_t allocstall = 0;  ///< Sum of allocstall_* (or "allocstall" on old kernels).
   std::uint64_t compact_stall = 0;
   std::uint64_t oom_kill = 0;
+  std::uint64_t workingset_refault_file = 0;  ///< Page-cache pages read again soon after eviction.
 };
 
 /// `source` is the counter's name in /proc/vmstat; allocstall sums every allocstall_* line.
@@ -387,6 +388,15 @@ inline constexpr Field<VmStat> kVmStatFields[] = {
      .source = "oom_kill",
      .metric = "rogue_hunter_oom_kills_total",
      .type = MetricType::kCounter},
+    {.name = "workingset_refault_file",
+     .member = &VmStat::workingset_refault_file,
+     .unit = "",
+     .help = "Page-cache pages read back soon after being evicted (thrashing).",
+     .source = "workingset_refault_file",
+     .metric = "rogue_hunter_page_cache_refaults_total",
+     .type = MetricType::kCounter,
+     .column = "workingset_refault_file",
+     .absent_in_old_bundles = true},
 };
 
 struct ThermalZone {
