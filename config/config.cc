@@ -293,6 +293,7 @@ Result<Config> Parse(std::string_view text, std::string_view source_name) {
   pause.Integer("tick_ms", 1, 1000, config.pause.tick_ms);
   pause.Number("min_seconds", 0.05, 3600, config.pause.min_seconds);
   pause.Bool("raise_priority", config.pause.raise_priority);
+  pause.Integer("evidence_interval_ms", 0, 10000, config.pause.evidence_interval_ms);
   pause.RejectUnknown();
 
   TableReader stress = top.Table("stress");
@@ -454,6 +455,7 @@ std::string ToToml(const Config& c) {
   integer("tick_ms", c.pause.tick_ms);
   num("min_seconds", c.pause.min_seconds);
   boolean("raise_priority", c.pause.raise_priority);
+  integer("evidence_interval_ms", c.pause.evidence_interval_ms);
   out << "\n[stress]\n";
   num("io_burst_factor", c.stress.io_burst_factor);
   num("io_baseline_floor_bytes", c.stress.io_baseline_floor_bytes);

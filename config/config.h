@@ -26,6 +26,9 @@ struct Pause {
   int tick_ms = 20;            ///< Watchdog wake-up period.
   double min_seconds = 1.0;    ///< A clock gap longer than this is a pause.
   bool raise_priority = true;  ///< Try real-time (or negative nice) priority for the watchdog.
+  /// How often the machine's progress counters are read to judge a pause's scope; 0: never
+  /// (every pause's scope is then unknown).
+  int evidence_interval_ms = 500;
 };
 
 /// One stress component: its points are min(cap, weight × signal).

@@ -14,6 +14,7 @@
 #include <memory>
 #include <thread>
 
+#include "analysis/pause_scope.h"
 #include "analysis/watchdog.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -21,6 +22,7 @@
 #include "config/config.h"
 #include "exporter/http_server.h"
 #include "exporter/metrics.h"
+#include "exporter/pause_inquiry.h"
 #include "exporter/sampler.h"
 #include "exporter/snapshot.h"
 #include "exporter/web.h"
@@ -65,9 +67,11 @@ class Daemon final : public SampleSink {
                   hub_, static_cast<double>(clock.Now().realtime_ns) / 1e9,
                   LiveSources{&watchdog_.stats(), &critical_episodes_,
                               config.storage.enabled ? &storage_stats_ : nullptr,
-                              config.forensics.enabled ? &capture_stats_ : nullptr})},
+                              config.forensics.enabled ? &capture_stats_ : nullptr, &pause_stats_,
+                              &inquiry_})},
               clock, MetricsMaxAge(config)),
-        root_(root) {
+        root_(root),
+        inquiry_(root, clock, std::chrono::milliseconds(config.pause.evidence_interval_ms)) {
     if (config.storage.enabled) {
       history_ = std::make_unique<forensics::HistoryWriter>(
           config.storage.database, config.retention, clock, storage_stats_);
@@ -104,6 +108,7 @@ class Daemon final : public SampleSink {
       }
     }
     if (Status s = watchdog_.Start(); !s.ok()) return s;
+    inquiry_.Start();
     if (stop_fd_ < 0 || watchdog_.event_fd() < 0) return Error{"cannot create an eventfd"};
     events_ = std::thread([this] { EventLoop(); });
 
@@ -119,6 +124,7 @@ class Daemon final : public SampleSink {
   void Stop() {
     if (sampler_) sampler_->Stop();
     watchdog_.Stop();
+    inquiry_.Stop();
     if (events_.joinable()) {
       const std::uint64_t one = 1;
       ssize_t n = write(stop_fd_, &one, sizeof(one));
@@ -133,6 +139,7 @@ class Daemon final : public SampleSink {
   void OnSample(const std::shared_ptr<const analysis::ScoredSample>& sample,
                 const analysis::PolicyDecision& decision) override {
     auto previous = hub_.Latest();
+    inquiry_.Refresh(watchdog_.thread_id());
     hub_.Publish(sample);
     page_.Invalidate();
     flight_recorder_.Push(sample);
@@ -163,6 +170,9 @@ class Daemon final : public SampleSink {
       }
     }
   }
+
+  // SIGCONT: the daemon had been stopped (evidence for a pause's scope).
+  void NoteContinued() { inquiry_.NoteContinued(); }
 
   // SIGUSR1: a manual capture of the moment, never rate-limited.
   void RequestManualCapture() {
@@ -199,21 +209,36 @@ class Daemon final : public SampleSink {
     page_.Invalidate();
     const double duration = static_cast<double>(event.duration_ns) / 1e9;
     const bool suspend = event.kind == analysis::WatchdogEvent::Kind::kSuspend;
+    std::optional<analysis::ScopeVerdict> verdict;
     if (suspend) {
       LogInfo("suspend: the machine slept for " + Seconds(duration));
     } else {
-      LogWarning("pause: nothing ran for " + Seconds(duration));
+      verdict = analysis::DecideScope(inquiry_.Gather(event));
+      pause_stats_.Record(*verdict, event.duration_ns, event.start_uncertainty_ns);
+      page_.Invalidate();
+      LogWarning("pause: " +
+                 analysis::DescribePause(*verdict, duration,
+                                         static_cast<double>(event.start_uncertainty_ns) / 1e9));
       if (sampler_) sampler_->SampleNow();
     }
     auto latest = hub_.Latest();
     forensics::EventRecord record =
         Event(suspend ? forensics::EventKind::kSuspend : forensics::EventKind::kPause,
               event.end_realtime_ns, duration, latest ? latest->assessment.score : 0);
+    if (verdict) {
+      record.scope = analysis::Name(verdict->scope);
+      record.scope_reason = analysis::Name(verdict->reason);
+      record.start_uncertainty_seconds = static_cast<double>(event.start_uncertainty_ns) / 1e9;
+      record.notes = verdict->evidence;
+    }
     Record(std::move(record), latest.get());
     if (!suspend && capture_) {
-      capture_->Request(forensics::CaptureRequest::For(
+      auto request = forensics::CaptureRequest::For(
           forensics::CaptureTrigger::kPause, event.start_realtime_ns, event.end_realtime_ns,
-          event.end_monotonic_ns, latest ? latest->assessment.score : 0));
+          event.end_monotonic_ns, latest ? latest->assessment.score : 0);
+      request.scope = verdict;
+      request.start_uncertainty_seconds = static_cast<double>(event.start_uncertainty_ns) / 1e9;
+      capture_->Request(request);
     }
   }
 
@@ -263,6 +288,8 @@ class Daemon final : public SampleSink {
   std::unique_ptr<forensics::CaptureWorker> capture_;  // after what it uses; stopped first
   MetricsPage page_;
   collectors::ProcRoot root_;
+  analysis::PauseStats pause_stats_;
+  PauseInquiry inquiry_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<Sampler> sampler_;
   int stop_fd_ = eventfd(0, EFD_CLOEXEC);
@@ -297,6 +324,7 @@ int RunDaemon(const DaemonOptions& options) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGUSR1);
+  sigaddset(&signals, SIGCONT);  // blocked so that it stays pending until noted (pause scope)
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   collectors::ProcRoot root(options.proc_root.value_or(collectors::ProcRoot::DefaultProc()),
@@ -310,6 +338,10 @@ int RunDaemon(const DaemonOptions& options) {
   int signal = 0;
   for (;;) {
     if (sigwait(&signals, &signal) != 0) continue;
+    if (signal == SIGCONT) {
+      daemon->NoteContinued();
+      continue;
+    }
     if (signal != SIGUSR1) break;
     LogInfo("received SIGUSR1: manual forensic capture");
     daemon->RequestManualCapture();

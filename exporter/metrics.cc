@@ -10,6 +10,7 @@
 
 #include "collectors/system_sample.h"
 #include "exporter/families.h"
+#include "exporter/pause_inquiry.h"
 #include "forensics/capture/capture_worker.h"
 
 #ifndef RH_VERSION
@@ -167,18 +168,37 @@ void AppendHistogram(Families& f, const char* name, const char* help,
 
 }  // namespace
 
-void AppendWatchdogFamilies(const analysis::Watchdog::Stats& w,
+void AppendWatchdogFamilies(const analysis::Watchdog::Stats& w, const analysis::PauseStats& p,
                             std::vector<prometheus::MetricFamily>& out) {
   Families f(out);
-  f.Counter("rogue_hunter_pauses_total", "Pauses detected since start.")
-      .Add(static_cast<double>(w.pause_count.load(std::memory_order_acquire)));
-  AppendHistogram(f, "rogue_hunter_pause_duration_seconds", "Duration of each pause.", w.pauses);
+  auto count = f.Counter("rogue_hunter_pauses_total", "Pauses detected since start, by scope.");
+  for (std::size_t i = 0; i < analysis::kPauseScopeNames.size(); ++i) {
+    count.Add({{"scope", analysis::kPauseScopeNames[i]}},
+              static_cast<double>(p.count[i].load(std::memory_order_acquire)));
+  }
+  auto durations =
+      f.Histogram("rogue_hunter_pause_duration_seconds", "Duration of each pause, by scope.");
+  for (std::size_t i = 0; i < analysis::kPauseScopeNames.size(); ++i) {
+    auto reading = p.durations[i].Read();
+    durations.AddHistogram(reading.bounds, reading.cumulative, reading.sum_seconds,
+                           {{"scope", analysis::kPauseScopeNames[i]}});
+  }
   f.Gauge("rogue_hunter_last_pause_timestamp_seconds",
           "Unix time the last pause ended; 0 before the first.")
       .Add(static_cast<double>(w.last_pause_end_realtime_ns.load()) / 1e9);
   f.Gauge("rogue_hunter_last_pause_duration_seconds",
           "Duration of the last pause; 0 before the first.")
       .Add(static_cast<double>(w.last_pause_duration_ns.load()) / 1e9);
+  if (p.any.load(std::memory_order_relaxed)) {
+    const auto scope = static_cast<analysis::PauseScope>(p.last_scope.load());
+    const auto reason = static_cast<analysis::PauseReason>(p.last_reason.load());
+    f.Gauge("rogue_hunter_last_pause_scope",
+            "Always 1; the labels say what froze in the last pause and why.")
+        .Add({{"scope", analysis::Name(scope)}, {"reason", analysis::Name(reason)}}, 1);
+    f.Gauge("rogue_hunter_last_pause_start_uncertainty_seconds",
+            "The last pause's start is known to plus or minus this (half a tick).")
+        .Add(static_cast<double>(p.last_start_uncertainty_ns.load()) / 1e9);
+  }
   f.Counter("rogue_hunter_suspends_total", "Suspends since start; never counted as pauses.")
       .Add(static_cast<double>(w.suspend_count.load()));
   AppendHistogram(f, "rogue_hunter_hiccup_seconds", "How late each watchdog wake-up was.",
@@ -217,7 +237,14 @@ std::vector<prometheus::MetricFamily> DaemonMetrics::Collect() const {
     f.Counter("rogue_hunter_critical_episodes_total", "Episodes of critical stress since start.")
         .Add(static_cast<double>(live_.critical_episodes->load()));
   }
-  if (live_.watchdog != nullptr) AppendWatchdogFamilies(*live_.watchdog, out);
+  if (live_.watchdog != nullptr && live_.pauses != nullptr) {
+    AppendWatchdogFamilies(*live_.watchdog, *live_.pauses, out);
+  }
+  if (live_.inquiry != nullptr) {
+    f.Gauge("rogue_hunter_pause_evidence_seconds",
+            "How far back the counters kept to judge a pause's scope reach.")
+        .Add(live_.inquiry->evidence_seconds());
+  }
   if (live_.storage != nullptr) {
     const forensics::StorageStats& st = *live_.storage;
     f.Counter("rogue_hunter_storage_writes_total",

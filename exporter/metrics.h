@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/pause_scope.h"
 #include "analysis/watchdog.h"
 #include "base/clock.h"
 #include "exporter/snapshot.h"
@@ -21,12 +22,15 @@ struct CaptureStats;
 
 namespace rh::exporter {
 
+class PauseInquiry;
+
 /// The families of one snapshot: every collector's series, per docs/metrics.md. Series of a
 /// collector that failed in that pass are left out; its rogue_hunter_collector_success says 0.
 void AppendSnapshotFamilies(const Snapshot& snapshot, std::vector<prometheus::MetricFamily>& out);
 
-/// The watchdog's live counters and histograms.
+/// The watchdog's live counters and histograms, the pauses by scope.
 void AppendWatchdogFamilies(const analysis::Watchdog::Stats& stats,
+                            const analysis::PauseStats& pauses,
                             std::vector<prometheus::MetricFamily>& out);
 
 /// Where the live (non-snapshot) series come from; null members are left out.
@@ -35,6 +39,8 @@ struct LiveSources {
   const std::atomic<std::uint64_t>* critical_episodes = nullptr;
   const forensics::StorageStats* storage = nullptr;
   const forensics::CaptureStats* forensics = nullptr;
+  const analysis::PauseStats* pauses = nullptr;  ///< With `watchdog`: the pause series.
+  const PauseInquiry* inquiry = nullptr;
 };
 
 /// Everything /metrics shows: build info and start time, the latest snapshot, and the live

@@ -114,6 +114,12 @@ CREATE TRIGGER events_delete_captures AFTER DELETE ON events BEGIN
   DELETE FROM captures WHERE event_key = OLD.key;
 END;
 )sql"},
+    // What froze in a pause (analysis/pause_scope.h); '' for other events and older pauses.
+    {3, R"sql(
+ALTER TABLE events ADD COLUMN scope TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN scope_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN start_uncertainty_seconds REAL NOT NULL DEFAULT 0;
+)sql"},
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 static_assert(analysis::kComponentCount == 6, "samples has one *_points column per component");
@@ -140,9 +146,14 @@ std::string InsertSampleSql(const std::vector<SampleColumn>& described) {
   return sql + ")";
 }
 
-constexpr char kEventColumns[] =
-    "id, key, kind, start_time, end_time, duration_seconds, score_before, state_from, state_to, "
-    "notes";
+// The event columns ReadEvent reads; a file before schema 3 has no scope columns.
+std::string EventColumns(int version) {
+  return std::string(
+             "id, key, kind, start_time, end_time, duration_seconds, score_before, state_from, "
+             "state_to, notes, ") +
+         (version >= 3 ? "scope, scope_reason, start_uncertainty_seconds"
+                       : "'' AS scope, '' AS scope_reason, 0 AS start_uncertainty_seconds");
+}
 
 struct StatementDeleter {
   void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
@@ -305,7 +316,7 @@ std::optional<EventKind> KindFromName(std::string_view name) {
   return std::nullopt;
 }
 
-// Reads the event columns of kEventColumns; returns the row id.
+// Reads the columns of EventColumns(); returns the row id.
 std::int64_t ReadEvent(sqlite3_stmt* s, EventRecord& e) {
   Reader c(s);
   std::int64_t id = c.Int();
@@ -319,6 +330,9 @@ std::int64_t ReadEvent(sqlite3_stmt* s, EventRecord& e) {
   e.state_from = c.Bytes();
   e.state_to = c.Bytes();
   e.notes = c.Bytes();
+  e.scope = c.Bytes();
+  e.scope_reason = c.Bytes();
+  e.start_uncertainty_seconds = c.Real();
   return id;
 }
 
@@ -871,12 +885,15 @@ Status Store::AppendEventRows(const EventRecord& e) {
   };
   if (auto s = prepare(st.upsert_event,
                        "INSERT INTO events (key, kind, start_time, end_time, duration_seconds, "
-                       "score_before, state_from, state_to, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-                       "?) ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, start_time = "
+                       "score_before, state_from, state_to, notes, scope, scope_reason, "
+                       "start_uncertainty_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                       "ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, start_time = "
                        "excluded.start_time, end_time = excluded.end_time, duration_seconds = "
                        "excluded.duration_seconds, score_before = excluded.score_before, "
                        "state_from = excluded.state_from, state_to = excluded.state_to, notes = "
-                       "excluded.notes RETURNING id");
+                       "excluded.notes, scope = excluded.scope, scope_reason = "
+                       "excluded.scope_reason, start_uncertainty_seconds = "
+                       "excluded.start_uncertainty_seconds RETURNING id");
       !s) {
     return s;
   }
@@ -894,6 +911,7 @@ Status Store::AppendEventRows(const EventRecord& e) {
   b.Text(e.key).Text(kEventKindNames[static_cast<std::size_t>(e.kind)]);
   b.Real(e.start_time).Real(e.end_time).Real(e.duration_seconds).Real(e.score_before);
   b.Text(e.state_from).Text(e.state_to).Text(e.notes);
+  b.Text(e.scope).Text(e.scope_reason).Real(e.start_uncertainty_seconds);
   if (!b.ok()) return SqlError(db_, path_, "writing event " + e.key);
   int rc = sqlite3_step(upsert);
   std::int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(upsert, 0) : 0;
@@ -1011,7 +1029,7 @@ Status ReadProcesses(sqlite3* db, const std::string& path, std::int64_t id, Even
 Result<std::vector<EventRecord>> Store::Events(double from, double to, int limit) {
   auto stmt =
       Prepare(db_, path_,
-              std::string("SELECT ") + kEventColumns +
+              "SELECT " + EventColumns(version_) +
                   " FROM events WHERE start_time >= ? AND start_time <= ? ORDER BY start_time, id "
                   "LIMIT ?");
   if (!stmt) return stmt.error();
@@ -1035,7 +1053,7 @@ Result<std::vector<EventRecord>> Store::Events(double from, double to, int limit
 
 Result<std::optional<EventRecord>> Store::Event(std::string_view key) {
   auto stmt =
-      Prepare(db_, path_, std::string("SELECT ") + kEventColumns + " FROM events WHERE key = ?");
+      Prepare(db_, path_, "SELECT " + EventColumns(version_) + " FROM events WHERE key = ?");
   if (!stmt) return stmt.error();
   sqlite3_bind_text(stmt->get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
   int rc = sqlite3_step(stmt->get());

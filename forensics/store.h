@@ -47,6 +47,13 @@ struct EventRecord {
   std::string state_from;   ///< State changes only.
   std::string state_to;
   std::string notes;
+  /// Pauses: what froze ("machine", "hypervisor", "process", "unknown"; analysis/pause_scope.h),
+  /// for "process" why ("signal", "frozen", "throttled", "run_delay", "none"), and how exactly
+  /// the start is known (± seconds). Empty and 0 for other events and for pauses recorded
+  /// before schema 3.
+  std::string scope;
+  std::string scope_reason;
+  double start_uncertainty_seconds = 0;
   std::vector<EventProcess> processes;
 };
 
@@ -124,7 +131,7 @@ struct OpenReport {
 /// busy_timeout on every connection). Owns the connection: not copyable or movable.
 class Store {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   struct Options {
     bool read_only = false;  ///< Readers (rh-forensics): never create, migrate or reset.

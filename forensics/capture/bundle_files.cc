@@ -97,7 +97,7 @@ std::string BlockedJson(const ProcessSnapshot& snapshot, std::int64_t captured_n
 }
 
 std::string SummaryJson(const analysis::CulpritVerdict& v, double score_before,
-                        const std::vector<std::string>& notes) {
+                        const std::vector<std::string>& notes, const PauseSummary* pause) {
   ordered_json culprits = ordered_json::array();
   for (const auto& c : v.culprits) {
     ordered_json evidence = ordered_json::array();
@@ -120,6 +120,16 @@ std::string SummaryJson(const analysis::CulpritVerdict& v, double score_before,
                     {"steal_share", v.steal_share},
                     {"score_before", score_before},
                     {"notes", Notes(notes)}};
+  if (pause != nullptr) {
+    const analysis::ScopeVerdict& s = pause->verdict;
+    j["pause"] = {{"scope", analysis::Name(s.scope)},
+                  {"reason", analysis::Name(s.reason)},
+                  {"evidence", Bytes(s.evidence)},
+                  {"start_uncertainty_seconds", pause->start_uncertainty_seconds},
+                  {"expected_context_switches", s.expected_switches},
+                  {"observed_context_switches", s.observed_switches},
+                  {"steal_seconds", s.steal_seconds}};
+  }
   return Dump(j);
 }
 

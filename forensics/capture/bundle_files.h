@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "analysis/culprits.h"
+#include "analysis/pause_scope.h"
 #include "analysis/scored_sample.h"
 #include "collectors/collector.h"
 #include "config/config.h"
@@ -24,9 +25,16 @@ std::string ProcessesJson(const ProcessSnapshot& snapshot, std::int64_t captured
 /// blocked.json: the tasks in D state at `captured_ns`, with how long they have been blocked.
 std::string BlockedJson(const ProcessSnapshot& snapshot, std::int64_t captured_ns);
 
-/// summary.json: the verdict, the score before the event and notes on degraded parts.
+/// What summary.json says about a pause: its scope with the evidence.
+struct PauseSummary {
+  analysis::ScopeVerdict verdict;
+  double start_uncertainty_seconds = 0;
+};
+
+/// summary.json: the verdict, the score before the event, notes on degraded parts, and for a
+/// pause (`pause` not null) what froze.
 std::string SummaryJson(const analysis::CulpritVerdict& verdict, double score_before,
-                        const std::vector<std::string>& notes);
+                        const std::vector<std::string>& notes, const PauseSummary* pause = nullptr);
 
 /// What capture.json records besides the passes: the inputs that are not in the raw files.
 struct CaptureInputs {

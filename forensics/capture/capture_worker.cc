@@ -489,7 +489,14 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   if (journal_text) {
     if (Status s = write(kJournalFile, *journal_text); !s.ok()) return fail(s.error().message);
   }
-  if (Status s = write(kSummaryFile, SummaryJson(verdict, request.score_before, notes)); !s.ok()) {
+  PauseSummary pause;
+  if (request.scope) {
+    pause.verdict = *request.scope;
+    pause.start_uncertainty_seconds = request.start_uncertainty_seconds;
+  }
+  if (Status s = write(kSummaryFile, SummaryJson(verdict, request.score_before, notes,
+                                                 request.scope ? &pause : nullptr));
+      !s.ok()) {
     return fail(s.error().message);
   }
 

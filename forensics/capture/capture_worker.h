@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "analysis/atomic_histogram.h"
+#include "analysis/pause_scope.h"
 #include "base/clock.h"
 #include "base/result.h"
 #include "collectors/collector.h"
@@ -51,6 +52,9 @@ struct CaptureRequest {
   std::int64_t end_monotonic_ns = 0;   ///< CLOCK_MONOTONIC at the end (for the kernel log).
   double duration_seconds = 0;
   double score_before = 0;  ///< Stress score of the last sample before the event.
+  /// A pause: what froze, as decided when it ended (summary.json's "pause").
+  std::optional<analysis::ScopeVerdict> scope;
+  double start_uncertainty_seconds = 0;  ///< A pause's start is known to ± this.
 
   /// A request with its id made from `end_realtime_ns` and the duration from the window.
   static CaptureRequest For(CaptureTrigger trigger, std::int64_t start_realtime_ns,

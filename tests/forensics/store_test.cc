@@ -66,6 +66,9 @@ void ExpectSameEvent(const EventRecord& a, const EventRecord& b) {
   EXPECT_EQ(a.state_from, b.state_from);
   EXPECT_EQ(a.state_to, b.state_to);
   EXPECT_EQ(a.notes, b.notes);
+  EXPECT_EQ(a.scope, b.scope);
+  EXPECT_EQ(a.scope_reason, b.scope_reason);
+  EXPECT_EQ(a.start_uncertainty_seconds, b.start_uncertainty_seconds);
   ASSERT_EQ(a.processes.size(), b.processes.size());
   for (std::size_t i = 0; i < a.processes.size(); ++i) {
     const EventProcess& p = a.processes[i];
@@ -97,7 +100,7 @@ TEST(Store, CreatesTheDirectoryAndASchemaInWalMode) {
   ASSERT_EQ(::stat((dir / "a/b").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
   EXPECT_EQ(Query(path, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(Query(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(Query(path, "PRAGMA user_version"), std::to_string(Store::kSchemaVersion));
 
   store.reset();
   store = OpenOrFail(path, {}, &report);
@@ -340,7 +343,7 @@ TEST(StoreMigration, FromAnEmptyFile) {
   ASSERT_TRUE(store);
   EXPECT_FALSE(report.created);
   EXPECT_EQ(report.migrated_from, 0);
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), Store::kSchemaVersion);
   ASSERT_TRUE(store->AppendSamples({MakeRow(kNow, 1)}));
   ASSERT_TRUE(store->AppendCapture(MakeCapture("k", kNow)));
 }
@@ -388,8 +391,8 @@ TEST(StoreMigration, FromVersion1KeepsItsRows) {
   ASSERT_TRUE(store);
   EXPECT_EQ(report.migrated_from, 1);
   EXPECT_FALSE(report.created);
-  EXPECT_EQ(store->schema_version(), 2);
-  EXPECT_EQ(Query(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(store->schema_version(), Store::kSchemaVersion);
+  EXPECT_EQ(Query(path, "PRAGMA user_version"), std::to_string(Store::kSchemaVersion));
   auto samples = store->Samples(-kInf, kInf);
   ASSERT_TRUE(samples.ok());
   ASSERT_EQ(samples->size(), 1u);
@@ -442,25 +445,60 @@ TEST(StoreMigration, AColumnForEveryDescribedFieldIsAddedToAnOlderFile) {
   ExpectSameRow((*rows)[1], MakeRow(kNow + 5, 2));
 }
 
-TEST(StoreMigration, ANewerSchemaIsRefusedAndLeftAlone) {
+TEST(StoreMigration, FromVersion2PausesHaveNoScopeAndNewOnesKeepIt) {
   rh::test::TempDir dir;
   std::string path = (dir / "data.db").string();
   ASSERT_TRUE(Store::MigrateForTest(path, 2));
-  ASSERT_EQ(Query(path, "PRAGMA user_version = 3"), "");
+  ASSERT_EQ(Query(path,
+                  "INSERT INTO events (key, kind, start_time, end_time, duration_seconds, "
+                  "score_before, state_from, state_to, notes) VALUES ('k-v2', 'pause', "
+                  "1795000000, 1795000002, 2, 10, '', '', 'from v2')"),
+            "");
+  {
+    auto reader = Store::Open(path, ReadOnly());  // an older file read by a newer rh-forensics
+    ASSERT_TRUE(reader.ok()) << reader.error().message;
+    auto event = (*reader)->Event("k-v2");
+    ASSERT_TRUE(event.ok()) << event.error().message;
+    ASSERT_TRUE(event->has_value());
+    EXPECT_EQ((*event)->scope, "");
+  }
+  auto store = OpenOrFail(path);
+  ASSERT_TRUE(store);
+  auto old = store->Event("k-v2");
+  ASSERT_TRUE(old.ok() && old->has_value());
+  EXPECT_EQ((*old)->scope, "");
+  EXPECT_EQ((*old)->start_uncertainty_seconds, 0);
+  EventRecord pause = MakeEvent("k-v3", kNow);
+  pause.scope = "process";
+  pause.scope_reason = "signal";
+  pause.start_uncertainty_seconds = 0.01;
+  ASSERT_TRUE(store->AppendEvent(pause));
+  auto back = store->Event("k-v3");
+  ASSERT_TRUE(back.ok() && back->has_value());
+  ExpectSameEvent(**back, pause);
+}
+
+TEST(StoreMigration, ANewerSchemaIsRefusedAndLeftAlone) {
+  rh::test::TempDir dir;
+  std::string path = (dir / "data.db").string();
+  const std::string newer = std::to_string(Store::kSchemaVersion + 1);
+  ASSERT_TRUE(Store::MigrateForTest(path, Store::kSchemaVersion));
+  ASSERT_EQ(Query(path, "PRAGMA user_version = " + newer), "");
 
   auto reader = Store::Open(path, ReadOnly());
   ASSERT_FALSE(reader.ok());
   const std::string& message = reader.error().message;
   EXPECT_NE(message.find(path), std::string::npos) << message;
-  EXPECT_NE(message.find("version 3"), std::string::npos) << message;
-  EXPECT_NE(message.find("program's 2"), std::string::npos) << message;
+  EXPECT_NE(message.find("version " + newer), std::string::npos) << message;
+  EXPECT_NE(message.find("program's " + std::to_string(Store::kSchemaVersion)), std::string::npos)
+      << message;
 
   OpenReport report;
   auto writer = Store::Open(path, {}, &report);
   ASSERT_FALSE(writer.ok());
-  EXPECT_NE(writer.error().message.find("version 3"), std::string::npos);
+  EXPECT_NE(writer.error().message.find("version " + newer), std::string::npos);
   EXPECT_TRUE(report.moved_aside.empty());
-  EXPECT_EQ(Query(path, "PRAGMA user_version"), "3");
+  EXPECT_EQ(Query(path, "PRAGMA user_version"), newer);
 }
 
 // --- Read-only mode and unusable paths ------------------------------------------------------

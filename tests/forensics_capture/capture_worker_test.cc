@@ -376,6 +376,34 @@ TEST(CaptureWorker, LeftoverTemporaryDirectoriesAreRemovedAtStart) {
   worker.Stop();
 }
 
+TEST(CaptureWorker, APauseBundleSaysWhatFrozeWithTheEvidence) {
+  Machine s;
+  CaptureWorker worker(s.config, s.FixtureOptions(), s.clock, s.recorder, s.stats);
+  CaptureRequest request = s.Pause(2);
+  analysis::ScopeVerdict verdict;
+  verdict.scope = analysis::PauseScope::kProcess;
+  verdict.reason = analysis::PauseReason::kFrozen;
+  verdict.expected_switches = 1800;
+  verdict.observed_switches = 1750;
+  verdict.evidence = "the rest of the machine kept running; its cgroup was frozen";
+  request.scope = verdict;
+  request.start_uncertainty_seconds = 0.01;
+  const CaptureOutcome outcome = worker.CaptureNow(request);
+  ASSERT_EQ(outcome.result, CaptureResult::kOk) << outcome.error;
+  auto pause = json::parse(Read(outcome.path / "summary.json"))["pause"];
+  EXPECT_EQ(pause["scope"], "process");
+  EXPECT_EQ(pause["reason"], "frozen");
+  EXPECT_EQ(pause["evidence"], verdict.evidence);
+  EXPECT_EQ(pause["start_uncertainty_seconds"], 0.01);
+  EXPECT_EQ(pause["expected_context_switches"], 1800);
+  EXPECT_EQ(pause["observed_context_switches"], 1750);
+
+  // Other triggers have no pause to describe.
+  const CaptureOutcome manual = worker.CaptureNow(s.Pause(0, CaptureTrigger::kManual));
+  ASSERT_EQ(manual.result, CaptureResult::kOk) << manual.error;
+  EXPECT_FALSE(json::parse(Read(manual.path / "summary.json")).contains("pause"));
+}
+
 TEST(CaptureWorker, AutomaticCapturesAreRateLimitedManualOnesAreNot) {
   Machine s;
   s.config.forensics.min_interval_seconds = 30;

@@ -27,6 +27,9 @@ TEST_F(OldBundleTest, AFormat1BundleStillShows) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("Bundle 20261129T003706.686Z-pause (pause)"));
   EXPECT_THAT(r.out, HasSubstr("1. rsync (pid 2950)"));
+  // It does not record what froze: it must not claim the machine did.
+  EXPECT_THAT(r.out, HasSubstr("this bundle predates pause scopes"));
+  EXPECT_THAT(r.out, Not(HasSubstr("machine froze")));
   auto json = Cli({"show", "--format", "json", Archive()});
   EXPECT_EQ(json.exit_code, 0) << json.err;
 }

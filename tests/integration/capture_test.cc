@@ -39,7 +39,7 @@ double Value(const test::Daemon& daemon, const std::string& series) {
 
 double Now() { return static_cast<double>(SystemClock::Instance().Now().realtime_ns) / 1e9; }
 
-// Stops the whole daemon for `length`, as if the machine froze under it. Returns the wall times
+// Stops the daemon alone (SIGSTOP) for `length`. Returns the wall times
 // just before SIGSTOP and just after SIGCONT.
 std::pair<double, double> Freeze(test::Subprocess& process, std::chrono::milliseconds length) {
   const double stopped = Now();
