@@ -346,6 +346,36 @@ Result<Config> Parse(std::string_view text, std::string_view source_name) {
   suspects.StringArray("patterns", 256, config.suspects.patterns);
   suspects.RejectUnknown();
 
+  TableReader kernel_log = top.Table("kernel_log");
+  kernel_log.Bool("enabled", config.kernel_log.enabled);
+  kernel_log.Bool("accept_user_records", config.kernel_log.accept_user_records);
+  kernel_log.Integer("max_events_per_minute", 0, 10000, config.kernel_log.max_events_per_minute);
+  kernel_log.RejectUnknown();
+
+  TableReader triggers = top.Table("pressure_triggers");
+  PressureTriggers& pt = config.pressure_triggers;
+  triggers.Bool("enabled", pt.enabled);
+  for (auto [key, value] : {std::pair{"cpu", &pt.cpu},
+                            {"io", &pt.io},
+                            {"memory", &pt.memory},
+                            {"cpu_critical", &pt.cpu_critical},
+                            {"io_critical", &pt.io_critical},
+                            {"memory_critical", &pt.memory_critical}}) {
+    triggers.String(key, *value);
+    if (!value->empty()) {
+      if (auto t = ParsePsiTrigger(*value); !t.ok()) triggers.FailAt(key, t.error().message);
+    }
+  }
+  triggers.Integer("poll_interval_ms", 100, 60000, pt.poll_interval_ms);
+  triggers.RejectUnknown();
+
+  TableReader cgroups = top.Table("cgroups");
+  cgroups.Bool("enabled", config.cgroups.enabled);
+  cgroups.Integer("top", 1, 100, config.cgroups.top);
+  cgroups.Integer("max_cgroups", 1, 100000, config.cgroups.max_cgroups);
+  cgroups.Integer("max_depth", 1, 32, config.cgroups.max_depth);
+  cgroups.RejectUnknown();
+
   top.RejectUnknown();
 
   if (errors.empty()) {
@@ -388,6 +418,26 @@ Result<Config> Load(const std::filesystem::path& path, bool must_exist) {
   text << in.rdbuf();
   if (in.bad()) return Error{path.string() + ": read error"};
   return Parse(text.str(), path.string());
+}
+
+Result<PsiTrigger> ParsePsiTrigger(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  std::string kind, extra;
+  PsiTrigger t;
+  if (!(in >> kind >> t.stall_us >> t.window_us) || (in >> extra) ||
+      (kind != "some" && kind != "full")) {
+    return Error{"expected \"some|full <stall µs> <window µs>\", got \"" + std::string(text) +
+                 "\""};
+  }
+  t.full = kind == "full";
+  if (t.window_us < 500'000 || t.window_us > 10'000'000) {
+    return Error{"the window must be 500000-10000000 µs, got " + std::to_string(t.window_us)};
+  }
+  if (t.stall_us <= 0 || t.stall_us > t.window_us) {
+    return Error{"the stall must be 1-" + std::to_string(t.window_us) + " µs (the window), got " +
+                 std::to_string(t.stall_us)};
+  }
+  return t;
 }
 
 Result<ListenAddress> ParseListen(std::string_view text) {
@@ -491,6 +541,24 @@ std::string ToToml(const Config& c) {
     out << (i == 0 ? "" : ", ") << TomlString(c.suspects.patterns[i]);
   }
   out << "]\n";
+  out << "\n[kernel_log]\n";
+  boolean("enabled", c.kernel_log.enabled);
+  boolean("accept_user_records", c.kernel_log.accept_user_records);
+  integer("max_events_per_minute", c.kernel_log.max_events_per_minute);
+  out << "\n[pressure_triggers]\n";
+  boolean("enabled", c.pressure_triggers.enabled);
+  str("cpu", c.pressure_triggers.cpu);
+  str("io", c.pressure_triggers.io);
+  str("memory", c.pressure_triggers.memory);
+  str("cpu_critical", c.pressure_triggers.cpu_critical);
+  str("io_critical", c.pressure_triggers.io_critical);
+  str("memory_critical", c.pressure_triggers.memory_critical);
+  integer("poll_interval_ms", c.pressure_triggers.poll_interval_ms);
+  out << "\n[cgroups]\n";
+  boolean("enabled", c.cgroups.enabled);
+  integer("top", c.cgroups.top);
+  integer("max_cgroups", c.cgroups.max_cgroups);
+  integer("max_depth", c.cgroups.max_depth);
   return out.str();
 }
 

@@ -79,6 +79,35 @@ struct Forensics {
   double window_before_seconds = 120;    ///< Flight-recorder samples kept before the event.
 };
 
+struct KernelLog {
+  bool enabled = true;  ///< Follow /dev/kmsg and recognise the kernel's stall reports.
+  /// Also recognise records written to /dev/kmsg from user space (facility other than kernel):
+  /// a report of a kernel stall only ever comes from the kernel; this is for testing.
+  bool accept_user_records = false;
+  int max_events_per_minute = 10;  ///< History events per report kind and minute; all count.
+};
+
+/// A PSI trigger: "some|full <stall µs> <window µs>" (Documentation/accounting/psi.rst); the
+/// empty string means none.
+struct PressureTriggers {
+  bool enabled = true;
+  std::string cpu = "some 500000 1000000";
+  std::string io = "some 150000 1000000";
+  std::string memory = "some 150000 1000000";
+  /// Above these, a capture is taken at once (before a freeze), rate-limited like the others.
+  std::string cpu_critical;
+  std::string io_critical = "full 500000 1000000";
+  std::string memory_critical = "full 500000 1000000";
+  int poll_interval_ms = 1000;  ///< Where triggers are refused: how often the totals are read.
+};
+
+struct Cgroups {
+  bool enabled = true;     ///< Read the cgroup v2 hierarchy: pressure, memory and CPU per cgroup.
+  int top = 5;             ///< N of the top-N cgroup lists.
+  int max_cgroups = 2000;  ///< Cgroups read per pass at most.
+  int max_depth = 8;       ///< Levels below the root.
+};
+
 struct Suspects {
   std::vector<std::string> patterns;  ///< Case-insensitive substrings of comm or command line.
 };
@@ -92,6 +121,9 @@ struct Config {
   Http http;
   Forensics forensics;
   Suspects suspects;
+  KernelLog kernel_log;
+  PressureTriggers pressure_triggers;
+  Cgroups cgroups;
   std::string source;  ///< The file it was read from; empty for built-in defaults.
 };
 
@@ -100,6 +132,15 @@ struct ListenAddress {
   std::string host;  ///< Dotted IPv4, or IPv6 in brackets.
   int port = 0;
 };
+
+/// A parsed PSI trigger.
+struct PsiTrigger {
+  bool full = false;
+  std::int64_t stall_us = 0;
+  std::int64_t window_us = 0;
+};
+/// Validates "some|full <stall µs> <window µs>": window 500000–10000000 µs, stall 1–window.
+Result<PsiTrigger> ParsePsiTrigger(std::string_view text);
 
 /// Validates ADDRESS:PORT. Host names are refused so the bound address never depends on DNS.
 Result<ListenAddress> ParseListen(std::string_view text);

@@ -21,6 +21,7 @@
 #include "collectors/collector.h"
 #include "config/config.h"
 #include "exporter/http_server.h"
+#include "exporter/kernel_watch.h"
 #include "exporter/metrics.h"
 #include "exporter/pause_inquiry.h"
 #include "exporter/sampler.h"
@@ -60,6 +61,7 @@ class Daemon final : public SampleSink {
   Daemon(const config::Config& config, const collectors::ProcRoot& root, const Clock& clock)
       : config_(config),
         clock_(clock),
+        kernel_watch_(MakeKernelWatch(config, root, clock)),
         watchdog_(clock, {static_cast<std::int64_t>(config.pause.tick_ms) * 1'000'000,
                           static_cast<std::int64_t>(config.pause.min_seconds * 1e9),
                           config.pause.raise_priority}),
@@ -68,7 +70,7 @@ class Daemon final : public SampleSink {
                   LiveSources{&watchdog_.stats(), &critical_episodes_,
                               config.storage.enabled ? &storage_stats_ : nullptr,
                               config.forensics.enabled ? &capture_stats_ : nullptr, &pause_stats_,
-                              &inquiry_})},
+                              &inquiry_, kernel_watch_.get()})},
               clock, MetricsMaxAge(config)),
         root_(root),
         inquiry_(root, clock, std::chrono::milliseconds(config.pause.evidence_interval_ms)) {
@@ -109,6 +111,9 @@ class Daemon final : public SampleSink {
     }
     if (Status s = watchdog_.Start(); !s.ok()) return s;
     inquiry_.Start();
+    if (kernel_watch_) {
+      if (Status s = kernel_watch_->Start(); !s.ok()) LogWarning(s.error().message);
+    }
     if (stop_fd_ < 0 || watchdog_.event_fd() < 0) return Error{"cannot create an eventfd"};
     events_ = std::thread([this] { EventLoop(); });
 
@@ -125,6 +130,7 @@ class Daemon final : public SampleSink {
     if (sampler_) sampler_->Stop();
     watchdog_.Stop();
     inquiry_.Stop();
+    if (kernel_watch_) kernel_watch_->Stop();
     if (events_.joinable()) {
       const std::uint64_t one = 1;
       ssize_t n = write(stop_fd_, &one, sizeof(one));
@@ -242,6 +248,46 @@ class Daemon final : public SampleSink {
     }
   }
 
+  // Follows the kernel log when kernel_log.enabled, keeping its place across restarts next to
+  // the history database.
+  std::unique_ptr<KernelWatch> MakeKernelWatch(const config::Config& config,
+                                               const collectors::ProcRoot& root,
+                                               const Clock& clock) {
+    if (!config.kernel_log.enabled) return nullptr;
+    collectors::KernelLogFollower::Options follow;
+    if (config.storage.enabled) {
+      follow.cursor_path = std::filesystem::path(config.storage.data_dir) / "kernel-log.cursor";
+    }
+    if (auto id = collectors::ReadWholeFile(root, "proc", "sys/kernel/random/boot_id", 4096)) {
+      follow.boot_id = id->substr(0, id->find('\n'));
+    }
+    return std::make_unique<KernelWatch>(
+        config.kernel_log, std::move(follow), clock,
+        [this](const KernelWatch::Report& r) { OnKernelReport(r); });
+  }
+
+  // A stall or trouble the kernel reported: a history event naming the task, and a capture
+  // unless it was written before the daemon started.
+  void OnKernelReport(const KernelWatch::Report& r) {
+    page_.Invalidate();
+    auto latest = hub_.Latest();
+    const double score = latest ? latest->assessment.score : 0;
+    forensics::EventRecord event = Event(forensics::EventKind::kKernel, r.realtime_ns, 0, score);
+    event.notes = std::string(analysis::Name(r.report.kind)) + ": " + r.text +
+                  (r.from_kernel ? "" : " (written from user space)");
+    if (r.report.pid > 0) {
+      event.processes.push_back(
+          {"kernel", 1, r.report.pid, collectors::UnescapeKmsg(r.report.task), '?', 0, 0, ""});
+    }
+    Record(std::move(event), latest.get());
+    if (capture_ && r.since_start) {
+      auto request = forensics::CaptureRequest::For(
+          forensics::CaptureTrigger::kKernel, r.realtime_ns, r.realtime_ns, r.monotonic_ns, score);
+      request.detail = std::string(analysis::KindText(r.report.kind)) + ": " + r.text;
+      capture_->Request(request);
+    }
+  }
+
   // An event ending at `end_ns` (Unix ns), keyed like its bundle would be.
   static forensics::EventRecord Event(forensics::EventKind kind, std::int64_t end_ns,
                                       double duration, double score_before) {
@@ -279,6 +325,7 @@ class Daemon final : public SampleSink {
   config::Config config_;
   const Clock& clock_;
   SnapshotHub hub_;
+  std::unique_ptr<KernelWatch> kernel_watch_;  // before page_, which shows its counters
   analysis::Watchdog watchdog_;
   std::atomic<std::uint64_t> critical_episodes_{0};
   forensics::StorageStats storage_stats_;

@@ -10,6 +10,7 @@
 
 #include "collectors/system_sample.h"
 #include "exporter/families.h"
+#include "exporter/kernel_watch.h"
 #include "exporter/pause_inquiry.h"
 #include "forensics/capture/capture_worker.h"
 
@@ -239,6 +240,24 @@ std::vector<prometheus::MetricFamily> DaemonMetrics::Collect() const {
   }
   if (live_.watchdog != nullptr && live_.pauses != nullptr) {
     AppendWatchdogFamilies(*live_.watchdog, *live_.pauses, out);
+  }
+  if (live_.kernel != nullptr) {
+    const auto& log = live_.kernel->log_stats();
+    f.Gauge("rogue_hunter_kernel_log_readable",
+            "1 if the kernel log (/dev/kmsg) can be read and is being followed.")
+        .Add(log.readable.load() ? 1 : 0);
+    f.Counter("rogue_hunter_kernel_log_records_total", "Kernel log records read since start.")
+        .Add(static_cast<double>(log.records.load()));
+    f.Counter("rogue_hunter_kernel_log_lost_records_total",
+              "Kernel log records overwritten by the kernel before they were read.")
+        .Add(static_cast<double>(log.lost.load()));
+    auto reports = f.Counter("rogue_hunter_kernel_reports_total",
+                             "Stall and trouble reports of the kernel, by kind.");
+    const auto& counts = live_.kernel->report_stats().count;
+    for (std::size_t i = 0; i < analysis::kKernelReportKinds; ++i) {
+      reports.Add({{"kind", analysis::kKernelReportKindNames[i]}},
+                  static_cast<double>(counts[i].load(std::memory_order_relaxed)));
+    }
   }
   if (live_.inquiry != nullptr) {
     f.Gauge("rogue_hunter_pause_evidence_seconds",

@@ -22,6 +22,7 @@ struct CaptureStats;
 
 namespace rh::exporter {
 
+class KernelWatch;
 class PauseInquiry;
 
 /// The families of one snapshot: every collector's series, per docs/metrics.md. Series of a
@@ -41,6 +42,7 @@ struct LiveSources {
   const forensics::CaptureStats* forensics = nullptr;
   const analysis::PauseStats* pauses = nullptr;  ///< With `watchdog`: the pause series.
   const PauseInquiry* inquiry = nullptr;
+  const KernelWatch* kernel = nullptr;
 };
 
 /// Everything /metrics shows: build info and start time, the latest snapshot, and the live

@@ -20,9 +20,18 @@ struct sqlite3;
 namespace rh::forensics {
 
 /// Kinds of events in the history.
-enum class EventKind : std::uint8_t { kPause, kSuspend, kCritical, kStateChange };
-inline constexpr std::array<std::string_view, 4> kEventKindNames = {"pause", "suspend", "critical",
-                                                                    "state_change"};
+/// kKernel: a stall or trouble the kernel reported (analysis/kernel_reports.h); kPressure: a PSI
+/// trigger that fired.
+enum class EventKind : std::uint8_t {
+  kPause,
+  kSuspend,
+  kCritical,
+  kStateChange,
+  kKernel,
+  kPressure
+};
+inline constexpr std::array<std::string_view, 6> kEventKindNames = {
+    "pause", "suspend", "critical", "state_change", "kernel", "pressure"};
 
 /// A process listed with an event (the top processes when it happened).
 struct EventProcess {

@@ -97,7 +97,8 @@ std::string BlockedJson(const ProcessSnapshot& snapshot, std::int64_t captured_n
 }
 
 std::string SummaryJson(const analysis::CulpritVerdict& v, double score_before,
-                        const std::vector<std::string>& notes, const PauseSummary* pause) {
+                        const std::vector<std::string>& notes, const PauseSummary* pause,
+                        std::string_view trigger_detail) {
   ordered_json culprits = ordered_json::array();
   for (const auto& c : v.culprits) {
     ordered_json evidence = ordered_json::array();
@@ -130,6 +131,7 @@ std::string SummaryJson(const analysis::CulpritVerdict& v, double score_before,
                   {"observed_context_switches", s.observed_switches},
                   {"steal_seconds", s.steal_seconds}};
   }
+  if (!trigger_detail.empty()) j["trigger_detail"] = Bytes(trigger_detail);
   return Dump(j);
 }
 

@@ -31,10 +31,11 @@ struct PauseSummary {
   double start_uncertainty_seconds = 0;
 };
 
-/// summary.json: the verdict, the score before the event, notes on degraded parts, and for a
-/// pause (`pause` not null) what froze.
+/// summary.json: the verdict, the score before the event, notes on degraded parts, for a pause
+/// (`pause` not null) what froze, and what asked for the capture when `trigger_detail` is set.
 std::string SummaryJson(const analysis::CulpritVerdict& verdict, double score_before,
-                        const std::vector<std::string>& notes, const PauseSummary* pause = nullptr);
+                        const std::vector<std::string>& notes, const PauseSummary* pause = nullptr,
+                        std::string_view trigger_detail = {});
 
 /// What capture.json records besides the passes: the inputs that are not in the raw files.
 struct CaptureInputs {

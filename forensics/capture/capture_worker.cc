@@ -495,7 +495,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
     pause.start_uncertainty_seconds = request.start_uncertainty_seconds;
   }
   if (Status s = write(kSummaryFile, SummaryJson(verdict, request.score_before, notes,
-                                                 request.scope ? &pause : nullptr));
+                                                 request.scope ? &pause : nullptr, request.detail));
       !s.ok()) {
     return fail(s.error().message);
   }

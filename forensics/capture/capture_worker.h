@@ -31,9 +31,11 @@
 namespace rh::forensics {
 
 /// What asked for a capture (the `trigger` label and the bundle id's suffix).
-enum class CaptureTrigger : std::uint8_t { kPause, kCritical, kManual };
-inline constexpr std::array<std::string_view, 3> kCaptureTriggerNames = {"pause", "critical",
-                                                                         "manual"};
+/// kKernel: the kernel reported a stall or trouble (analysis/kernel_reports.h); kPressure: a PSI
+/// trigger fired above its critical mark.
+enum class CaptureTrigger : std::uint8_t { kPause, kCritical, kManual, kKernel, kPressure };
+inline constexpr std::array<std::string_view, 5> kCaptureTriggerNames = {
+    "pause", "critical", "manual", "kernel", "pressure"};
 /// How a capture ended (the `result` label).
 enum class CaptureResult : std::uint8_t { kOk, kFailed, kRateLimited };
 inline constexpr std::array<std::string_view, 3> kCaptureResultNames = {"ok", "failed",
@@ -55,6 +57,8 @@ struct CaptureRequest {
   /// A pause: what froze, as decided when it ended (summary.json's "pause").
   std::optional<analysis::ScopeVerdict> scope;
   double start_uncertainty_seconds = 0;  ///< A pause's start is known to ± this.
+  /// What asked for a kernel or pressure capture, in words (summary.json's "trigger_detail").
+  std::string detail;
 
   /// A request with its id made from `end_realtime_ns` and the duration from the window.
   static CaptureRequest For(CaptureTrigger trigger, std::int64_t start_realtime_ns,
@@ -66,7 +70,9 @@ struct CaptureRequest {
 /// anyone reads.
 struct CaptureStats {
   /// rogue_hunter_forensics_captures_total{trigger,result}, indexed [trigger][result].
-  std::array<std::array<std::atomic<std::uint64_t>, 3>, 3> captures{};
+  std::array<std::array<std::atomic<std::uint64_t>, kCaptureResultNames.size()>,
+             kCaptureTriggerNames.size()>
+      captures{};
   /// rogue_hunter_forensics_capture_duration_seconds: from the request to the bundle on disk.
   analysis::AtomicHistogram duration{0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30};
   std::atomic<std::uint64_t> bundles{0};       ///< rogue_hunter_forensics_bundles

@@ -111,6 +111,7 @@ Result<Summary> ParseSummary(std::string_view text, const std::string& where) {
     s.pause_evidence = String(*p, {"evidence"});
     s.start_uncertainty_seconds = Number(*p, {"start_uncertainty_seconds"});
   }
+  s.trigger_detail = String(*j, {"trigger_detail"});
   if (const json* notes = Field(*j, {"notes"}); notes != nullptr && notes->is_array()) {
     for (const json& n : *notes) {
       if (auto bytes = BytesFromJson(n)) s.notes.push_back(*bytes);

@@ -50,6 +50,7 @@ struct Summary {
   std::string pause_reason;
   std::string pause_evidence;
   double start_uncertainty_seconds = 0;
+  std::string trigger_detail;  ///< What asked for a kernel or pressure capture.
 };
 
 /// One process of processes.json.

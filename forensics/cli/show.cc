@@ -67,6 +67,15 @@ std::string WhatHappened(const Manifest& m, const Summary* summary) {
            Decimal(m.event_duration_seconds) + " s captured).";
   }
   if (m.event_kind == "manual") return "Manual capture at " + Rfc3339(m.event_end_ns) + ".";
+  const std::string detail = summary != nullptr && !summary->trigger_detail.empty()
+                                 ? ": " + Printable(summary->trigger_detail)
+                                 : "";
+  if (m.event_kind == "kernel") {
+    return "The kernel reported trouble at " + Rfc3339(m.event_end_ns) + detail + ".";
+  }
+  if (m.event_kind == "pressure") {
+    return "A pressure stall trigger fired at " + Rfc3339(m.event_end_ns) + detail + ".";
+  }
   return Printable(m.event_kind) + " from " + window + " (" + Decimal(m.event_duration_seconds) +
          " s).";
 }
