@@ -36,7 +36,50 @@ bool HasOption(std::string_view options, std::string_view wanted) {
   return false;
 }
 
+bool IsHex(std::string_view s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return !s.empty();
+}
+
+std::vector<std::string_view> Components(std::string_view path) {
+  std::vector<std::string_view> parts;
+  while (!path.empty()) {
+    std::size_t slash = path.find('/');
+    if (slash != 0) parts.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return parts;
+}
+
 }  // namespace
+
+std::string SystemdUnit(std::string_view cgroup_path) {
+  std::string unit;
+  for (std::string_view part : Components(cgroup_path)) {
+    if (part.ends_with(".service") || part.ends_with(".scope")) unit = std::string(part);
+  }
+  return unit;
+}
+
+std::string ContainerId(std::string_view cgroup_path) {
+  std::string id;
+  for (std::string_view part : Components(cgroup_path)) {
+    std::string_view p = part;
+    if (p.ends_with(".scope")) p.remove_suffix(6);
+    for (std::string_view prefix :
+         {"docker-", "cri-containerd-", "crio-", "libpod-", "containerd-"}) {
+      if (p.starts_with(prefix)) {
+        p.remove_prefix(prefix.size());
+        break;
+      }
+    }
+    if (p.size() == 64 && IsHex(p)) id = std::string(p);
+  }
+  return id;
+}
 
 std::vector<MountInfo> ParseMountInfo(std::string_view text) {
   std::vector<MountInfo> out;

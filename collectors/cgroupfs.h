@@ -71,6 +71,15 @@ std::optional<double> ParseCpuThrottledSeconds(std::string_view text);
 ///     1184725 49183 31
 std::optional<double> ParseSchedstatRunDelay(std::string_view text);
 
+/// The systemd unit a cgroup path belongs to: its deepest ".service" or ".scope" component
+/// ("/system.slice/nginx.service" -> "nginx.service"); empty when none.
+std::string SystemdUnit(std::string_view cgroup_path);
+
+/// The container id (64 hex digits) in a cgroup path of Docker, containerd, CRI-O, Podman or
+/// Kubernetes ("/system.slice/docker-<id>.scope", "/docker/<id>", "/kubepods/.../cri-containerd-
+/// <id>.scope"); empty when none.
+std::string ContainerId(std::string_view cgroup_path);
+
 /// The value of `key` in a flat "key value" file (cgroup.events, cpu.stat, memory.stat).
 std::optional<std::uint64_t> FlatKeyedValue(std::string_view text, std::string_view key);
 

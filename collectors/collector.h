@@ -9,16 +9,25 @@
 #include "base/result.h"
 #include "collectors/proc_root.h"
 #include "collectors/system_sample.h"
+#include "config/config.h"
 
 namespace rh::collectors {
 
 /// Settings shared by the collectors.
 struct CollectorOptions {
-  std::size_t top_n = 5;            ///< Length of the top-N process lists.
-  std::size_t max_blocked = 32;     ///< Most D-state tasks listed per sample.
-  long clock_ticks_per_second = 0;  ///< USER_HZ; 0 means sysconf(_SC_CLK_TCK).
-  long page_size = 0;               ///< 0 means sysconf(_SC_PAGESIZE).
+  std::size_t top_n = 5;             ///< Length of the top-N process lists.
+  std::size_t max_blocked = 32;      ///< Most D-state tasks listed per sample.
+  long clock_ticks_per_second = 0;   ///< USER_HZ; 0 means sysconf(_SC_CLK_TCK).
+  long page_size = 0;                ///< 0 means sysconf(_SC_PAGESIZE).
+  bool cgroups = true;               ///< Read the cgroup v2 hierarchy.
+  std::size_t cgroup_top_n = 5;      ///< Length of the top-N cgroup lists.
+  std::size_t max_cgroups = 2000;    ///< Cgroups read per pass at most.
+  std::size_t max_cgroup_depth = 8;  ///< Levels below the root.
+  bool keep_all_cgroups = false;     ///< Keep every leaf in Cgroups::all (a capture's table).
 };
+
+/// The options the configuration sets (sampling.top_processes, [cgroups]); the others default.
+CollectorOptions CollectorOptionsFor(const config::Config& config);
 
 /// Reads one group of kernel files into its part of a SystemSample.
 /// A collector is used by one thread at a time; it may keep descriptors and state between passes.

@@ -553,6 +553,37 @@ struct ProcessTable {
   std::vector<BlockedTask> blocked;
 };
 
+/// One cgroup of the v2 hierarchy: its counters (cumulative) and what they did since the
+/// previous pass. Stall totals are the cgroup's own PSI ("some": some of its tasks stalled;
+/// "full": all of its non-idle tasks did).
+struct CgroupUsage {
+  std::string path;  ///< Relative to the hierarchy's root: "/system.slice/nginx.service".
+  std::string name;  ///< The container id (12 hex digits), else the systemd unit, else the path.
+  std::optional<std::uint64_t> memory_bytes;  ///< memory.current, or its processes' v1 memcg.
+  std::uint64_t cpu_usec = 0;                 ///< cpu.stat usage_usec.
+  std::uint64_t cpu_some_us = 0, memory_some_us = 0, memory_full_us = 0, io_some_us = 0,
+                io_full_us = 0;
+  bool pressure = false;         ///< The pressure files were readable.
+  double cpu_ratio = 0;          ///< CPU seconds per second since the previous pass.
+  double memory_full_ratio = 0;  ///< Share of the time in memory full stall since then.
+  double memory_some_ratio = 0;
+  double io_full_ratio = 0;
+  double io_some_ratio = 0;
+};
+
+/// The cgroups under the v2 hierarchy (found in /proc/self/mountinfo wherever it is mounted),
+/// summarised: the leaves (cgroups without children, where services and containers run)
+/// ranked by memory, by memory full stall and by I/O full stall.
+struct Cgroups {
+  bool available = false;   ///< A v2 hierarchy was found and read.
+  std::uint32_t count = 0;  ///< Cgroups read (the root excluded).
+  bool truncated = false;   ///< Stopped at the most cgroups allowed.
+  std::vector<CgroupUsage> top_memory;
+  std::vector<CgroupUsage> top_memory_full;  ///< Those with a stall only.
+  std::vector<CgroupUsage> top_io_full;      ///< Those with a stall only.
+  std::vector<CgroupUsage> all;  ///< Every leaf, when the collector keeps them (captures).
+};
+
 /// Outcome of one collector in one pass.
 struct CollectorStatus {
   std::string name;
@@ -573,6 +604,7 @@ struct SystemSample {
   VmStat vmstat;
   Thermal thermal;
   ProcessTable processes;
+  Cgroups cgroups;
   std::vector<CollectorStatus> collectors;
 
   bool Succeeded(std::string_view collector) const {

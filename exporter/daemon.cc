@@ -117,11 +117,10 @@ class Daemon final : public SampleSink {
     if (stop_fd_ < 0 || watchdog_.event_fd() < 0) return Error{"cannot create an eventfd"};
     events_ = std::thread([this] { EventLoop(); });
 
-    collectors::CollectorOptions options;
-    options.top_n = static_cast<std::size_t>(config_.sampling.top_processes);
     sampler_ = std::make_unique<Sampler>(
-        collectors::MakeCollectors(root_, options), clock_, config_,
-        [this] { return static_cast<double>(watchdog_.TakeWorstOvershoot()) / 1e9; }, *this);
+        collectors::MakeCollectors(root_, collectors::CollectorOptionsFor(config_)), clock_,
+        config_, [this] { return static_cast<double>(watchdog_.TakeWorstOvershoot()) / 1e9; },
+        *this);
     sampler_->Start();
     return {};
   }

@@ -140,6 +140,33 @@ void AppendProcessFamilies(const SystemSample& s, Families& f) {
   }
 }
 
+void AppendCgroupFamilies(const SystemSample& s, Families& f) {
+  if (!s.Succeeded("cgroups")) return;
+  const auto& c = s.cgroups;
+  f.Gauge("rogue_hunter_cgroups_available",
+          "1 if a cgroup v2 hierarchy was found and read, wherever it is mounted.")
+      .Add(c.available ? 1 : 0);
+  if (!c.available) return;
+  f.Gauge("rogue_hunter_cgroups", "Cgroups in the v2 hierarchy, up to cgroups.max_cgroups.")
+      .Add(c.count);
+  auto ranked = [&](const char* name, const char* help, const auto& list, auto value) {
+    auto family = f.Gauge(name, help);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      family.Add({{"rank", std::to_string(i + 1)}, {"cgroup", SanitizeLabelValue(list[i].name)}},
+                 value(list[i]));
+    }
+  };
+  ranked("rogue_hunter_top_cgroup_memory_bytes", "Memory of the cgroups that use most.",
+         c.top_memory,
+         [](const auto& u) { return static_cast<double>(u.memory_bytes.value_or(0)); });
+  ranked("rogue_hunter_top_cgroup_memory_full_stall_ratio",
+         "Share of the time all tasks of the cgroup stalled on memory, since the previous sample.",
+         c.top_memory_full, [](const auto& u) { return u.memory_full_ratio; });
+  ranked("rogue_hunter_top_cgroup_io_full_stall_ratio",
+         "Share of the time all tasks of the cgroup stalled on I/O, since the previous sample.",
+         c.top_io_full, [](const auto& u) { return u.io_full_ratio; });
+}
+
 void AppendStressFamilies(const Snapshot& snapshot, Families& f) {
   const auto& a = snapshot.assessment;
   f.Gauge("rogue_hunter_stress_score", "The stress score, 0-100: the capped sum of the components.")
@@ -223,6 +250,7 @@ void AppendSnapshotFamilies(const Snapshot& snapshot, std::vector<prometheus::Me
   AppendPressureFamilies(s, f);
   AppendThermalFamilies(s, f);
   AppendProcessFamilies(s, f);
+  AppendCgroupFamilies(s, f);
   AppendStressFamilies(snapshot, f);
 }
 

@@ -175,6 +175,58 @@ json& ObjectAt(json& root, std::string_view path) {
   return *at;
 }
 
+json CgroupsJson(const std::vector<collectors::CgroupUsage>& list) {
+  json out = json::array();
+  for (const auto& u : list) {
+    out.push_back({{"path", BytesToJson(u.path)},
+                   {"name", BytesToJson(u.name)},
+                   {"memory_bytes", u.memory_bytes ? json(*u.memory_bytes) : json(nullptr)},
+                   {"cpu_usec", u.cpu_usec},
+                   {"cpu_some_us", u.cpu_some_us},
+                   {"memory_some_us", u.memory_some_us},
+                   {"memory_full_us", u.memory_full_us},
+                   {"io_some_us", u.io_some_us},
+                   {"io_full_us", u.io_full_us},
+                   {"pressure", u.pressure},
+                   {"cpu_ratio", u.cpu_ratio},
+                   {"memory_full_ratio", u.memory_full_ratio},
+                   {"memory_some_ratio", u.memory_some_ratio},
+                   {"io_full_ratio", u.io_full_ratio},
+                   {"io_some_ratio", u.io_some_ratio}});
+  }
+  return out;
+}
+
+void ReadCgroups(Reader r, const char* key, std::vector<collectors::CgroupUsage>& out,
+                 std::string* error) {
+  const json* list = r.Array(key);
+  if (list == nullptr) return;
+  for (std::size_t i = 0; i < list->size() && error->empty(); ++i) {
+    Reader c((*list)[i], r.path() + "." + key + "[" + std::to_string(i) + "]", error);
+    collectors::CgroupUsage u;
+    c.Bytes("path", u.path);
+    c.Bytes("name", u.name);
+    if (c.Has("memory_bytes")) {
+      std::uint64_t bytes = 0;
+      c.Get("memory_bytes", bytes);
+      u.memory_bytes = bytes;
+    }
+    c.Get("cpu_usec", u.cpu_usec);
+    c.Get("cpu_some_us", u.cpu_some_us);
+    c.Get("memory_some_us", u.memory_some_us);
+    c.Get("memory_full_us", u.memory_full_us);
+    c.Get("io_some_us", u.io_some_us);
+    c.Get("io_full_us", u.io_full_us);
+    c.Get("pressure", u.pressure);
+    c.Get("cpu_ratio", u.cpu_ratio);
+    c.Get("memory_full_ratio", u.memory_full_ratio);
+    c.Get("memory_some_ratio", u.memory_some_ratio);
+    c.Get("io_full_ratio", u.io_full_ratio);
+    c.Get("io_some_ratio", u.io_some_ratio);
+    out.push_back(std::move(u));
+  }
+}
+
 }  // namespace
 
 json BytesToJson(std::string_view bytes) {
@@ -229,6 +281,14 @@ json ToJson(const SystemSample& s) {
        {{"top_cpu", TopJson(s.processes.top_cpu)},
         {"top_rss", TopJson(s.processes.top_rss)},
         {"blocked", blocked}}},
+      {"cgroups",
+       {{"available", s.cgroups.available},
+        {"count", s.cgroups.count},
+        {"truncated", s.cgroups.truncated},
+        {"top_memory", CgroupsJson(s.cgroups.top_memory)},
+        {"top_memory_full", CgroupsJson(s.cgroups.top_memory_full)},
+        {"top_io_full", CgroupsJson(s.cgroups.top_io_full)},
+        {"all", CgroupsJson(s.cgroups.all)}}},
       {"collectors", collectors_json},
   };
   collectors::VisitDescribedParts(
@@ -338,6 +398,16 @@ Result<SystemSample> SystemSampleFromJson(const json& j) {
       b.Bytes("wchan", task.wchan);
       s.processes.blocked.push_back(std::move(task));
     }
+  }
+  if (r.Has("cgroups")) {  // absent from bundles written before cgroups were read
+    Reader cg = r.Object("cgroups");
+    cg.Get("available", s.cgroups.available);
+    cg.Get("count", s.cgroups.count);
+    cg.Get("truncated", s.cgroups.truncated);
+    ReadCgroups(cg, "top_memory", s.cgroups.top_memory, &error);
+    ReadCgroups(cg, "top_memory_full", s.cgroups.top_memory_full, &error);
+    ReadCgroups(cg, "top_io_full", s.cgroups.top_io_full, &error);
+    ReadCgroups(cg, "all", s.cgroups.all, &error);
   }
   if (const json* list = r.Array("collectors")) {
     for (std::size_t i = 0; i < list->size() && error.empty(); ++i) {

@@ -31,6 +31,12 @@ struct PauseSummary {
   double start_uncertainty_seconds = 0;
 };
 
+/// cgroups.json: the cgroup table at `captured_ns` (Unix ns): every leaf of the v2 hierarchy with
+/// its memory, CPU and stall shares between the capture's passes and over the window.
+std::string CgroupsJson(const collectors::Cgroups& cgroups,
+                        const std::vector<analysis::CgroupWindow>& windows,
+                        std::int64_t captured_ns);
+
 /// summary.json: the verdict, the score before the event, notes on degraded parts, for a pause
 /// (`pause` not null) what froze, and what asked for the capture when `trigger_detail` is set.
 std::string SummaryJson(const analysis::CulpritVerdict& verdict, double score_before,

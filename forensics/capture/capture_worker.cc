@@ -344,8 +344,8 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   // Two collector passes, every file they read recorded.
   RawRecorder raw;
   collectors::ProcRoot recorded(options_.root.proc(), options_.root.sys(), &raw);
-  collectors::CollectorOptions collector_options;
-  collector_options.top_n = static_cast<std::size_t>(std::max(1, config_.sampling.top_processes));
+  collectors::CollectorOptions collector_options = collectors::CollectorOptionsFor(config_);
+  collector_options.keep_all_cgroups = true;  // the bundle's cgroup table
   collector_options.page_size = page_size;
   collector_options.clock_ticks_per_second = ticks;
   auto collectors = collectors::MakeCollectors(recorded, collector_options);
@@ -437,6 +437,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   inputs.now = table_time;
   inputs.memory_total_bytes = pass1->sample.meminfo.total;
   inputs.self_pid = static_cast<std::int32_t>(getpid());
+  inputs.cgroups = pass1->sample.cgroups.all;
   const analysis::CulpritVerdict verdict = analysis::RankCulprits(inputs);
 
   // The kernel log from one minute before the event start.
@@ -477,10 +478,13 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   capture_inputs.io_baseline = io_baseline;
   capture_inputs.pass_gap_seconds = options_.pass_gap_seconds;
   const std::int64_t table_ns = pass1->sample.clock.realtime_ns;
-  for (auto [path, content] : {std::pair{kCaptureFile, CaptureJson(capture_inputs, {pass0, pass1})},
-                               std::pair{kSamplesFile, SamplesJsonl(window)},
-                               std::pair{kProcessesFile, ProcessesJson(snapshot, table_ns, hz)},
-                               std::pair{kBlockedFile, BlockedJson(snapshot, table_ns)}}) {
+  for (auto [path, content] :
+       {std::pair{kCaptureFile, CaptureJson(capture_inputs, {pass0, pass1})},
+        std::pair{kSamplesFile, SamplesJsonl(window)},
+        std::pair{kProcessesFile, ProcessesJson(snapshot, table_ns, hz)},
+        std::pair{kBlockedFile, BlockedJson(snapshot, table_ns)},
+        std::pair{kCgroupsFile,
+                  CgroupsJson(pass1->sample.cgroups, analysis::CgroupWindows(inputs), table_ns)}}) {
     if (Status s = write(path, content); !s.ok()) return fail(s.error().message);
   }
   if (kernel_log) {

@@ -209,6 +209,25 @@ Result<ReplayOutcome> ReplayBundle(const OpenedBundle& bundle, const config::Con
       NumberAt(capture, {"collector_options", "max_blocked"})
           .value_or(static_cast<double>(
               max_blocked > 0 ? max_blocked : collectors::CollectorOptions{}.max_blocked)));
+  // The cgroup options (bundles before them: the defaults; they hold no cgroup files anyway).
+  if (const json* cgroups = Find(capture, {"collector_options", "cgroups"});
+      cgroups != nullptr && cgroups->is_boolean()) {
+    options.cgroups = cgroups->get<bool>();
+  }
+  const collectors::CollectorOptions defaults;
+  options.cgroup_top_n =
+      static_cast<std::size_t>(NumberAt(capture, {"collector_options", "cgroup_top_n"})
+                                   .value_or(static_cast<double>(defaults.cgroup_top_n)));
+  options.max_cgroups =
+      static_cast<std::size_t>(NumberAt(capture, {"collector_options", "max_cgroups"})
+                                   .value_or(static_cast<double>(defaults.max_cgroups)));
+  options.max_cgroup_depth =
+      static_cast<std::size_t>(NumberAt(capture, {"collector_options", "max_cgroup_depth"})
+                                   .value_or(static_cast<double>(defaults.max_cgroup_depth)));
+  if (const json* all = Find(capture, {"collector_options", "keep_all_cgroups"});
+      all != nullptr && all->is_boolean()) {
+    options.keep_all_cgroups = all->get<bool>();
+  }
   analysis::StressState state;
   state.io_baseline = NumberAt(capture, {"io_baseline"})
                           .value_or(NumberAt(capture, {"stress_state", "io_baseline"})

@@ -317,6 +317,7 @@ TEST(CaptureWorker, TheRawTreesReplayToTheRecordedPasses) {
   options.max_blocked = capture["collector_options"]["max_blocked"];
   options.page_size = capture["collector_options"]["page_size"];
   options.clock_ticks_per_second = capture["collector_options"]["clock_ticks_per_second"];
+  options.keep_all_cgroups = capture["collector_options"]["keep_all_cgroups"];
   analysis::StressState state;
   state.io_baseline = capture["io_baseline"];
 

@@ -249,9 +249,15 @@ TestBundle MakeBundle(const BundleOptions& options) {
                               0.87,
                               "session-2.scope",
                               {{"rss_growth", 52428800, "RSS grew by 50.0 MiB in the window"},
-                               {"major_faults", 210, "210 major page faults"}}});
-  verdict.culprits.push_back(
-      {2, 2950, "rsync", 0.41, "backup.service", {{"blocked", 1, "in D state in io_schedule"}}});
+                               {"major_faults", 210, "210 major page faults"}},
+                              ""});
+  verdict.culprits.push_back({2,
+                              2950,
+                              "rsync",
+                              0.41,
+                              "backup.service",
+                              {{"blocked", 1, "in D state in io_schedule"}},
+                              ""});
   verdict.blocked_tasks = 1;
   forensics::PauseSummary pause;
   for (std::size_t i = 0; i < analysis::kPauseScopeNames.size(); ++i) {
