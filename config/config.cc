@@ -367,6 +367,7 @@ Result<Config> Parse(std::string_view text, std::string_view source_name) {
     }
   }
   triggers.Integer("poll_interval_ms", 100, 60000, pt.poll_interval_ms);
+  triggers.Bool("use_triggers", pt.use_triggers);
   triggers.RejectUnknown();
 
   TableReader cgroups = top.Table("cgroups");
@@ -554,6 +555,7 @@ std::string ToToml(const Config& c) {
   str("io_critical", c.pressure_triggers.io_critical);
   str("memory_critical", c.pressure_triggers.memory_critical);
   integer("poll_interval_ms", c.pressure_triggers.poll_interval_ms);
+  boolean("use_triggers", c.pressure_triggers.use_triggers);
   out << "\n[cgroups]\n";
   boolean("enabled", c.cgroups.enabled);
   integer("top", c.cgroups.top);

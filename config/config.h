@@ -99,6 +99,7 @@ struct PressureTriggers {
   std::string io_critical = "full 500000 1000000";
   std::string memory_critical = "full 500000 1000000";
   int poll_interval_ms = 1000;  ///< Where triggers are refused: how often the totals are read.
+  bool use_triggers = true;     ///< False: poll the totals even where triggers work.
 };
 
 struct Cgroups {

@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "collectors/collector.h"
+#include "collectors/pressure_watch.h"
 #include "config/config.h"
 #include "exporter/http_server.h"
 #include "exporter/kernel_watch.h"
@@ -62,6 +63,7 @@ class Daemon final : public SampleSink {
       : config_(config),
         clock_(clock),
         kernel_watch_(MakeKernelWatch(config, root, clock)),
+        pressure_watch_(MakePressureWatch(config, root, clock)),
         watchdog_(clock, {static_cast<std::int64_t>(config.pause.tick_ms) * 1'000'000,
                           static_cast<std::int64_t>(config.pause.min_seconds * 1e9),
                           config.pause.raise_priority}),
@@ -70,7 +72,7 @@ class Daemon final : public SampleSink {
                   LiveSources{&watchdog_.stats(), &critical_episodes_,
                               config.storage.enabled ? &storage_stats_ : nullptr,
                               config.forensics.enabled ? &capture_stats_ : nullptr, &pause_stats_,
-                              &inquiry_, kernel_watch_.get()})},
+                              &inquiry_, kernel_watch_.get(), pressure_watch_.get()})},
               clock, MetricsMaxAge(config)),
         root_(root),
         inquiry_(root, clock, std::chrono::milliseconds(config.pause.evidence_interval_ms)) {
@@ -114,8 +116,18 @@ class Daemon final : public SampleSink {
     if (kernel_watch_) {
       if (Status s = kernel_watch_->Start(); !s.ok()) LogWarning(s.error().message);
     }
+    if (pressure_watch_) {
+      for (const auto& w : pressure_watch_->watched()) {
+        LogInfo("pressure: " + PressureTriggerName(*w) + " " +
+                std::string(collectors::kPressureWatchModeNames[static_cast<int>(w->mode)]) +
+                " on " + w->source);
+      }
+    }
     if (stop_fd_ < 0 || watchdog_.event_fd() < 0) return Error{"cannot create an eventfd"};
     events_ = std::thread([this] { EventLoop(); });
+    if (pressure_watch_) {
+      if (Status s = pressure_watch_->Start(); !s.ok()) LogWarning(s.error().message);
+    }
 
     sampler_ = std::make_unique<Sampler>(
         collectors::MakeCollectors(root_, collectors::CollectorOptionsFor(config_)), clock_,
@@ -130,6 +142,7 @@ class Daemon final : public SampleSink {
     watchdog_.Stop();
     inquiry_.Stop();
     if (kernel_watch_) kernel_watch_->Stop();
+    if (pressure_watch_) pressure_watch_->Stop();
     if (events_.joinable()) {
       const std::uint64_t one = 1;
       ssize_t n = write(stop_fd_, &one, sizeof(one));
@@ -154,11 +167,13 @@ class Daemon final : public SampleSink {
     if (decision.changed) {
       LogInfo("sampling " + std::string(analysis::Name(decision.previous)) + " -> " +
               std::string(analysis::Name(decision.state)) + " at stress " +
-              std::to_string(static_cast<int>(sample->assessment.score)));
+              std::to_string(static_cast<int>(sample->assessment.score)) +
+              (decision.pressure_burst ? " (pressure trigger)" : ""));
       forensics::EventRecord event =
           Event(forensics::EventKind::kStateChange, now, 0, score_before);
       event.state_from = analysis::Name(decision.previous);
       event.state_to = analysis::Name(decision.state);
+      if (decision.pressure_burst) event.notes = "a pressure trigger fired";
       event.key = forensics::BundleId(now, "state-" + event.state_to);
       Record(std::move(event));
     }
@@ -265,6 +280,67 @@ class Daemon final : public SampleSink {
         [this](const KernelWatch::Report& r) { OnKernelReport(r); });
   }
 
+  // The PSI triggers of [pressure_triggers], when enabled.
+  std::unique_ptr<collectors::PressureWatch> MakePressureWatch(const config::Config& config,
+                                                               const collectors::ProcRoot& root,
+                                                               const Clock& clock) {
+    const config::PressureTriggers& pt = config.pressure_triggers;
+    if (!pt.enabled) return nullptr;
+    collectors::PressureWatch::Options options;
+    options.poll_interval = std::chrono::milliseconds(pt.poll_interval_ms);
+    options.use_triggers = pt.use_triggers;
+    using collectors::PressureLevel;
+    using collectors::PsiKind;
+    const std::tuple<PsiKind, PressureLevel, const std::string*> triggers[] = {
+        {PsiKind::kCpu, PressureLevel::kElevated, &pt.cpu},
+        {PsiKind::kIo, PressureLevel::kElevated, &pt.io},
+        {PsiKind::kMemory, PressureLevel::kElevated, &pt.memory},
+        {PsiKind::kCpu, PressureLevel::kCritical, &pt.cpu_critical},
+        {PsiKind::kIo, PressureLevel::kCritical, &pt.io_critical},
+        {PsiKind::kMemory, PressureLevel::kCritical, &pt.memory_critical}};
+    for (const auto& [resource, level, text] : triggers) {
+      if (text->empty()) continue;
+      auto parsed = config::ParsePsiTrigger(*text);  // validated when the file was read
+      if (!parsed) continue;
+      options.triggers.push_back(
+          {resource, level, parsed->full, parsed->stall_us, parsed->window_us});
+    }
+    return std::make_unique<collectors::PressureWatch>(root, clock, std::move(options),
+                                                       [this](const auto& f) { OnPressure(f); });
+  }
+
+  static std::string PressureTriggerName(const collectors::PressureWatch::Watched& w) {
+    const auto& e = w.effective;
+    return std::string(collectors::kPsiResourceNames[static_cast<int>(e.resource)]) + " " +
+           collectors::TriggerText(e.full, e.stall_us, e.window_us) + " (" +
+           std::string(collectors::kPressureLevelNames[static_cast<int>(e.level)]) + ")";
+  }
+
+  // A PSI trigger fired: sample at once and keep sampling fast; above the critical mark, also
+  // a history event and a capture before a freeze.
+  void OnPressure(const collectors::PressureWatch::Firing& f) {
+    page_.Invalidate();
+    const bool critical = f.watched->spec.level == collectors::PressureLevel::kCritical;
+    const std::string what = PressureTriggerName(*f.watched) + " fired";
+    LogWarning("pressure: " + what + (critical ? ": capturing" : ": sampling elevated"));
+    if (sampler_) sampler_->ElevateNow();
+    if (!critical) return;
+    const ClockReading now = clock_.Now();
+    auto latest = hub_.Latest();
+    const double score = latest ? latest->assessment.score : 0;
+    forensics::EventRecord event =
+        Event(forensics::EventKind::kPressure, now.realtime_ns, 0, score);
+    event.notes = what;
+    Record(std::move(event), latest.get());
+    if (capture_) {
+      auto request =
+          forensics::CaptureRequest::For(forensics::CaptureTrigger::kPressure, now.realtime_ns,
+                                         now.realtime_ns, now.monotonic_ns, score);
+      request.detail = what;
+      capture_->Request(request);
+    }
+  }
+
   // A stall or trouble the kernel reported: a history event naming the task, and a capture
   // unless it was written before the daemon started.
   void OnKernelReport(const KernelWatch::Report& r) {
@@ -324,7 +400,8 @@ class Daemon final : public SampleSink {
   config::Config config_;
   const Clock& clock_;
   SnapshotHub hub_;
-  std::unique_ptr<KernelWatch> kernel_watch_;  // before page_, which shows its counters
+  std::unique_ptr<KernelWatch> kernel_watch_;  // before page_, which shows their counters
+  std::unique_ptr<collectors::PressureWatch> pressure_watch_;
   analysis::Watchdog watchdog_;
   std::atomic<std::uint64_t> critical_episodes_{0};
   forensics::StorageStats storage_stats_;

@@ -287,6 +287,26 @@ std::vector<prometheus::MetricFamily> DaemonMetrics::Collect() const {
                   static_cast<double>(counts[i].load(std::memory_order_relaxed)));
     }
   }
+  if (live_.pressure != nullptr && !live_.pressure->watched().empty()) {
+    auto mode = f.Gauge("rogue_hunter_pressure_trigger_mode",
+                        "1 for how each PSI trigger is watched (trigger, polling, unavailable).");
+    auto firings = f.Counter("rogue_hunter_pressure_trigger_firings_total",
+                             "PSI triggers that fired since start.");
+    for (const auto& w : live_.pressure->watched()) {
+      const std::string_view resource =
+          collectors::kPsiResourceNames[static_cast<int>(w->spec.resource)];
+      const std::string_view level =
+          collectors::kPressureLevelNames[static_cast<int>(w->spec.level)];
+      for (std::size_t m = 0; m < collectors::kPressureWatchModeNames.size(); ++m) {
+        mode.Add({{"resource", resource},
+                  {"level", level},
+                  {"mode", collectors::kPressureWatchModeNames[m]}},
+                 static_cast<std::size_t>(w->mode) == m ? 1 : 0);
+      }
+      firings.Add({{"resource", resource}, {"level", level}},
+                  static_cast<double>(w->firings.load(std::memory_order_relaxed)));
+    }
+  }
   if (live_.inquiry != nullptr) {
     f.Gauge("rogue_hunter_pause_evidence_seconds",
             "How far back the counters kept to judge a pause's scope reach.")

@@ -13,6 +13,7 @@
 #include "analysis/pause_scope.h"
 #include "analysis/watchdog.h"
 #include "base/clock.h"
+#include "collectors/pressure_watch.h"
 #include "exporter/snapshot.h"
 #include "forensics/history_writer.h"
 
@@ -43,6 +44,7 @@ struct LiveSources {
   const analysis::PauseStats* pauses = nullptr;  ///< With `watchdog`: the pause series.
   const PauseInquiry* inquiry = nullptr;
   const KernelWatch* kernel = nullptr;
+  const collectors::PressureWatch* pressure = nullptr;
 };
 
 /// Everything /metrics shows: build info and start time, the latest snapshot, and the live

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -44,6 +45,9 @@ class Sampler {
   void Stop();
   /// Makes the thread sample at once instead of at its next deadline (e.g. right after a pause).
   void SampleNow();
+  /// A pressure burst: sample at once, and at least at the elevated rate for a while
+  /// (analysis::SamplingPolicy). Thread-safe.
+  void ElevateNow();
 
  private:
   void Loop(std::stop_token stop);
@@ -61,6 +65,7 @@ class Sampler {
   std::mutex mutex_;
   std::condition_variable_any wake_;
   bool sample_now_ = false;
+  std::atomic<bool> pressure_burst_{false};
   std::jthread thread_;
 };
 
