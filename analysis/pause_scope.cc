@@ -148,6 +148,36 @@ void PauseStats::Record(const ScopeVerdict& verdict, std::int64_t duration_ns,
   count[scope].fetch_add(1, std::memory_order_release);
 }
 
+std::optional<PauseScope> ScopeNamed(std::string_view name) {
+  for (std::size_t i = 0; i < kPauseScopeNames.size(); ++i) {
+    if (kPauseScopeNames[i] == name) return static_cast<PauseScope>(i);
+  }
+  return std::nullopt;
+}
+
+std::optional<PauseReason> ReasonNamed(std::string_view name) {
+  for (std::size_t i = 0; i < kPauseReasonNames.size(); ++i) {
+    if (kPauseReasonNames[i] == name) return static_cast<PauseReason>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view ScopePhrase(std::string_view scope_name) {
+  const auto scope = ScopeNamed(scope_name);
+  if (!scope) return "scope not recorded";
+  switch (*scope) {
+    case PauseScope::kMachine:
+      return "the machine froze";
+    case PauseScope::kHypervisor:
+      return "the hypervisor held the machine";
+    case PauseScope::kProcess:
+      return "only rogue-hunter stopped";
+    case PauseScope::kUnknown:
+      break;
+  }
+  return "scope unknown";
+}
+
 std::string DescribePause(const ScopeVerdict& v, double duration, double uncertainty) {
   const std::string length = Format("%.3f s (start ±%.3f s)", duration, uncertainty);
   switch (v.scope) {

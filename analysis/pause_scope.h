@@ -100,6 +100,16 @@ struct PauseStats {
 std::string DescribePause(const ScopeVerdict& verdict, double duration_seconds,
                           double uncertainty_seconds);
 
+/// The scope and reason a stored event or a bundle names ("machine", "signal"); nullopt for a
+/// name this build does not know, or "" (written before pauses had scopes).
+std::optional<PauseScope> ScopeNamed(std::string_view name);
+std::optional<PauseReason> ReasonNamed(std::string_view name);
+
+/// What froze, in a few words for a status line or a table: "the machine froze", "the hypervisor
+/// held the machine", "only rogue-hunter stopped", "scope unknown"; for "" (a pause recorded
+/// before scopes) "scope not recorded".
+std::string_view ScopePhrase(std::string_view scope_name);
+
 /// The reason in words: "stopped by a signal", "its cgroup was frozen", ...; "" for none.
 std::string_view ReasonText(PauseReason reason);
 

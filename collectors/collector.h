@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string_view>
@@ -15,10 +16,13 @@ namespace rh::collectors {
 
 /// Settings shared by the collectors.
 struct CollectorOptions {
-  std::size_t top_n = 5;             ///< Length of the top-N process lists.
-  std::size_t max_blocked = 32;      ///< Most D-state tasks listed per sample.
-  long clock_ticks_per_second = 0;   ///< USER_HZ; 0 means sysconf(_SC_CLK_TCK).
-  long page_size = 0;                ///< 0 means sysconf(_SC_PAGESIZE).
+  std::size_t top_n = 5;            ///< Length of the top-N process lists.
+  std::size_t max_blocked = 32;     ///< Most D-state tasks listed per sample.
+  long clock_ticks_per_second = 0;  ///< USER_HZ; 0 means sysconf(_SC_CLK_TCK).
+  long page_size = 0;               ///< 0 means sysconf(_SC_PAGESIZE).
+  /// Bound on each per-process read of the "processes" collector (a /proc file of a task stuck
+  /// in the kernel can hang a read); 0 reads on the calling thread, unbounded.
+  std::chrono::milliseconds read_timeout{1000};
   bool cgroups = true;               ///< Read the cgroup v2 hierarchy.
   std::size_t cgroup_top_n = 5;      ///< Length of the top-N cgroup lists.
   std::size_t max_cgroups = 2000;    ///< Cgroups read per pass at most.

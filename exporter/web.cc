@@ -1,5 +1,6 @@
 #include "exporter/web.h"
 
+#include <algorithm>
 #include <cctype>
 #include <string>
 
@@ -13,6 +14,7 @@ constexpr std::string_view kIndex = R"(<!doctype html>
 <ul>
 <li><a href="/metrics">/metrics</a>: Prometheus metrics</li>
 <li><a href="/healthz">/healthz</a>: health of the sampler</li>
+<li><a href="/api/status">/api/status</a>: the machine's state as JSON</li>
 </ul></body></html>
 )";
 
@@ -48,7 +50,7 @@ HttpResponse Health(const WebContext& c) {
   if (snapshot == nullptr) return HttpResponse::Text(503, "starting: no sample yet\n");
   double age =
       static_cast<double>(c.clock.Now().monotonic_ns - snapshot->sample.clock.monotonic_ns) / 1e9;
-  if (age > c.stale_after_seconds) {
+  if (age > std::max(c.stale_after_seconds, 3 * snapshot->interval_seconds + 10)) {
     return HttpResponse::Text(
         503, "stale: last sample " + std::to_string(static_cast<long>(age)) + " s ago\n");
   }
@@ -91,6 +93,7 @@ HttpHandler MakeWebHandler(WebContext context) {
     std::string_view path = request.path();
     if (path == "/metrics") return Metrics(request, context.metrics);
     if (path == "/healthz") return Health(context);
+    if (path == "/api/status" && context.status) return api::Status(*context.status, context.clock);
     if (path == "/") {
       HttpResponse r = HttpResponse::Text(200, std::string(kIndex));
       r.content_type = "text/html; charset=utf-8";

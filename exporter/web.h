@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "base/clock.h"
+#include "exporter/api/status.h"
 #include "exporter/http_server.h"
 #include "exporter/metrics.h"
 #include "exporter/snapshot.h"
@@ -15,9 +16,11 @@ struct WebContext {
   const SnapshotHub& snapshots;
   const Clock& clock;
   double stale_after_seconds;  ///< /healthz fails when the last sample is older than this.
+  const api::StatusBoard* status = nullptr;  ///< GET /api/status; 404 when null.
 };
 
-/// Routes: GET|HEAD /, /metrics, /healthz; any other path is 404, any other method 405.
+/// Routes: GET|HEAD /, /metrics, /healthz, /api/status; any other path is 404, any other method
+/// 405.
 HttpHandler MakeWebHandler(WebContext context);
 
 /// Whether an Accept-Encoding header value allows gzip (a "gzip" or "*" token without q=0).

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <limits>
 #include <cerrno>
 #include <cinttypes>
 #include <cmath>

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rh::test {
@@ -22,6 +23,10 @@ HttpResponse HttpRequest(const std::string& method, const std::string& url,
 inline HttpResponse HttpGet(const std::string& url, const std::vector<std::string>& headers = {}) {
   return HttpRequest("GET", url, headers);
 }
+
+/// Percent-encodes everything but unreserved characters (RFC 3986), for query strings and
+/// application/x-www-form-urlencoded bodies.
+std::string UrlEncode(std::string_view text);
 
 /// Decompresses a gzip body; fails the current test on corrupt input.
 std::string Gunzip(const std::string& data);
