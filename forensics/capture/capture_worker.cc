@@ -76,6 +76,13 @@ std::string SecondsText(double s) {
 
 bool Automatic(CaptureTrigger t) { return t != CaptureTrigger::kManual; }
 
+// The rate-limit class of an automatic trigger: 0 for a pause or a critical episode, 1 for an
+// early warning (a kernel report, a pressure trigger), so that a warning just before a pause
+// does not cost the pause its bundle.
+std::size_t RateClass(CaptureTrigger t) {
+  return t == CaptureTrigger::kKernel || t == CaptureTrigger::kPressure ? 1 : 0;
+}
+
 }  // namespace
 
 CaptureRequest CaptureRequest::For(CaptureTrigger trigger, std::int64_t start_realtime_ns,
@@ -200,16 +207,18 @@ std::optional<CaptureOutcome> CaptureWorker::Admit(const CaptureRequest& request
   std::lock_guard lock(mutex_);
   const double min_interval = settings_->config.forensics.min_interval_seconds;
   const auto interval = static_cast<std::int64_t>(min_interval * 1e9);
-  if (last_automatic_ns_ && now_ns - *last_automatic_ns_ < interval) {
+  const std::size_t rate_class = RateClass(request.trigger);
+  std::optional<std::int64_t>& last = last_automatic_ns_[rate_class];
+  if (last && now_ns - *last < interval) {
     CaptureOutcome outcome;
     outcome.result = CaptureResult::kRateLimited;
-    outcome.error = "within " +
-                    SecondsText(static_cast<double>(now_ns - *last_automatic_ns_) / 1e9) +
-                    " of the previous automatic capture (forensics.min_interval_seconds = " +
-                    SecondsText(min_interval) + ")";
+    outcome.error = "within " + SecondsText(static_cast<double>(now_ns - *last) / 1e9) +
+                    " of the previous " +
+                    (rate_class == 0 ? "pause or critical capture" : "kernel or pressure capture") +
+                    " (forensics.min_interval_seconds = " + SecondsText(min_interval) + ")";
     return outcome;
   }
-  last_automatic_ns_ = now_ns;
+  last = now_ns;
   return std::nullopt;
 }
 

@@ -237,7 +237,9 @@ class CaptureWorker {
   std::condition_variable settled_;
   std::deque<Queued> queue_;      // automatic requests
   std::optional<Queued> manual_;  // the manual request waiting, if any
-  std::optional<std::int64_t> last_automatic_ns_;
+  // The latest admitted automatic capture of each class: pauses and critical episodes; the early
+  // warnings (kernel reports, pressure triggers), which never hold back a pause's capture.
+  std::array<std::optional<std::int64_t>, 2> last_automatic_ns_;
   bool started_ = false;
   bool stopping_ = false;
   bool busy_ = false;

@@ -443,6 +443,24 @@ TEST(CaptureWorker, APauseBundleSaysWhatFrozeWithTheEvidence) {
   EXPECT_FALSE(json::parse(Read(manual.path / "summary.json")).contains("pause"));
 }
 
+// A kernel report or a pressure trigger just before a pause does not cost the pause its bundle:
+// the early warnings are rate-limited among themselves.
+TEST(CaptureWorker, EarlyWarningsDoNotHoldBackAPauseCapture) {
+  Machine s;
+  s.config.forensics.min_interval_seconds = 30;
+  CaptureWorker worker(s.config, s.FixtureOptions(), s.clock, s.recorder, s.stats);
+  EXPECT_EQ(worker.CaptureNow(s.Pause(0, CaptureTrigger::kPressure)).result, CaptureResult::kOk);
+  s.clock.AdvanceSeconds(5);
+  EXPECT_EQ(worker.CaptureNow(s.Pause()).result, CaptureResult::kOk);
+  s.clock.AdvanceSeconds(5);
+  auto limited = worker.CaptureNow(s.Pause(0, CaptureTrigger::kKernel));
+  EXPECT_EQ(limited.result, CaptureResult::kRateLimited);
+  EXPECT_THAT(limited.error, HasSubstr("previous kernel or pressure capture"));
+  EXPECT_EQ(worker.CaptureNow(s.Pause(0, CaptureTrigger::kCritical)).result,
+            CaptureResult::kRateLimited);
+  EXPECT_EQ(s.stats.bundles.load(), 2u);
+}
+
 TEST(CaptureWorker, AutomaticCapturesAreRateLimitedManualOnesAreNot) {
   Machine s;
   s.config.forensics.min_interval_seconds = 30;
