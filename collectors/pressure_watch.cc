@@ -48,12 +48,24 @@ PressureTriggerSpec Unprivileged(const PressureTriggerSpec& spec) {
   return out;
 }
 
+bool StallWindow::Add(std::int64_t now_ns, std::uint64_t total_us) {
+  totals_.emplace_back(now_ns, total_us);
+  // Keep one reading at or before the window's start, as the baseline.
+  while (totals_.size() > 2 && totals_[1].first <= now_ns - window_ns_) totals_.pop_front();
+  const auto& [since_ns, since_total] = totals_.front();
+  if (since_ns >= now_ns) return false;
+  const std::uint64_t grown = total_us >= since_total ? total_us - since_total : 0;
+  if (grown < static_cast<std::uint64_t>(stall_us_)) return false;
+  if (last_fired_ns_ && now_ns - *last_fired_ns_ < window_ns_) return false;
+  last_fired_ns_ = now_ns;
+  return true;
+}
+
 struct PressureWatch::Polled {
-  Polled(const ProcRoot& root, std::string relative) : file(root, "proc", std::move(relative)) {}
+  Polled(const ProcRoot& root, std::string relative, const PressureTriggerSpec& spec)
+      : file(root, "proc", std::move(relative)), window(spec.stall_us, spec.window_us) {}
   KernelFile file;
-  std::deque<std::pair<std::int64_t, std::uint64_t>> totals;  // (monotonic ns, stall µs)
-  std::int64_t last_fired_ns = 0;
-  bool fired = false;
+  StallWindow window;
 };
 
 PressureWatch::PressureWatch(const ProcRoot& root, const Clock& clock, Options options,
@@ -107,7 +119,7 @@ PressureWatch::PressureWatch(const ProcRoot& root, const Clock& clock, Options o
   for (std::size_t i = 0; i < watched_.size(); ++i) {
     if (watched_[i]->mode == PressureWatchMode::kPolling) {
       const std::string resource(kPsiResourceNames[static_cast<int>(watched_[i]->spec.resource)]);
-      polled_[i] = std::make_unique<Polled>(root_, "pressure/" + resource);
+      polled_[i] = std::make_unique<Polled>(root_, "pressure/" + resource, watched_[i]->effective);
     }
   }
 }
@@ -170,20 +182,7 @@ void PressureWatch::Poll(std::int64_t now_ns) {
     if (!parsed) continue;
     const auto& line = w.spec.full ? parsed->full : parsed->some;
     if (!line) continue;
-    const std::int64_t window_ns = w.effective.window_us * 1000;
-    p.totals.emplace_back(now_ns, line->total_us);
-    // Keep one reading at or before the window's start, as the baseline.
-    while (p.totals.size() > 2 && p.totals[1].first <= now_ns - window_ns) p.totals.pop_front();
-    const auto& [since_ns, since_total] = p.totals.front();
-    if (since_ns >= now_ns) continue;
-    const std::uint64_t grown = line->total_us >= since_total ? line->total_us - since_total : 0;
-    // At most one firing per window, as the kernel does.
-    if (grown >= static_cast<std::uint64_t>(w.effective.stall_us) &&
-        (!p.fired || now_ns - p.last_fired_ns >= window_ns)) {
-      p.fired = true;
-      p.last_fired_ns = now_ns;
-      Fire(w, now_ns);
-    }
+    if (p.window.Add(now_ns, line->total_us)) Fire(w, now_ns);
   }
 }
 
@@ -219,7 +218,8 @@ void PressureWatch::Run() {
         if (StartPolling(*watched_[i], "the trigger failed")) {
           const std::string resource(
               kPsiResourceNames[static_cast<int>(watched_[i]->spec.resource)]);
-          polled_[i] = std::make_unique<Polled>(root_, "pressure/" + resource);
+          polled_[i] =
+              std::make_unique<Polled>(root_, "pressure/" + resource, watched_[i]->effective);
           polling = true;
         }
       } else if ((fds[k].revents & POLLPRI) != 0) {

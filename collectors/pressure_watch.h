@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -52,6 +53,24 @@ std::string TriggerText(bool full, std::int64_t stall_us, std::int64_t window_us
 /// A trigger as unprivileged processes may register it (no CAP_SYS_RESOURCE, Linux 6.5+): the
 /// window rounded up to a multiple of 2 s, the stall scaled with it.
 PressureTriggerSpec Unprivileged(const PressureTriggerSpec& spec);
+
+/// A trigger where the kernel refuses it: fed the stall total at each reading, it says when the
+/// stall within the window reached the threshold, at most once per window (as the kernel's
+/// triggers fire). The window is measured from the newest reading at or before its start, so a
+/// burst is seen at the first reading after it. Not thread-safe.
+class StallWindow {
+ public:
+  StallWindow(std::int64_t stall_us, std::int64_t window_us)
+      : stall_us_(stall_us), window_ns_(window_us * 1000) {}
+  /// A reading at `now_ns` (monotonic) of the cumulative stall `total_us`; true: it fires.
+  bool Add(std::int64_t now_ns, std::uint64_t total_us);
+
+ private:
+  std::int64_t stall_us_;
+  std::int64_t window_ns_;
+  std::deque<std::pair<std::int64_t, std::uint64_t>> totals_;  // (monotonic ns, stall µs)
+  std::optional<std::int64_t> last_fired_ns_;
+};
 
 /// Watches PSI triggers on its own thread and calls the handler when one fires. Each trigger is
 /// registered on /proc/pressure/<resource>; where the kernel refuses that (without
