@@ -76,8 +76,15 @@ TEST(PressureWatch, PollsWhereTriggersAreRefusedAndFiresOnGrowth) {
   EXPECT_NE(watch.watched()[1]->source.find("No such file"), std::string::npos);
 
   ASSERT_TRUE(watch.Start().ok());
-  dir.Write("proc/pressure/memory", Psi(1000 + 300000, 0));  // 300 ms: above the mark
-  ASSERT_TRUE(test::WaitUntil([&] { return fired > 0; }, 5s, 5ms));
+  // 300 ms more at every look: above the mark whenever the watch takes its first reading.
+  std::uint64_t total = 1000;
+  ASSERT_TRUE(test::WaitUntil(
+      [&] {
+        total += 300000;
+        dir.Write("proc/pressure/memory", Psi(total, 0));
+        return fired > 0;
+      },
+      5s, 5ms));
   watch.Stop();
   EXPECT_EQ(fired, 1);  // once per window (StallWindow)
   EXPECT_EQ(memory.firings, 1u);
