@@ -24,6 +24,7 @@ struct ReplayOutcome {
   std::vector<ReplayDifference> differences;
   std::size_t compared = 0;        ///< Values compared.
   std::size_t not_recorded = 0;    ///< Values replayed that the bundle predates (not compared).
+  std::size_t redacted = 0;        ///< Recorded values an export --redact hashed (not compared).
   std::vector<std::string> notes;  ///< What the reader should know (e.g. another configuration).
 };
 
