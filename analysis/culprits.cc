@@ -7,6 +7,8 @@
 #include <map>
 #include <unordered_map>
 
+#include "collectors/cgroupfs.h"
+
 namespace rh::analysis {
 namespace {
 
@@ -101,7 +103,8 @@ double Realtime(const ScoredSample& s) {
 
 struct Weights {
   double cpu = 0.5, rss_growth = 0.6, rss = 0.25, major_faults = 0.4, io = 0.4, blocked = 0.45,
-         suspect_pattern = 0.25, cgroup = 0.1, steal = 0.8;
+         suspect_pattern = 0.25, cgroup = 0.1, steal = 0.8, memory_stall = 0.5, io_stall = 0.5,
+         cgroup_memory = 0.2;
 };
 
 Weights WeightsFor(const std::string& dominant) {
@@ -111,6 +114,8 @@ Weights WeightsFor(const std::string& dominant) {
     w.rss_growth = 0.9;
     w.rss = 0.4;
     w.major_faults = 0.6;
+    w.memory_stall = 0.85;
+    w.cgroup_memory = 0.35;
   } else if (dominant == "load" || dominant == "cpu") {
     w.cpu = 0.85;
     w.steal = 0.95;
@@ -119,6 +124,7 @@ Weights WeightsFor(const std::string& dominant) {
     w.io = 0.75;
     w.blocked = 0.7;
     w.major_faults = 0.5;
+    w.io_stall = 0.85;
   }
   return w;
 }
@@ -134,7 +140,72 @@ struct Candidate {
   bool has_own = false;
 };
 
+// The strongest full-stall evidence of a cgroup: its text, share and weighted strength.
+struct StallEvidence {
+  std::string text;
+  double share = 0;
+  double weight = 0;  // weight x strength
+};
+
+std::optional<StallEvidence> Stall(const CgroupWindow& c, const Weights& w) {
+  const bool memory = c.memory_full_share * w.memory_stall >= c.io_full_share * w.io_stall;
+  const double share = memory ? c.memory_full_share : c.io_full_share;
+  if (share < 0.1) return std::nullopt;
+  StallEvidence e;
+  e.share = share;
+  e.weight = (memory ? w.memory_stall : w.io_stall) * std::min(1.0, share / 0.4);
+  e.text = "the " + CgroupKind(*c.cgroup) + " spent " + Percent(share) +
+           (c.over_window ? " of the window" : " of the capture") + " in " +
+           (memory ? "memory" : "I/O") + " full stall";
+  return e;
+}
+
 }  // namespace
+
+std::string CgroupKind(const collectors::CgroupUsage& c) {
+  if (!collectors::ContainerId(c.path).empty()) return "container `" + c.name + "`";
+  if (!collectors::SystemdUnit(c.path).empty()) return "service `" + c.name + "`";
+  return "cgroup `" + c.path + "`";
+}
+
+std::vector<CgroupWindow> CgroupWindows(const CulpritInputs& in) {
+  std::vector<const ScoredSample*> samples;
+  for (const auto* list : {&in.window, &in.capture}) {
+    for (const auto& s : *list) {
+      if (s) samples.push_back(s.get());
+    }
+  }
+  std::vector<CgroupWindow> out;
+  const std::int64_t start = samples.empty() ? 0 : samples.front()->sample.clock.monotonic_ns;
+  const std::int64_t end = samples.empty() ? 0 : samples.back()->sample.clock.monotonic_ns;
+  const double window = static_cast<double>(end - start) / 1e9;
+  for (const auto& c : in.cgroups) {
+    CgroupWindow w{&c, c.memory_full_ratio, c.io_full_ratio, false};
+    // The earliest sample that listed it, with its totals then.
+    for (const ScoredSample* s : samples) {
+      const collectors::CgroupUsage* seen = nullptr;
+      for (const auto* list : {&s->sample.cgroups.top_memory, &s->sample.cgroups.top_memory_full,
+                               &s->sample.cgroups.top_io_full, &s->sample.cgroups.all}) {
+        for (const auto& u : *list) {
+          if (u.path == c.path) seen = &u;
+        }
+      }
+      if (seen == nullptr) continue;
+      if (window > 0 && s->sample.clock.monotonic_ns < end) {
+        auto grown = [&](std::uint64_t now, std::uint64_t then) {
+          return now >= then ? static_cast<double>(now - then) / 1e6 / window : 0.0;
+        };
+        w.memory_full_share =
+            std::max(w.memory_full_share, grown(c.memory_full_us, seen->memory_full_us));
+        w.io_full_share = std::max(w.io_full_share, grown(c.io_full_us, seen->io_full_us));
+        w.over_window = true;
+      }
+      break;
+    }
+    out.push_back(w);
+  }
+  return out;
+}
 
 std::string FormatBytes(double bytes) {
   if (bytes >= kGiB) return Format("%.1f GiB", bytes / kGiB);
@@ -365,6 +436,49 @@ CulpritVerdict RankCulprits(const CulpritInputs& in) {
     if (!c.items.empty()) candidates.push_back(std::move(c));
   }
 
+  // Cgroups that stalled: culprits of their own, and evidence against the processes in them.
+  std::map<std::string, StallEvidence> stalled;  // by cgroup path
+  for (const CgroupWindow& cw : CgroupWindows(in)) {
+    auto stall = Stall(cw, w);
+    if (!stall) continue;
+    stalled[cw.cgroup->path] = *stall;
+    Culprit culprit;
+    culprit.comm = cw.cgroup->name;
+    culprit.cgroup = cw.cgroup->path;
+    culprit.unit = collectors::SystemdUnit(cw.cgroup->path);
+    double keep = 1 - stall->weight;
+    culprit.evidence.push_back({"cgroup_pressure", stall->share, stall->text});
+    if (cw.cgroup->memory_bytes && *cw.cgroup->memory_bytes > 0) {
+      const double bytes = static_cast<double>(*cw.cgroup->memory_bytes);
+      std::string text = "uses " + FormatBytes(bytes) + " of memory";
+      if (memory > 0) text += " (" + Percent(bytes / memory) + ")";
+      culprit.evidence.push_back({"cgroup_memory", bytes, std::move(text)});
+      keep *= 1 - w.cgroup_memory * std::min(1.0, bytes / (memory > 0 ? memory / 4 : kGiB));
+    }
+    culprit.score = 1 - keep;
+    verdict.culprits.push_back(std::move(culprit));
+  }
+  for (auto& c : candidates) {
+    auto it = stalled.find(c.process->cgroup);
+    if (it == stalled.end()) continue;
+    c.items.push_back({{"cgroup_pressure", it->second.share, "its " + it->second.text.substr(4)},
+                       it->second.weight * 0.8});
+  }
+  for (const auto& p :
+       in.processes) {  // a process with no evidence of its own, in a stalled cgroup
+    if (!stalled.contains(p.cgroup)) continue;
+    if (std::any_of(candidates.begin(), candidates.end(),
+                    [&](const Candidate& c) { return c.process == &p; })) {
+      continue;
+    }
+    if (p.pid == in.self_pid) continue;
+    Candidate c;
+    c.process = &p;
+    const StallEvidence& s = stalled[p.cgroup];
+    c.items.push_back({{"cgroup_pressure", s.share, "its " + s.text.substr(4)}, s.weight * 0.5});
+    candidates.push_back(std::move(c));
+  }
+
   // Suspects sharing a cgroup (other than the root) strengthen each other.
   std::map<std::string, int> per_cgroup;
   for (const auto& c : candidates) {
@@ -413,7 +527,8 @@ CulpritVerdict RankCulprits(const CulpritInputs& in) {
               if (a.score != b.score) return a.score > b.score;
               std::uint64_t ra = rss_of[a.pid], rb = rss_of[b.pid];
               if (ra != rb) return ra > rb;
-              return a.pid < b.pid;
+              if (a.pid != b.pid) return a.pid < b.pid;
+              return a.cgroup < b.cgroup;  // cgroups and the hypervisor share pid 0
             });
   if (verdict.culprits.size() > in.max_culprits) verdict.culprits.resize(in.max_culprits);
   for (std::size_t i = 0; i < verdict.culprits.size(); ++i) {

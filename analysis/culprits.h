@@ -54,7 +54,10 @@ struct CulpritInputs {
   std::vector<ProcessInfo> processes;
   std::vector<BlockedTaskInfo> blocked;
   std::vector<std::string> suspect_patterns;  ///< Case-insensitive substrings of comm or cmdline.
-  double steal_share = 0;                     ///< Worst CPU steal share of the window.
+  /// The cgroups at capture time (the capture's second pass: every leaf, with the shares between
+  /// the passes and cumulative stall totals).
+  std::vector<collectors::CgroupUsage> cgroups;
+  double steal_share = 0;  ///< Worst CPU steal share of the window.
   double clock_ticks_per_second = 100;
   std::int64_t now_monotonic_ns = 0;     ///< When the process table was read.
   double now = 0;                        ///< The same moment, Unix seconds.
@@ -73,17 +76,34 @@ struct Evidence {
 };
 
 inline constexpr std::string_view kEvidenceKinds[] = {
-    "cpu",     "rss_growth",      "rss",    "major_faults", "io",
-    "blocked", "suspect_pattern", "cgroup", "steal"};
+    "cpu",          "rss_growth",      "rss",    "major_faults", "io",
+    "blocked",      "suspect_pattern", "cgroup", "steal",        "cgroup_pressure",
+    "cgroup_memory"};
 
 struct Culprit {
   int rank = 0;          ///< 1-based.
-  std::int32_t pid = 0;  ///< 0 for the hypervisor.
-  std::string comm;
-  double score = 0;  ///< 0-1: how strongly the evidence points at it.
+  std::int32_t pid = 0;  ///< 0 for the hypervisor and for a cgroup.
+  std::string comm;      ///< A process's name; "hypervisor"; a cgroup's name (unit, container).
+  double score = 0;      ///< 0-1: how strongly the evidence points at it.
   std::string unit;
   std::vector<Evidence> evidence;  ///< Strongest first.
+  std::string cgroup;  ///< For a cgroup as a culprit (a service or container): its path.
 };
+
+/// How much of the window a cgroup spent in full stall: from the first sample that listed it
+/// (in a top list) to the capture, over the whole window (a stall before that sample is not
+/// known and counts as none, so the share is a lower bound). A cgroup no sample listed gets the
+/// shares between the capture's passes. Ordered as `inputs.cgroups`.
+struct CgroupWindow {
+  const collectors::CgroupUsage* cgroup = nullptr;
+  double memory_full_share = 0;
+  double io_full_share = 0;
+  bool over_window = false;  ///< False: only between the capture's passes.
+};
+std::vector<CgroupWindow> CgroupWindows(const CulpritInputs& inputs);
+
+/// "service nginx.service", "container 0123456789ab", "cgroup /x/y".
+std::string CgroupKind(const collectors::CgroupUsage& cgroup);
 
 /// The stress component that dominated the window.
 struct DominantStress {
@@ -107,8 +127,12 @@ DominantStress FindDominantStress(const std::vector<std::shared_ptr<const Scored
 /// Ranks the suspects. Each process gets evidence of the kinds in kEvidenceKinds (cgroup only
 /// when it already has evidence of its own), each kind a strength in 0-1 weighted by how much it
 /// matters for the dominant component; the score combines them as independent indications
-/// (1 - product of (1 - weight x strength)). A steal share of 5% or more adds the hypervisor as a
-/// culprit with pid 0. Ties go to the larger RSS, then the lower pid. Deterministic.
+/// (1 - product of (1 - weight x strength)). A cgroup that spent 10% or more of the window in
+/// memory or I/O full stall is a culprit of its own (pid 0, `cgroup` set: the service or
+/// container), and the processes in it get that evidence (cgroup_pressure) too. A steal share
+/// of 5% or more adds the hypervisor as a
+/// culprit with pid 0. Ties go to the larger RSS, then the lower pid, then the cgroup path.
+/// Deterministic.
 CulpritVerdict RankCulprits(const CulpritInputs& inputs);
 
 /// When task `tid` started being blocked, as far as the samples (oldest first) tell: the wall time

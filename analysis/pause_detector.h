@@ -13,8 +13,12 @@ struct WatchdogEvent {
   Kind kind = Kind::kPause;
   std::int64_t start_realtime_ns = 0;
   std::int64_t end_realtime_ns = 0;  ///< When the watchdog woke up again.
-  std::int64_t duration_ns = 0;      ///< Pause: how late the wake-up was. Suspend: time suspended.
+  /// Pause: from the estimated start to the wake-up. Suspend: time suspended.
+  std::int64_t duration_ns = 0;
   std::int64_t end_monotonic_ns = 0;
+  std::int64_t start_monotonic_ns = 0;
+  /// Pause: the start is known to ± this much (half a tick; 0 for a suspend).
+  std::int64_t start_uncertainty_ns = 0;
 };
 
 /// Decides what a wake-up of the watchdog means. Pure and allocation-free.
@@ -25,7 +29,9 @@ struct WatchdogEvent {
 ///   was suspended (only the boot clock counts suspended time): a suspend, never a pause, and
 ///   the monotonic lateness around it is the suspend's own resume work;
 /// - otherwise an overshoot above the minimum is a pause: nothing in this process ran for that
-///   long. Its duration is the overshoot, which is within one tick of the true stall.
+///   long. It began after the previous (on-time) wake-up and before the missed deadline, so its
+///   start is estimated as the middle of that interval, ± half of it (half a tick), and its
+///   duration runs from that estimate to the wake-up.
 class PauseDetector {
  public:
   /// Boot-clock lead over the monotonic clock that counts as a suspend. The two clocks differ

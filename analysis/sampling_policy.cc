@@ -2,10 +2,11 @@
 
 namespace rh::analysis {
 
-PolicyDecision SamplingPolicy::Update(double score, std::int64_t now_ns) {
+PolicyDecision SamplingPolicy::Update(double score, std::int64_t now_ns, bool pressure_burst) {
   const config::Sampling& s = settings_;
   PolicyDecision d;
   d.previous = state_;
+  d.pressure_burst = pressure_burst;
   SamplingState next = state_;
   switch (state_) {
     case SamplingState::kNormal:
@@ -26,6 +27,11 @@ PolicyDecision SamplingPolicy::Update(double score, std::int64_t now_ns) {
     case SamplingState::kCritical:
       if (score < s.elevation_threshold) next = SamplingState::kElevated;
       break;
+  }
+  if (pressure_burst) {
+    if (next == SamplingState::kNormal) next = SamplingState::kElevated;
+    // Elevated for min_elevated_seconds from the latest burst.
+    if (next == SamplingState::kElevated && next == state_) state_since_ns_ = now_ns;
   }
   if (next != state_) {
     state_ = next;

@@ -19,6 +19,7 @@ struct PolicyDecision {
   SamplingState previous = SamplingState::kNormal;
   bool changed = false;           ///< state != previous: a transition event.
   bool critical_trigger = false;  ///< A critical episode started: fire one preemptive capture.
+  bool pressure_burst = false;    ///< A pressure trigger raised (or held) the state.
   double interval_seconds = 5;    ///< Interval until the next sample.
 };
 
@@ -29,13 +30,15 @@ struct PolicyDecision {
 ///   threshold, so scores hovering around the critical mark do not fire again;
 /// - elevated -> normal only when the score is below sampling.recovery_threshold and the state
 ///   has lasted sampling.min_elevated_seconds.
+/// - a pressure burst (a PSI trigger fired since the previous update) raises normal to elevated
+///   whatever the score, and keeps elevated for min_elevated_seconds from the burst;
 /// Elevated and critical sample every elevated_interval; normal every normal_interval.
 /// Not thread-safe: the sampler thread owns it. Time comes from the caller (monotonic ns).
 class SamplingPolicy {
  public:
   explicit SamplingPolicy(const config::Sampling& settings) : settings_(settings) {}
 
-  PolicyDecision Update(double score, std::int64_t now_monotonic_ns);
+  PolicyDecision Update(double score, std::int64_t now_monotonic_ns, bool pressure_burst = false);
 
   /// New thresholds and intervals (a configuration reload); the state and how long it has
   /// lasted are kept, so a critical episode under way stays one episode.

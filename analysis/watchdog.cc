@@ -135,6 +135,7 @@ void* Watchdog::ThreadMain(void* self) {
 
 void Watchdog::Run() {
   pthread_setname_np(pthread_self(), "rh-watchdog");
+  tid_.store(gettid(), std::memory_order_release);
   if (options_.raise_priority) {
     sched_param param{};
     param.sched_priority = 1;  // the lowest real-time priority still runs before every normal task

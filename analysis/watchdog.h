@@ -1,6 +1,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <sys/types.h>
 
 #include <array>
 #include <atomic>
@@ -79,6 +80,8 @@ class Watchdog {
     return worst_overshoot_ns_.exchange(0, std::memory_order_relaxed);
   }
   const Stats& stats() const { return stats_; }
+  /// The watchdog thread's id (for its /proc/self/task/TID files); 0 until it runs.
+  pid_t thread_id() const { return tid_.load(std::memory_order_acquire); }
 
  private:
   static constexpr std::size_t kRingSize = 64;
@@ -106,6 +109,7 @@ class Watchdog {
   std::atomic<bool> priority_tried_{false};
 
   std::atomic<bool> stop_{false};
+  std::atomic<pid_t> tid_{0};
   pthread_t thread_{};
   bool started_ = false;
   void* stack_ = nullptr;

@@ -46,27 +46,28 @@ rh::forensics::SampleRow TypicalRow() {
   r.score = 7.5;
   r.components = {2.5, 1, 4, 0, 0, 0};
   r.latency_seconds = 0.0012;
-  r.load1 = 0.42;
-  r.cpus = 2;
-  r.procs_running = 1;
-  r.procs_blocked = 0;
   r.cpu_total_seconds = 812345.67;
-  r.cpu_iowait_seconds = 1234.5;
-  r.cpu_steal_seconds = 56.25;
   r.psi_cpu_some = 0.5;
   r.psi_io_some = 0.12;
   r.psi_io_full = 0.05;
   r.psi_memory_some = 0;
   r.psi_memory_full = 0;
-  r.memory_total = 4ULL << 30;
-  r.memory_available = 3ULL << 30;
-  r.swap_total = 1ULL << 30;
-  r.swap_free = 1ULL << 30;
-  r.pswpin = 12;
-  r.pswpout = 34;
-  r.pgmajfault = 5678;
-  r.pgpgin = 123456789;
-  r.pgpgout = 987654321;
+  r.fields = {{"load1", 0.42},
+              {"cpus", std::int64_t{2}},
+              {"procs_running", std::int64_t{1}},
+              {"procs_blocked", std::int64_t{0}},
+              {"cpu_iowait_seconds", 1234.5},
+              {"cpu_steal_seconds", 56.25},
+              {"memory_total", std::int64_t{4} << 30},
+              {"memory_available", std::int64_t{3} << 30},
+              {"swap_total", std::int64_t{1} << 30},
+              {"swap_free", std::int64_t{1} << 30},
+              {"pswpin", std::int64_t{12}},
+              {"pswpout", std::int64_t{34}},
+              {"pgmajfault", std::int64_t{5678}},
+              {"pgpgin", std::int64_t{123456789}},
+              {"pgpgout", std::int64_t{987654321}},
+              {"thermal_throttles", std::int64_t{0}}};
   return r;
 }
 

@@ -43,26 +43,27 @@ rh::forensics::SampleRow Row(double time, std::int64_t sequence) {
   r.score = 7.5 + static_cast<double>(sequence % 20);
   r.components = {2.5, 1, 4, 0, 0, 0};
   r.latency_seconds = 0.0012;
-  r.load1 = 0.42;
-  r.cpus = 8;
-  r.procs_running = 2;
   r.cpu_total_seconds = 812345.67 + static_cast<double>(sequence) * 40;
-  r.cpu_iowait_seconds = 1234.5 + static_cast<double>(sequence) * 0.1;
-  r.cpu_steal_seconds = 56.25;
   r.psi_cpu_some = 0.5;
   r.psi_io_some = 0.12;
   r.psi_io_full = 0.05;
   r.psi_memory_some = 0;
   r.psi_memory_full = 0;
-  r.memory_total = 16ULL << 30;
-  r.memory_available = (9ULL << 30) + static_cast<std::uint64_t>(sequence % 1000) * 4096;
-  r.swap_total = 2ULL << 30;
-  r.swap_free = 1ULL << 30;
-  r.pswpin = static_cast<std::uint64_t>(sequence);
-  r.pswpout = static_cast<std::uint64_t>(sequence) * 2;
-  r.pgmajfault = static_cast<std::uint64_t>(sequence) * 3;
-  r.pgpgin = static_cast<std::uint64_t>(sequence) * 1000;
-  r.pgpgout = static_cast<std::uint64_t>(sequence) * 800;
+  const std::int64_t n = sequence;
+  r.fields = {{"load1", 0.42},
+              {"cpus", std::int64_t{8}},
+              {"procs_running", std::int64_t{2}},
+              {"cpu_iowait_seconds", 1234.5 + static_cast<double>(n) * 0.1},
+              {"cpu_steal_seconds", 56.25},
+              {"memory_total", std::int64_t{16} << 30},
+              {"memory_available", (std::int64_t{9} << 30) + (n % 1000) * 4096},
+              {"swap_total", std::int64_t{2} << 30},
+              {"swap_free", std::int64_t{1} << 30},
+              {"pswpin", n},
+              {"pswpout", n * 2},
+              {"pgmajfault", n * 3},
+              {"pgpgin", n * 1000},
+              {"pgpgout", n * 800}};
   return r;
 }
 

@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <exception>
 #include <string>
 
+#include "collectors/cgroups.h"
 #include "collectors/loadavg.h"
 #include "collectors/meminfo.h"
 #include "collectors/pressure.h"
@@ -15,6 +17,16 @@
 
 namespace rh::collectors {
 
+CollectorOptions CollectorOptionsFor(const config::Config& config) {
+  CollectorOptions o;
+  o.top_n = static_cast<std::size_t>(std::max(1, config.sampling.top_processes));
+  o.cgroups = config.cgroups.enabled;
+  o.cgroup_top_n = static_cast<std::size_t>(config.cgroups.top);
+  o.max_cgroups = static_cast<std::size_t>(config.cgroups.max_cgroups);
+  o.max_cgroup_depth = static_cast<std::size_t>(config.cgroups.max_depth);
+  return o;
+}
+
 CollectorList MakeCollectors(const ProcRoot& root, const CollectorOptions& options) {
   CollectorList list;
   list.push_back(MakeLoadAvgCollector(root));
@@ -24,6 +36,7 @@ CollectorList MakeCollectors(const ProcRoot& root, const CollectorOptions& optio
   list.push_back(MakeVmStatCollector(root));
   list.push_back(MakeThermalCollector(root));
   list.push_back(MakeProcessCollector(root, options));
+  if (options.cgroups) list.push_back(MakeCgroupCollector(root, options));
   return list;
 }
 

@@ -10,6 +10,7 @@
 #include "base/result.h"
 #include "collectors/proc_root.h"
 #include "collectors/system_sample.h"
+#include "config/config.h"
 
 namespace rh::collectors {
 
@@ -22,7 +23,15 @@ struct CollectorOptions {
   /// Bound on each per-process read of the "processes" collector (a /proc file of a task stuck
   /// in the kernel can hang a read); 0 reads on the calling thread, unbounded.
   std::chrono::milliseconds read_timeout{1000};
+  bool cgroups = true;               ///< Read the cgroup v2 hierarchy.
+  std::size_t cgroup_top_n = 5;      ///< Length of the top-N cgroup lists.
+  std::size_t max_cgroups = 2000;    ///< Cgroups read per pass at most.
+  std::size_t max_cgroup_depth = 8;  ///< Levels below the root.
+  bool keep_all_cgroups = false;     ///< Keep every leaf in Cgroups::all (a capture's table).
 };
+
+/// The options the configuration sets (sampling.top_processes, [cgroups]); the others default.
+CollectorOptions CollectorOptionsFor(const config::Config& config);
 
 /// Reads one group of kernel files into its part of a SystemSample.
 /// A collector is used by one thread at a time; it may keep descriptors and state between passes.

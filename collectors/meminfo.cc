@@ -9,24 +9,6 @@
 namespace rh::collectors {
 namespace {
 
-struct Field {
-  std::string_view key;
-  std::uint64_t MemInfo::*member;
-};
-
-constexpr Field kFields[] = {
-    {"MemTotal", &MemInfo::total},
-    {"MemFree", &MemInfo::free},
-    {"MemAvailable", &MemInfo::available},
-    {"Buffers", &MemInfo::buffers},
-    {"Cached", &MemInfo::cached},
-    {"SwapCached", &MemInfo::swap_cached},
-    {"SwapTotal", &MemInfo::swap_total},
-    {"SwapFree", &MemInfo::swap_free},
-    {"Dirty", &MemInfo::dirty},
-    {"Writeback", &MemInfo::writeback},
-};
-
 class MemInfoCollector final : public Collector {
  public:
   explicit MemInfoCollector(const ProcRoot& root) : meminfo_(root, "proc", "meminfo") {}
@@ -60,14 +42,10 @@ Result<MemInfo> ParseMemInfo(std::string_view text) {
     std::size_t colon = line->find(':');
     if (colon == std::string_view::npos) continue;
     std::string_view key = line->substr(0, colon);
-    const Field* field = nullptr;
-    for (const Field& f : kFields) {
-      if (f.key == key) {
-        field = &f;
-        break;
-      }
-    }
-    if (field == nullptr) continue;
+    const Field<MemInfo>* field = FieldBySource(Fields(kMemInfoFields), key);
+    std::uint64_t MemInfo::*member =
+        field == nullptr ? nullptr : MemberOfType<std::uint64_t>(*field);
+    if (member == nullptr) continue;
     std::string_view fields = line->substr(colon + 1);
     std::string_view token = NextToken(fields);
     auto kib = ParseNumber<std::uint64_t>(token);
@@ -77,9 +55,9 @@ Result<MemInfo> ParseMemInfo(std::string_view text) {
     if (*kib > std::numeric_limits<std::uint64_t>::max() / 1024) {
       return BadToken(number, std::string(key) + " value (overflows bytes)", token);
     }
-    out.*(field->member) = *kib * 1024;
-    have_total = have_total || field->member == &MemInfo::total;
-    have_available = have_available || field->member == &MemInfo::available;
+    out.*member = *kib * 1024;
+    have_total = have_total || member == &MemInfo::total;
+    have_available = have_available || member == &MemInfo::available;
   }
   if (!have_total) return Error{"no MemTotal line"};
   if (!have_available) {

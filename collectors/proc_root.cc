@@ -15,6 +15,7 @@ Error ReadError(const std::string& path, int err) {
 }
 
 std::filesystem::path Resolve(const ProcRoot& root, std::string_view tree, std::string_view rel) {
+  if (tree == "/") return std::filesystem::path(rel);
   return tree == "sys" ? root.Sys(rel) : root.Proc(rel);
 }
 
@@ -46,6 +47,24 @@ ProcRoot::ProcRoot() : ProcRoot(DefaultProc(), DefaultSys()) {}
 
 ProcRoot::ProcRoot(std::filesystem::path proc, std::filesystem::path sys, ReadRecorder* recorder)
     : proc_(std::move(proc)), sys_(std::move(sys)), recorder_(recorder) {}
+
+std::optional<TreePath> ProcRoot::Locate(std::string_view absolute) const {
+  for (const auto& [base, tree] : {std::pair{&DefaultSys(), "sys"}, {&DefaultProc(), "proc"}}) {
+    const std::string prefix = base->string();
+    if (absolute == prefix) return TreePath{tree, ""};
+    if (absolute.starts_with(prefix + "/")) {
+      return TreePath{tree, std::string(absolute.substr(prefix.size() + 1))};
+    }
+  }
+  if (!absolute.starts_with("/") || proc_ != DefaultProc() || sys_ != DefaultSys()) {
+    return std::nullopt;
+  }
+  return TreePath{"/", std::string(absolute)};
+}
+
+std::filesystem::path ProcRoot::Path(const TreePath& path) const {
+  return Resolve(*this, path.tree, path.relative);
+}
 
 const std::filesystem::path& ProcRoot::DefaultProc() {
   static const std::filesystem::path path("/proc");

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,18 @@ class ReadRecorder {
                       std::string_view content) = 0;
 };
 
+/// A file below one of the trees: tree "proc" or "sys" and the path below it, or tree "/" and
+/// an absolute path (outside both, real root only).
+struct TreePath {
+  std::string tree;
+  std::string relative;
+  TreePath Child(std::string_view name) const {
+    return {tree, relative.empty() || relative.back() == '/' ? relative + std::string(name)
+                                                             : relative + "/" + std::string(name)};
+  }
+  bool operator==(const TreePath&) const = default;
+};
+
 /// Where the kernel's /proc and /sys are mounted: the only place that names the real paths.
 /// Tests pass a fixture tree; `rh-forensics replay` passes a bundle's raw/ directory.
 /// A value type; copies share the recorder pointer (not owned).
@@ -35,6 +48,12 @@ class ProcRoot {
 
   std::filesystem::path Proc(std::string_view relative) const { return proc_ / relative; }
   std::filesystem::path Sys(std::string_view relative) const { return sys_ / relative; }
+
+  /// Where a path that the kernel names absolutely (a mount point in /proc/PID/mountinfo) is
+  /// under this root: "/sys/fs/cgroup" is {"sys", "fs/cgroup"}. A path outside /proc and /sys
+  /// is {"/", the path} for the real root and nullopt for another (a fixture tree, a bundle).
+  std::optional<TreePath> Locate(std::string_view absolute) const;
+  std::filesystem::path Path(const TreePath& path) const;
 
   /// The default mount points, "/proc" and "/sys".
   static const std::filesystem::path& DefaultProc();
@@ -55,7 +74,7 @@ inline constexpr std::size_t kDefaultReadCap = 4 << 20;
 /// Not thread-safe; owns a descriptor, so neither copyable nor movable.
 class KernelFile {
  public:
-  /// `tree` is "proc" or "sys"; `relative` the path below it.
+  /// `tree` is "proc" or "sys"; `relative` the path below it (or "/" and an absolute path).
   KernelFile(const ProcRoot& root, std::string_view tree, std::string relative,
              std::size_t cap = kDefaultReadCap);
   ~KernelFile();

@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <variant>
 
 #include "collectors/text.h"
 
@@ -18,13 +20,23 @@ bool IsPerCpuLine(std::string_view key) {
   return true;
 }
 
-// Parses the single number after `key` on a line of /proc/stat.
-template <typename T>
-Status ParseValue(std::string_view key, std::string_view rest, std::size_t line, T& out) {
+// Parses the first number after `key` on a line of /proc/stat into the described member.
+Status ParseValue(const Field<CpuStat>& field, std::string_view rest, std::size_t line,
+                  CpuStat& out) {
   std::string_view token = NextToken(rest);
-  auto value = ParseNumber<T>(token);
-  if (!value) return BadToken(line, std::string(key) + " value", token);
-  out = *value;
+  bool ok = std::visit(
+      [&](auto member) {
+        using T = std::remove_reference_t<decltype(out.*member)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          return false;
+        } else {
+          auto value = ParseNumber<T>(token);
+          if (value) out.*member = *value;
+          return value.has_value();
+        }
+      },
+      field.member);
+  if (!ok) return BadToken(line, std::string(field.source) + " value", token);
   return {};
 }
 
@@ -87,18 +99,8 @@ Result<CpuStat> ParseStat(std::string_view text, long ticks_per_second) {
       have_total = true;
     } else if (IsPerCpuLine(key)) {
       ++out.cpu_lines;
-    } else if (key == "intr") {
-      if (Status s = ParseValue(key, fields, number, out.interrupts); !s) return s.error();
-    } else if (key == "ctxt") {
-      if (Status s = ParseValue(key, fields, number, out.context_switches); !s) return s.error();
-    } else if (key == "processes") {
-      if (Status s = ParseValue(key, fields, number, out.forks); !s) return s.error();
-    } else if (key == "procs_running") {
-      if (Status s = ParseValue(key, fields, number, out.procs_running); !s) return s.error();
-    } else if (key == "procs_blocked") {
-      if (Status s = ParseValue(key, fields, number, out.procs_blocked); !s) return s.error();
-    } else if (key == "btime") {
-      if (Status s = ParseValue(key, fields, number, out.boot_time); !s) return s.error();
+    } else if (const Field<CpuStat>* field = FieldBySource(Fields(kCpuStatFields), key)) {
+      if (Status s = ParseValue(*field, fields, number, out); !s) return s.error();
     }
   }
   if (!have_total) return Error{"no aggregate 'cpu' line"};

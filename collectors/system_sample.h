@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "collectors/fields.h"
 
 namespace rh::collectors {
 
@@ -23,10 +24,126 @@ struct LoadAvg {
   std::uint32_t online_cpus = 0;
 };
 
+inline constexpr Field<LoadAvg> kLoadAvgFields[] = {
+    {.name = "load1",
+     .member = &LoadAvg::load1,
+     .unit = "",
+     .help = "Kernel load averages.",
+     .metric = "rogue_hunter_load_average",
+     .type = MetricType::kGauge,
+     .label_name = "window",
+     .label_value = "1m",
+     .column = "load1"},
+    {.name = "load5",
+     .member = &LoadAvg::load5,
+     .unit = "",
+     .help = "Kernel load averages.",
+     .metric = "rogue_hunter_load_average",
+     .type = MetricType::kGauge,
+     .label_name = "window",
+     .label_value = "5m"},
+    {.name = "load15",
+     .member = &LoadAvg::load15,
+     .unit = "",
+     .help = "Kernel load averages.",
+     .metric = "rogue_hunter_load_average",
+     .type = MetricType::kGauge,
+     .label_name = "window",
+     .label_value = "15m"},
+    {.name = "runnable", .member = &LoadAvg::runnable, .unit = "", .help = "Runnable entities."},
+    {.name = "entities", .member = &LoadAvg::entities, .unit = "", .help = "Existing entities."},
+    {.name = "last_pid", .member = &LoadAvg::last_pid, .unit = "", .help = "Last PID used."},
+    {.name = "online_cpus",
+     .member = &LoadAvg::online_cpus,
+     .unit = "",
+     .help = "Online CPUs.",
+     .metric = "rogue_hunter_cpus_online",
+     .type = MetricType::kGauge,
+     .column = "cpus"},
+};
+
 /// CPU time by mode, in seconds (converted from USER_HZ ticks).
 struct CpuTimes {
   double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0,
          guest = 0, guest_nice = 0;
+};
+
+inline constexpr std::string_view kCpuSecondsHelp = "CPU time summed over all CPUs, by mode.";
+inline constexpr Field<CpuTimes> kCpuTimesFields[] = {
+    {.name = "user",
+     .member = &CpuTimes::user,
+     .unit = "seconds",
+     .help = kCpuSecondsHelp,
+     .metric = "rogue_hunter_cpu_seconds_total",
+     .type = MetricType::kCounter,
+     .label_name = "mode",
+     .label_value = "user"},
+    {.name = "nice",
+     .member = &CpuTimes::nice,
+     .unit = "seconds",
+     .help = kCpuSecondsHelp,
+     .metric = "rogue_hunter_cpu_seconds_total",
+     .type = MetricType::kCounter,
+     .label_name = "mode",
+     .label_value = "nice"},
+    {.name = "system",
+     .member = &CpuTimes::system,
+     .unit = "seconds",
+     .help = kCpuSecondsHelp,
+     .metric = "rogue_hunter_cpu_seconds_total",
+     .type = MetricType::kCounter,
+     .label_name = "mode",
+     .label_value = "system"},
+    {.name = "idle",
+     .member = &CpuTimes::idle,
+     .unit = "seconds",
+     .help = kCpuSecondsHelp,
+     .metric = "rogue_hunter_cpu_seconds_total",
+     .type = MetricType::kCounter,
+     .label_name = "mode",
+     .label_value = "idle"},
+    {.name = "iowait",
+     .member = &CpuTimes::iowait,
+     .unit = "seconds",
+     .help = kCpuSecondsHelp,
+     .metric = "rogue_hunter_cpu_seconds_total",
+     .type = MetricType::kCounter,
+     .label_name = "mode",
+     .label_value = "iowait",
+     .column = "cpu_iowait_seconds"},
+    {.name = "irq",
+     .member = &CpuTimes::irq,
+     .unit = "seconds",
+     .help = kCpuSecondsHelp,
+     .metric = "rogue_hunter_cpu_seconds_total",
+     .type = MetricType::kCounter,
+     .label_name = "mode",
+     .label_value = "irq"},
+    {.name = "softirq",
+     .member = &CpuTimes::softirq,
+     .unit = "seconds",
+     .help = kCpuSecondsHelp,
+     .metric = "rogue_hunter_cpu_seconds_total",
+     .type = MetricType::kCounter,
+     .label_name = "mode",
+     .label_value = "softirq"},
+    {.name = "steal",
+     .member = &CpuTimes::steal,
+     .unit = "seconds",
+     .help = kCpuSecondsHelp,
+     .metric = "rogue_hunter_cpu_seconds_total",
+     .type = MetricType::kCounter,
+     .label_name = "mode",
+     .label_value = "steal",
+     .column = "cpu_steal_seconds"},
+    {.name = "guest",
+     .member = &CpuTimes::guest,
+     .unit = "seconds",
+     .help = "Time running guests (already in user)."},
+    {.name = "guest_nice",
+     .member = &CpuTimes::guest_nice,
+     .unit = "seconds",
+     .help = "Time running niced guests (already in nice)."},
 };
 
 /// /proc/stat.
@@ -39,6 +156,55 @@ struct CpuStat {
   std::uint32_t procs_running = 0;
   std::uint32_t procs_blocked = 0;
   std::int64_t boot_time = 0;  ///< "btime", Unix seconds.
+};
+
+/// The single-number lines of /proc/stat have a `source`: the parser looks them up by it.
+inline constexpr Field<CpuStat> kCpuStatFields[] = {
+    {.name = "cpu_lines", .member = &CpuStat::cpu_lines, .unit = "", .help = "cpuN lines."},
+    {.name = "context_switches",
+     .member = &CpuStat::context_switches,
+     .unit = "",
+     .help = "Context switches since boot.",
+     .source = "ctxt",
+     .metric = "rogue_hunter_context_switches_total",
+     .type = MetricType::kCounter},
+    {.name = "forks",
+     .member = &CpuStat::forks,
+     .unit = "",
+     .help = "Processes and threads created since boot.",
+     .source = "processes",
+     .metric = "rogue_hunter_forks_total",
+     .type = MetricType::kCounter},
+    {.name = "interrupts",
+     .member = &CpuStat::interrupts,
+     .unit = "",
+     .help = "Interrupts serviced since boot.",
+     .source = "intr",
+     .metric = "rogue_hunter_interrupts_total",
+     .type = MetricType::kCounter},
+    {.name = "procs_running",
+     .member = &CpuStat::procs_running,
+     .unit = "",
+     .help = "Tasks runnable right now.",
+     .source = "procs_running",
+     .metric = "rogue_hunter_procs_running",
+     .type = MetricType::kGauge,
+     .column = "procs_running"},
+    {.name = "procs_blocked",
+     .member = &CpuStat::procs_blocked,
+     .unit = "",
+     .help = "Tasks blocked on I/O right now.",
+     .source = "procs_blocked",
+     .metric = "rogue_hunter_procs_blocked",
+     .type = MetricType::kGauge,
+     .column = "procs_blocked"},
+    {.name = "boot_time",
+     .member = &CpuStat::boot_time,
+     .unit = "seconds",
+     .help = "Unix time the machine booted.",
+     .source = "btime",
+     .metric = "rogue_hunter_boot_time_seconds",
+     .type = MetricType::kGauge},
 };
 
 /// One line of a /proc/pressure file. Averages are the kernel's percentages (0-100).
@@ -72,6 +238,80 @@ struct MemInfo {
   bool available_estimated = false;  ///< MemAvailable missing (Linux < 3.14): free+buffers+cached.
 };
 
+/// `source` is the key in /proc/meminfo (values in kB there, in bytes here). Ordered as exported.
+inline constexpr Field<MemInfo> kMemInfoFields[] = {
+    {.name = "total",
+     .member = &MemInfo::total,
+     .unit = "bytes",
+     .help = "MemTotal.",
+     .source = "MemTotal",
+     .metric = "rogue_hunter_memory_total_bytes",
+     .type = MetricType::kGauge,
+     .column = "memory_total"},
+    {.name = "available",
+     .member = &MemInfo::available,
+     .unit = "bytes",
+     .help = "MemAvailable: allocatable without swapping.",
+     .source = "MemAvailable",
+     .metric = "rogue_hunter_memory_available_bytes",
+     .type = MetricType::kGauge,
+     .column = "memory_available"},
+    {.name = "dirty",
+     .member = &MemInfo::dirty,
+     .unit = "bytes",
+     .help = "Memory waiting to be written back to disk.",
+     .source = "Dirty",
+     .metric = "rogue_hunter_memory_dirty_bytes",
+     .type = MetricType::kGauge},
+    {.name = "writeback",
+     .member = &MemInfo::writeback,
+     .unit = "bytes",
+     .help = "Memory being written back now.",
+     .source = "Writeback",
+     .metric = "rogue_hunter_memory_writeback_bytes",
+     .type = MetricType::kGauge},
+    {.name = "swap_total",
+     .member = &MemInfo::swap_total,
+     .unit = "bytes",
+     .help = "Swap space.",
+     .source = "SwapTotal",
+     .metric = "rogue_hunter_swap_total_bytes",
+     .type = MetricType::kGauge,
+     .column = "swap_total"},
+    {.name = "swap_free",
+     .member = &MemInfo::swap_free,
+     .unit = "bytes",
+     .help = "Unused swap space.",
+     .source = "SwapFree",
+     .metric = "rogue_hunter_swap_free_bytes",
+     .type = MetricType::kGauge,
+     .column = "swap_free"},
+    {.name = "free",
+     .member = &MemInfo::free,
+     .unit = "bytes",
+     .help = "MemFree.",
+     .source = "MemFree"},
+    {.name = "buffers",
+     .member = &MemInfo::buffers,
+     .unit = "bytes",
+     .help = "Buffers.",
+     .source = "Buffers"},
+    {.name = "cached",
+     .member = &MemInfo::cached,
+     .unit = "bytes",
+     .help = "Cached.",
+     .source = "Cached"},
+    {.name = "swap_cached",
+     .member = &MemInfo::swap_cached,
+     .unit = "bytes",
+     .help = "SwapCached.",
+     .source = "SwapCached"},
+    {.name = "available_estimated",
+     .member = &MemInfo::available_estimated,
+     .unit = "",
+     .help = "MemAvailable was missing and is estimated."},
+};
+
 /// /proc/vmstat counters (cumulative since boot).
 struct VmStat {
   std::uint64_t pswpin = 0, pswpout = 0;  ///< Pages swapped in / out.
@@ -80,6 +320,83 @@ struct VmStat {
   std::uint64_t allocstall = 0;  ///< Sum of allocstall_* (or "allocstall" on old kernels).
   std::uint64_t compact_stall = 0;
   std::uint64_t oom_kill = 0;
+  std::uint64_t workingset_refault_file = 0;  ///< Page-cache pages read again soon after eviction.
+};
+
+/// `source` is the counter's name in /proc/vmstat; allocstall sums every allocstall_* line.
+inline constexpr Field<VmStat> kVmStatFields[] = {
+    {.name = "pswpin",
+     .member = &VmStat::pswpin,
+     .unit = "pages",
+     .help = "Pages swapped in.",
+     .source = "pswpin",
+     .metric = "rogue_hunter_swap_in_pages_total",
+     .type = MetricType::kCounter,
+     .column = "pswpin"},
+    {.name = "pswpout",
+     .member = &VmStat::pswpout,
+     .unit = "pages",
+     .help = "Pages swapped out.",
+     .source = "pswpout",
+     .metric = "rogue_hunter_swap_out_pages_total",
+     .type = MetricType::kCounter,
+     .column = "pswpout"},
+    {.name = "pgpgin",
+     .member = &VmStat::pgpgin,
+     .unit = "KiB",
+     .help = "Bytes paged in from block devices.",
+     .source = "pgpgin",
+     .metric = "rogue_hunter_paged_in_bytes_total",
+     .type = MetricType::kCounter,
+     .scale = 1024,
+     .column = "pgpgin"},
+    {.name = "pgpgout",
+     .member = &VmStat::pgpgout,
+     .unit = "KiB",
+     .help = "Bytes paged out to block devices.",
+     .source = "pgpgout",
+     .metric = "rogue_hunter_paged_out_bytes_total",
+     .type = MetricType::kCounter,
+     .scale = 1024,
+     .column = "pgpgout"},
+    {.name = "pgmajfault",
+     .member = &VmStat::pgmajfault,
+     .unit = "",
+     .help = "Page faults that needed I/O.",
+     .source = "pgmajfault",
+     .metric = "rogue_hunter_major_page_faults_total",
+     .type = MetricType::kCounter,
+     .column = "pgmajfault"},
+    {.name = "allocstall",
+     .member = &VmStat::allocstall,
+     .unit = "",
+     .help = "Allocations that entered direct reclaim.",
+     .source = "allocstall",
+     .metric = "rogue_hunter_allocation_stalls_total",
+     .type = MetricType::kCounter},
+    {.name = "compact_stall",
+     .member = &VmStat::compact_stall,
+     .unit = "",
+     .help = "Allocations that stalled for memory compaction.",
+     .source = "compact_stall",
+     .metric = "rogue_hunter_compaction_stalls_total",
+     .type = MetricType::kCounter},
+    {.name = "oom_kill",
+     .member = &VmStat::oom_kill,
+     .unit = "",
+     .help = "Processes killed by the OOM killer.",
+     .source = "oom_kill",
+     .metric = "rogue_hunter_oom_kills_total",
+     .type = MetricType::kCounter},
+    {.name = "workingset_refault_file",
+     .member = &VmStat::workingset_refault_file,
+     .unit = "",
+     .help = "Page-cache pages read back soon after being evicted (thrashing).",
+     .source = "workingset_refault_file",
+     .metric = "rogue_hunter_page_cache_refaults_total",
+     .type = MetricType::kCounter,
+     .column = "workingset_refault_file",
+     .absent_in_old_bundles = true},
 };
 
 struct ThermalZone {
@@ -94,6 +411,24 @@ struct Thermal {
   bool throttle_counters = false;       ///< Whether any thermal_throttle directory exists.
   std::uint64_t core_throttles = 0;     ///< Sum of core_throttle_count over CPUs.
   std::uint64_t package_throttles = 0;  ///< Max of package_throttle_count over CPUs.
+};
+
+/// The thermal series are exported by hand (zones are labelled, the throttle counters only exist
+/// on some CPUs); these describe the scalars for the bundle JSON and the history.
+inline constexpr Field<Thermal> kThermalFields[] = {
+    {.name = "throttle_counters",
+     .member = &Thermal::throttle_counters,
+     .unit = "",
+     .help = "Whether CPUs have thermal throttle counters."},
+    {.name = "core_throttles",
+     .member = &Thermal::core_throttles,
+     .unit = "",
+     .help = "Core throttle events summed over CPUs.",
+     .column = "thermal_throttles"},
+    {.name = "package_throttles",
+     .member = &Thermal::package_throttles,
+     .unit = "",
+     .help = "Highest per-CPU package throttle count."},
 };
 
 /// Fields of /proc/PID/stat that rogue-hunter uses (proc(5) numbering in comments).
@@ -123,6 +458,73 @@ struct ProcessCounts {
   std::uint32_t other = 0;     ///< X, x, K, W, P and anything unknown
   std::uint32_t total = 0;
   std::uint64_t threads = 0;
+};
+
+inline constexpr std::string_view kProcessesHelp = "Processes by the state of their main thread.";
+inline constexpr Field<ProcessCounts> kProcessCountFields[] = {
+    {.name = "running",
+     .member = &ProcessCounts::running,
+     .unit = "",
+     .help = kProcessesHelp,
+     .metric = "rogue_hunter_processes",
+     .type = MetricType::kGauge,
+     .label_name = "state",
+     .label_value = "running"},
+    {.name = "sleeping",
+     .member = &ProcessCounts::sleeping,
+     .unit = "",
+     .help = kProcessesHelp,
+     .metric = "rogue_hunter_processes",
+     .type = MetricType::kGauge,
+     .label_name = "state",
+     .label_value = "sleeping"},
+    {.name = "blocked",
+     .member = &ProcessCounts::blocked,
+     .unit = "",
+     .help = kProcessesHelp,
+     .metric = "rogue_hunter_processes",
+     .type = MetricType::kGauge,
+     .label_name = "state",
+     .label_value = "blocked"},
+    {.name = "zombie",
+     .member = &ProcessCounts::zombie,
+     .unit = "",
+     .help = kProcessesHelp,
+     .metric = "rogue_hunter_processes",
+     .type = MetricType::kGauge,
+     .label_name = "state",
+     .label_value = "zombie"},
+    {.name = "stopped",
+     .member = &ProcessCounts::stopped,
+     .unit = "",
+     .help = kProcessesHelp,
+     .metric = "rogue_hunter_processes",
+     .type = MetricType::kGauge,
+     .label_name = "state",
+     .label_value = "stopped"},
+    {.name = "idle",
+     .member = &ProcessCounts::idle,
+     .unit = "",
+     .help = kProcessesHelp,
+     .metric = "rogue_hunter_processes",
+     .type = MetricType::kGauge,
+     .label_name = "state",
+     .label_value = "idle"},
+    {.name = "other",
+     .member = &ProcessCounts::other,
+     .unit = "",
+     .help = kProcessesHelp,
+     .metric = "rogue_hunter_processes",
+     .type = MetricType::kGauge,
+     .label_name = "state",
+     .label_value = "other"},
+    {.name = "total", .member = &ProcessCounts::total, .unit = "", .help = "Processes."},
+    {.name = "threads",
+     .member = &ProcessCounts::threads,
+     .unit = "",
+     .help = "Threads of all processes.",
+     .metric = "rogue_hunter_threads",
+     .type = MetricType::kGauge},
 };
 
 /// A process in a top-N list.
@@ -155,6 +557,37 @@ struct ProcessTable {
   std::vector<BlockedTask> blocked;
 };
 
+/// One cgroup of the v2 hierarchy: its counters (cumulative) and what they did since the
+/// previous pass. Stall totals are the cgroup's own PSI ("some": some of its tasks stalled;
+/// "full": all of its non-idle tasks did).
+struct CgroupUsage {
+  std::string path;  ///< Relative to the hierarchy's root: "/system.slice/nginx.service".
+  std::string name;  ///< The container id (12 hex digits), else the systemd unit, else the path.
+  std::optional<std::uint64_t> memory_bytes;  ///< memory.current, or its processes' v1 memcg.
+  std::uint64_t cpu_usec = 0;                 ///< cpu.stat usage_usec.
+  std::uint64_t cpu_some_us = 0, memory_some_us = 0, memory_full_us = 0, io_some_us = 0,
+                io_full_us = 0;
+  bool pressure = false;         ///< The pressure files were readable.
+  double cpu_ratio = 0;          ///< CPU seconds per second since the previous pass.
+  double memory_full_ratio = 0;  ///< Share of the time in memory full stall since then.
+  double memory_some_ratio = 0;
+  double io_full_ratio = 0;
+  double io_some_ratio = 0;
+};
+
+/// The cgroups under the v2 hierarchy (found in /proc/self/mountinfo wherever it is mounted),
+/// summarised: the leaves (cgroups without children, where services and containers run)
+/// ranked by memory, by memory full stall and by I/O full stall.
+struct Cgroups {
+  bool available = false;   ///< A v2 hierarchy was found and read.
+  std::uint32_t count = 0;  ///< Cgroups read (the root excluded).
+  bool truncated = false;   ///< Stopped at the most cgroups allowed.
+  std::vector<CgroupUsage> top_memory;
+  std::vector<CgroupUsage> top_memory_full;  ///< Those with a stall only.
+  std::vector<CgroupUsage> top_io_full;      ///< Those with a stall only.
+  std::vector<CgroupUsage> all;  ///< Every leaf, when the collector keeps them (captures).
+};
+
 /// Outcome of one collector in one pass.
 struct CollectorStatus {
   std::string name;
@@ -175,6 +608,7 @@ struct SystemSample {
   VmStat vmstat;
   Thermal thermal;
   ProcessTable processes;
+  Cgroups cgroups;
   std::vector<CollectorStatus> collectors;
 
   bool Succeeded(std::string_view collector) const {
@@ -184,5 +618,20 @@ struct SystemSample {
     return false;
   }
 };
+
+/// Calls `visit(path, collector, fields, part)` for every described part of `sample` (a
+/// SystemSample, const or not): `path` is where the part sits in the bundle JSON ("stat.total"),
+/// `collector` the collector that fills it, `fields` its descriptions. The one list of described
+/// parts: a new struct is added here, a new field of a struct only to its description.
+template <typename Sample, typename Visitor>
+void VisitDescribedParts(Sample& sample, Visitor&& visit) {
+  visit("loadavg", "loadavg", Fields(kLoadAvgFields), sample.loadavg);
+  visit("stat.total", "stat", Fields(kCpuTimesFields), sample.stat.total);
+  visit("stat", "stat", Fields(kCpuStatFields), sample.stat);
+  visit("meminfo", "meminfo", Fields(kMemInfoFields), sample.meminfo);
+  visit("vmstat", "vmstat", Fields(kVmStatFields), sample.vmstat);
+  visit("thermal", "thermal", Fields(kThermalFields), sample.thermal);
+  visit("processes.counts", "processes", Fields(kProcessCountFields), sample.processes.counts);
+}
 
 }  // namespace rh::collectors

@@ -1,5 +1,6 @@
 #include "collectors/vmstat.h"
 
+#include <array>
 #include <limits>
 #include <memory>
 #include <string>
@@ -9,16 +10,15 @@
 namespace rh::collectors {
 namespace {
 
-struct Counter {
-  std::string_view name;
-  std::uint64_t VmStat::*member;
-};
-
-constexpr Counter kCounters[] = {
-    {"pswpin", &VmStat::pswpin},         {"pswpout", &VmStat::pswpout},
-    {"pgpgin", &VmStat::pgpgin},         {"pgpgout", &VmStat::pgpgout},
-    {"pgmajfault", &VmStat::pgmajfault}, {"compact_stall", &VmStat::compact_stall},
-    {"oom_kill", &VmStat::oom_kill},
+// Most of the ~200 lines are nr_*, numa_*, thp_*...: lines are skipped on their first letter
+// unless a described counter starts with it.
+struct FirstLetters {
+  std::array<bool, 256> wanted{};
+  FirstLetters() {
+    for (const auto& f : kVmStatFields) {
+      if (!f.source.empty()) wanted[static_cast<unsigned char>(f.source.front())] = true;
+    }
+  }
 };
 
 bool IsAllocStall(std::string_view name) {
@@ -51,26 +51,19 @@ class VmStatCollector final : public Collector {
 
 Result<VmStat> ParseVmStat(std::string_view text) {
   VmStat out;
+  static const FirstLetters kFirst;
   std::size_t number = 0;
   std::string_view rest = text;
   while (auto line = NextLine(rest)) {
     ++number;
-    // Most of the ~200 lines are nr_*, numa_*, thp_*...: skip them on their first letter.
-    if (line->empty() || std::string_view("acop").find(line->front()) == std::string_view::npos) {
-      continue;
-    }
+    if (line->empty() || !kFirst.wanted[static_cast<unsigned char>(line->front())]) continue;
     std::string_view fields = *line;
     std::string_view name = NextToken(fields);
     std::uint64_t VmStat::*member = nullptr;
     if (IsAllocStall(name)) {
       member = &VmStat::allocstall;
-    } else {
-      for (const Counter& c : kCounters) {
-        if (c.name == name) {
-          member = c.member;
-          break;
-        }
-      }
+    } else if (const Field<VmStat>* field = FieldBySource(Fields(kVmStatFields), name)) {
+      member = MemberOfType<std::uint64_t>(*field);
     }
     if (member == nullptr) continue;
     std::string_view token = NextToken(fields);

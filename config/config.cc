@@ -430,6 +430,7 @@ Result<Config> Parse(std::string_view text, std::string_view source_name) {
   pause.Integer("tick_ms", 1, 1000, config.pause.tick_ms);
   pause.Number("min_seconds", 0.05, 3600, config.pause.min_seconds);
   pause.Bool("raise_priority", config.pause.raise_priority);
+  pause.Integer("evidence_interval_ms", 0, 10000, config.pause.evidence_interval_ms);
   pause.Number("long_seconds", 0.05, 86400, config.pause.long_seconds);
   pause.RejectUnknown();
 
@@ -482,6 +483,37 @@ Result<Config> Parse(std::string_view text, std::string_view source_name) {
   TableReader suspects = top.Table("suspects");
   suspects.StringArray("patterns", 256, config.suspects.patterns);
   suspects.RejectUnknown();
+
+  TableReader kernel_log = top.Table("kernel_log");
+  kernel_log.Bool("enabled", config.kernel_log.enabled);
+  kernel_log.Bool("accept_user_records", config.kernel_log.accept_user_records);
+  kernel_log.Integer("max_events_per_minute", 0, 10000, config.kernel_log.max_events_per_minute);
+  kernel_log.RejectUnknown();
+
+  TableReader triggers = top.Table("pressure_triggers");
+  PressureTriggers& pt = config.pressure_triggers;
+  triggers.Bool("enabled", pt.enabled);
+  for (auto [key, value] : {std::pair{"cpu", &pt.cpu},
+                            {"io", &pt.io},
+                            {"memory", &pt.memory},
+                            {"cpu_critical", &pt.cpu_critical},
+                            {"io_critical", &pt.io_critical},
+                            {"memory_critical", &pt.memory_critical}}) {
+    triggers.String(key, *value);
+    if (!value->empty()) {
+      if (auto t = ParsePsiTrigger(*value); !t.ok()) triggers.FailAt(key, t.error().message);
+    }
+  }
+  triggers.Integer("poll_interval_ms", 100, 60000, pt.poll_interval_ms);
+  triggers.Bool("use_triggers", pt.use_triggers);
+  triggers.RejectUnknown();
+
+  TableReader cgroups = top.Table("cgroups");
+  cgroups.Bool("enabled", config.cgroups.enabled);
+  cgroups.Integer("top", 1, 100, config.cgroups.top);
+  cgroups.Integer("max_cgroups", 1, 100000, config.cgroups.max_cgroups);
+  cgroups.Integer("max_depth", 1, 32, config.cgroups.max_depth);
+  cgroups.RejectUnknown();
 
   ReadOtel(top.Table("otel"), config.otel);
   ReadAlertmanager(top.Table("alertmanager"), config.alertmanager);
@@ -578,6 +610,26 @@ Result<Config> Load(const std::filesystem::path& path, bool must_exist) {
   return Parse(text, path.string());
 }
 
+Result<PsiTrigger> ParsePsiTrigger(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  std::string kind, extra;
+  PsiTrigger t;
+  if (!(in >> kind >> t.stall_us >> t.window_us) || (in >> extra) ||
+      (kind != "some" && kind != "full")) {
+    return Error{"expected \"some|full <stall µs> <window µs>\", got \"" + std::string(text) +
+                 "\""};
+  }
+  t.full = kind == "full";
+  if (t.window_us < 500'000 || t.window_us > 10'000'000) {
+    return Error{"the window must be 500000-10000000 µs, got " + std::to_string(t.window_us)};
+  }
+  if (t.stall_us <= 0 || t.stall_us > t.window_us) {
+    return Error{"the stall must be 1-" + std::to_string(t.window_us) + " µs (the window), got " +
+                 std::to_string(t.stall_us)};
+  }
+  return t;
+}
+
 Result<ListenAddress> ParseListen(std::string_view text) {
   std::size_t colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0) {
@@ -643,6 +695,7 @@ std::string ToToml(const Config& c) {
   integer("tick_ms", c.pause.tick_ms);
   num("min_seconds", c.pause.min_seconds);
   boolean("raise_priority", c.pause.raise_priority);
+  integer("evidence_interval_ms", c.pause.evidence_interval_ms);
   num("long_seconds", c.pause.long_seconds);
   out << "\n[stress]\n";
   num("io_burst_factor", c.stress.io_burst_factor);
@@ -679,6 +732,25 @@ std::string ToToml(const Config& c) {
     out << (i == 0 ? "" : ", ") << TomlString(c.suspects.patterns[i]);
   }
   out << "]\n";
+  out << "\n[kernel_log]\n";
+  boolean("enabled", c.kernel_log.enabled);
+  boolean("accept_user_records", c.kernel_log.accept_user_records);
+  integer("max_events_per_minute", c.kernel_log.max_events_per_minute);
+  out << "\n[pressure_triggers]\n";
+  boolean("enabled", c.pressure_triggers.enabled);
+  str("cpu", c.pressure_triggers.cpu);
+  str("io", c.pressure_triggers.io);
+  str("memory", c.pressure_triggers.memory);
+  str("cpu_critical", c.pressure_triggers.cpu_critical);
+  str("io_critical", c.pressure_triggers.io_critical);
+  str("memory_critical", c.pressure_triggers.memory_critical);
+  integer("poll_interval_ms", c.pressure_triggers.poll_interval_ms);
+  boolean("use_triggers", c.pressure_triggers.use_triggers);
+  out << "\n[cgroups]\n";
+  boolean("enabled", c.cgroups.enabled);
+  integer("top", c.cgroups.top);
+  integer("max_cgroups", c.cgroups.max_cgroups);
+  integer("max_depth", c.cgroups.max_depth);
   auto pairs = [&](std::string_view table, const StringPairs& values) {
     if (values.empty()) return;
     out << "\n[" << table << "]\n";

@@ -31,6 +31,9 @@ struct Pause {
   int tick_ms = 20;            ///< Watchdog wake-up period.
   double min_seconds = 1.0;    ///< A clock gap longer than this is a pause.
   bool raise_priority = true;  ///< Try real-time (or negative nice) priority for the watchdog.
+  /// How often the machine's progress counters are read to judge a pause's scope; 0: never
+  /// (every pause's scope is then unknown).
+  int evidence_interval_ms = 500;
   double long_seconds = 10;    ///< A pause this long is a long one (OTLP ERROR, long-pause alert).
 };
 
@@ -80,6 +83,36 @@ struct Forensics {
                                  << 20;  ///< Cap on the events directory; oldest bundles go first.
   int read_timeout_ms = 500;             ///< Bound on each /proc read during a capture.
   double window_before_seconds = 120;    ///< Flight-recorder samples kept before the event.
+};
+
+struct KernelLog {
+  bool enabled = true;  ///< Follow /dev/kmsg and recognise the kernel's stall reports.
+  /// Also recognise records written to /dev/kmsg from user space (facility other than kernel):
+  /// a report of a kernel stall only ever comes from the kernel; this is for testing.
+  bool accept_user_records = false;
+  int max_events_per_minute = 10;  ///< History events per report kind and minute; all count.
+};
+
+/// A PSI trigger: "some|full <stall µs> <window µs>" (Documentation/accounting/psi.rst); the
+/// empty string means none.
+struct PressureTriggers {
+  bool enabled = true;
+  std::string cpu = "some 500000 1000000";
+  std::string io = "some 150000 1000000";
+  std::string memory = "some 150000 1000000";
+  /// Above these, a capture is taken at once (before a freeze), rate-limited like the others.
+  std::string cpu_critical;
+  std::string io_critical = "full 500000 1000000";
+  std::string memory_critical = "full 500000 1000000";
+  int poll_interval_ms = 1000;  ///< Where triggers are refused: how often the totals are read.
+  bool use_triggers = true;     ///< False: poll the totals even where triggers work.
+};
+
+struct Cgroups {
+  bool enabled = true;     ///< Read the cgroup v2 hierarchy: pressure, memory and CPU per cgroup.
+  int top = 5;             ///< N of the top-N cgroup lists.
+  int max_cgroups = 2000;  ///< Cgroups read per pass at most.
+  int max_depth = 8;       ///< Levels below the root.
 };
 
 /// Where the daemon logs (docs/configuration.md, [logging]).
@@ -134,6 +167,9 @@ struct Config {
   Http http;
   Forensics forensics;
   Suspects suspects;
+  KernelLog kernel_log;
+  PressureTriggers pressure_triggers;
+  Cgroups cgroups;
   Otel otel;
   Alertmanager alertmanager;
   Logging logging;
@@ -145,6 +181,15 @@ struct ListenAddress {
   std::string host;  ///< Dotted IPv4, or IPv6 in brackets.
   int port = 0;
 };
+
+/// A parsed PSI trigger.
+struct PsiTrigger {
+  bool full = false;
+  std::int64_t stall_us = 0;
+  std::int64_t window_us = 0;
+};
+/// Validates "some|full <stall µs> <window µs>": window 500000–10000000 µs, stall 1–window.
+Result<PsiTrigger> ParsePsiTrigger(std::string_view text);
 
 /// Validates ADDRESS:PORT. Host names are refused so the bound address never depends on DNS.
 Result<ListenAddress> ParseListen(std::string_view text);

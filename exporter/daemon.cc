@@ -11,28 +11,34 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "analysis/culprits.h"
+#include "analysis/pause_scope.h"
 #include "analysis/watchdog.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "collectors/collector.h"
+#include "collectors/pressure_watch.h"
 #include "config/config.h"
 #include "exporter/api/status.h"
 #include "exporter/daemon_lock.h"
 #include "exporter/event_stream.h"
 #include "exporter/http_server.h"
+#include "exporter/kernel_watch.h"
 #include "exporter/metrics.h"
 #include "exporter/otel/alertmanager_pusher.h"
 #include "exporter/otel/delivery_metrics.h"
 #include "exporter/otel/http_client.h"
 #include "exporter/otel/otlp_exporter.h"
 #include "exporter/otel/settings.h"
+#include "exporter/pause_inquiry.h"
 #include "exporter/reload.h"
 #include "exporter/sampler.h"
 #include "exporter/service_notifier.h"
@@ -137,6 +143,8 @@ class Daemon final : public SampleSink {
       : config_(config),
         clock_(clock),
         notifier_(notifier),
+        kernel_watch_(MakeKernelWatch(config, root, clock)),
+        pressure_watch_(MakePressureWatch(config, root, clock)),
         watchdog_(clock, {static_cast<std::int64_t>(config.pause.tick_ms) * 1'000'000,
                           static_cast<std::int64_t>(config.pause.min_seconds * 1e9),
                           config.pause.raise_priority}),
@@ -144,14 +152,16 @@ class Daemon final : public SampleSink {
                    hub_, static_cast<double>(clock.Now().realtime_ns) / 1e9,
                    LiveSources{&watchdog_.stats(), &critical_episodes_,
                                config.storage.enabled ? &storage_stats_ : nullptr,
-                               config.forensics.enabled ? &capture_stats_ : nullptr, &reloads_}),
+                               config.forensics.enabled ? &capture_stats_ : nullptr, &pause_stats_,
+                               &inquiry_, kernel_watch_.get(), pressure_watch_.get(), &reloads_}),
                std::make_shared<otel::DeliveryMetrics>(
                    senders.otlp ? &otlp_stats_ : nullptr,
                    senders.alertmanager ? &alertmanager_stats_ : nullptr)},
               clock, MetricsMaxAge(config)),
         status_(Identity(config, clock), config, &watchdog_.stats()),
         status_subscriber_(status_),
-        root_(root) {
+        root_(root),
+        inquiry_(root, clock, std::chrono::milliseconds(config.pause.evidence_interval_ms)) {
     stream_.Subscribe(&status_subscriber_);
     if (config.storage.enabled) {
       history_ = std::make_unique<forensics::HistoryWriter>(
@@ -216,14 +226,27 @@ class Daemon final : public SampleSink {
     } else {
       LogWarning(protection.text);
     }
+    inquiry_.Start();
+    if (kernel_watch_) {
+      if (Status s = kernel_watch_->Start(); !s.ok()) LogWarning(s.error().message);
+    }
+    if (pressure_watch_) {
+      for (const auto& w : pressure_watch_->watched()) {
+        LogInfo("pressure: " + PressureTriggerName(*w) + " " +
+                std::string(collectors::kPressureWatchModeNames[static_cast<int>(w->mode)]) +
+                " on " + w->source);
+      }
+    }
     if (stop_fd_ < 0 || watchdog_.event_fd() < 0) return Error{"cannot create an eventfd"};
     events_ = std::thread([this] { EventLoop(); });
+    if (pressure_watch_) {
+      if (Status s = pressure_watch_->Start(); !s.ok()) LogWarning(s.error().message);
+    }
 
-    collectors::CollectorOptions options;
-    options.top_n = static_cast<std::size_t>(config_.sampling.top_processes);
     sampler_ = std::make_unique<Sampler>(
-        collectors::MakeCollectors(root_, options), clock_, config_,
-        [this] { return static_cast<double>(watchdog_.TakeWorstOvershoot()) / 1e9; }, *this);
+        collectors::MakeCollectors(root_, collectors::CollectorOptionsFor(config_)), clock_,
+        config_, [this] { return static_cast<double>(watchdog_.TakeWorstOvershoot()) / 1e9; },
+        *this);
     if (notifier_.keep_alive_interval().count() > 0) {
       sampler_->SetKeepAlive([this] { notifier_.KeepAlive(); }, notifier_.keep_alive_interval());
     }
@@ -234,6 +257,9 @@ class Daemon final : public SampleSink {
   void Stop() {
     if (sampler_) sampler_->Stop();
     watchdog_.Stop();
+    inquiry_.Stop();
+    if (kernel_watch_) kernel_watch_->Stop();
+    if (pressure_watch_) pressure_watch_->Stop();
     if (events_.joinable()) {
       const std::uint64_t one = 1;
       ssize_t n = write(stop_fd_, &one, sizeof(one));
@@ -250,6 +276,7 @@ class Daemon final : public SampleSink {
   void OnSample(const std::shared_ptr<const analysis::ScoredSample>& sample,
                 const analysis::PolicyDecision& decision) override {
     auto previous = hub_.Latest();
+    inquiry_.Refresh(watchdog_.thread_id());
     hub_.Publish(sample);
     status_.OnSample(sample);
     page_.Invalidate();
@@ -260,11 +287,13 @@ class Daemon final : public SampleSink {
     if (decision.changed) {
       LogInfo("sampling " + std::string(analysis::Name(decision.previous)) + " -> " +
               std::string(analysis::Name(decision.state)) + " at stress " +
-              std::to_string(static_cast<int>(sample->assessment.score)));
+              std::to_string(static_cast<int>(sample->assessment.score)) +
+              (decision.pressure_burst ? " (pressure trigger)" : ""));
       notifier_.Status(StatusLine(*sample));
       RecordedEvent event = Event(forensics::EventKind::kStateChange, now, 0, score_before);
       event.record.state_from = analysis::Name(decision.previous);
       event.record.state_to = analysis::Name(decision.state);
+      if (decision.pressure_burst) event.record.notes = "a pressure trigger fired";
       event.record.key = forensics::BundleId(now, "state-" + event.record.state_to);
       event.score = sample->assessment.score;
       Publish(std::move(event), sample, /*list_processes=*/false);
@@ -311,6 +340,9 @@ class Daemon final : public SampleSink {
     return buf;
   }
 
+  // SIGCONT: the daemon had been stopped (evidence for a pause's scope).
+  void NoteContinued() { inquiry_.NoteContinued(); }
+
   // SIGUSR1: a manual capture of the moment, never rate-limited.
   void RequestManualCapture() {
     if (!capture_) {
@@ -346,22 +378,136 @@ class Daemon final : public SampleSink {
     page_.Invalidate();
     const double duration = static_cast<double>(event.duration_ns) / 1e9;
     const bool suspend = event.kind == analysis::WatchdogEvent::Kind::kSuspend;
+    const double uncertainty = static_cast<double>(event.start_uncertainty_ns) / 1e9;
+    std::optional<analysis::ScopeVerdict> verdict;
     if (suspend) {
       LogInfo("suspend: the machine slept for " + Seconds(duration));
     } else {
-      LogWarning("pause: nothing ran for " + Seconds(duration));
+      verdict = analysis::DecideScope(inquiry_.Gather(event));
+      pause_stats_.Record(*verdict, event.duration_ns, event.start_uncertainty_ns);
+      page_.Invalidate();
+      LogWarning("pause: " + analysis::DescribePause(*verdict, duration, uncertainty));
       if (sampler_) sampler_->SampleNow();
     }
     auto latest = hub_.Latest();
     RecordedEvent recorded =
         Event(suspend ? forensics::EventKind::kSuspend : forensics::EventKind::kPause,
               event.end_realtime_ns, event.duration_ns, latest ? latest->assessment.score : 0);
+    if (verdict) {
+      recorded.record.scope = analysis::Name(verdict->scope);
+      recorded.record.scope_reason = analysis::Name(verdict->reason);
+      recorded.record.start_uncertainty_seconds = uncertainty;
+      recorded.record.notes = verdict->evidence;
+    }
     if (!suspend && capture_) {
-      recorded.capture_requested = capture_->Request(forensics::CaptureRequest::For(
+      auto request = forensics::CaptureRequest::For(
           forensics::CaptureTrigger::kPause, event.start_realtime_ns, event.end_realtime_ns,
-          event.end_monotonic_ns, latest ? latest->assessment.score : 0));
+          event.end_monotonic_ns, latest ? latest->assessment.score : 0);
+      request.scope = verdict;
+      request.start_uncertainty_seconds = uncertainty;
+      recorded.capture_requested = capture_->Request(request);
     }
     Publish(std::move(recorded), latest);
+  }
+
+  // Follows the kernel log when kernel_log.enabled, keeping its place across restarts next to
+  // the history database.
+  std::unique_ptr<KernelWatch> MakeKernelWatch(const config::Config& config,
+                                               const collectors::ProcRoot& root,
+                                               const Clock& clock) {
+    if (!config.kernel_log.enabled) return nullptr;
+    collectors::KernelLogFollower::Options follow;
+    if (config.storage.enabled) {
+      follow.cursor_path = std::filesystem::path(config.storage.data_dir) / "kernel-log.cursor";
+    }
+    if (auto id = collectors::ReadWholeFile(root, "proc", "sys/kernel/random/boot_id", 4096)) {
+      follow.boot_id = id->substr(0, id->find('\n'));
+    }
+    return std::make_unique<KernelWatch>(
+        config.kernel_log, std::move(follow), clock,
+        [this](const KernelWatch::Report& r) { OnKernelReport(r); });
+  }
+
+  // The PSI triggers of [pressure_triggers], when enabled.
+  std::unique_ptr<collectors::PressureWatch> MakePressureWatch(const config::Config& config,
+                                                               const collectors::ProcRoot& root,
+                                                               const Clock& clock) {
+    const config::PressureTriggers& pt = config.pressure_triggers;
+    if (!pt.enabled) return nullptr;
+    collectors::PressureWatch::Options options;
+    options.poll_interval = std::chrono::milliseconds(pt.poll_interval_ms);
+    options.use_triggers = pt.use_triggers;
+    using collectors::PressureLevel;
+    using collectors::PsiKind;
+    const std::tuple<PsiKind, PressureLevel, const std::string*> triggers[] = {
+        {PsiKind::kCpu, PressureLevel::kElevated, &pt.cpu},
+        {PsiKind::kIo, PressureLevel::kElevated, &pt.io},
+        {PsiKind::kMemory, PressureLevel::kElevated, &pt.memory},
+        {PsiKind::kCpu, PressureLevel::kCritical, &pt.cpu_critical},
+        {PsiKind::kIo, PressureLevel::kCritical, &pt.io_critical},
+        {PsiKind::kMemory, PressureLevel::kCritical, &pt.memory_critical}};
+    for (const auto& [resource, level, text] : triggers) {
+      if (text->empty()) continue;
+      auto parsed = config::ParsePsiTrigger(*text);  // validated when the file was read
+      if (!parsed) continue;
+      options.triggers.push_back(
+          {resource, level, parsed->full, parsed->stall_us, parsed->window_us});
+    }
+    return std::make_unique<collectors::PressureWatch>(root, clock, std::move(options),
+                                                       [this](const auto& f) { OnPressure(f); });
+  }
+
+  static std::string PressureTriggerName(const collectors::PressureWatch::Watched& w) {
+    const auto& e = w.effective;
+    return std::string(collectors::kPsiResourceNames[static_cast<int>(e.resource)]) + " " +
+           collectors::TriggerText(e.full, e.stall_us, e.window_us) + " (" +
+           std::string(collectors::kPressureLevelNames[static_cast<int>(e.level)]) + ")";
+  }
+
+  // A PSI trigger fired: sample at once and keep sampling fast; above the critical mark, also
+  // a history event and a capture before a freeze.
+  void OnPressure(const collectors::PressureWatch::Firing& f) {
+    page_.Invalidate();
+    const bool critical = f.watched->spec.level == collectors::PressureLevel::kCritical;
+    const std::string what = PressureTriggerName(*f.watched) + " fired";
+    LogWarning("pressure: " + what + (critical ? ": capturing" : ": sampling elevated"));
+    if (sampler_) sampler_->ElevateNow();
+    if (!critical) return;
+    const ClockReading now = clock_.Now();
+    auto latest = hub_.Latest();
+    const double score = latest ? latest->assessment.score : 0;
+    RecordedEvent event = Event(forensics::EventKind::kPressure, now.realtime_ns, 0, score);
+    event.record.notes = what;
+    if (capture_) {
+      auto request =
+          forensics::CaptureRequest::For(forensics::CaptureTrigger::kPressure, now.realtime_ns,
+                                         now.realtime_ns, now.monotonic_ns, score);
+      request.detail = what;
+      event.capture_requested = capture_->Request(request);
+    }
+    Publish(std::move(event), latest);
+  }
+
+  // A stall or trouble the kernel reported: a history event naming the task, and a capture
+  // unless it was written before the daemon started.
+  void OnKernelReport(const KernelWatch::Report& r) {
+    page_.Invalidate();
+    auto latest = hub_.Latest();
+    const double score = latest ? latest->assessment.score : 0;
+    RecordedEvent event = Event(forensics::EventKind::kKernel, r.realtime_ns, 0, score);
+    event.record.notes = std::string(analysis::Name(r.report.kind)) + ": " + r.text +
+                         (r.from_kernel ? "" : " (written from user space)");
+    if (r.report.pid > 0) {
+      event.record.processes.push_back(
+          {"kernel", 1, r.report.pid, collectors::UnescapeKmsg(r.report.task), '?', 0, 0, ""});
+    }
+    if (capture_ && r.since_start) {
+      auto request = forensics::CaptureRequest::For(
+          forensics::CaptureTrigger::kKernel, r.realtime_ns, r.realtime_ns, r.monotonic_ns, score);
+      request.detail = std::string(analysis::KindText(r.report.kind)) + ": " + r.text;
+      event.capture_requested = capture_->Request(request);
+    }
+    Publish(std::move(event), latest);
   }
 
   // An event ending at `end_ns` (Unix ns) after `duration_ns`, keyed like its bundle would be.
@@ -416,6 +562,8 @@ class Daemon final : public SampleSink {
   const ServiceNotifier& notifier_;
   SnapshotHub hub_;
   ReloadStats reloads_;
+  std::unique_ptr<KernelWatch> kernel_watch_;  // before page_, which shows their counters
+  std::unique_ptr<collectors::PressureWatch> pressure_watch_;
   analysis::Watchdog watchdog_;
   std::atomic<std::uint64_t> critical_episodes_{0};
   forensics::StorageStats storage_stats_;
@@ -433,6 +581,8 @@ class Daemon final : public SampleSink {
   api::StatusBoard status_;
   StatusSubscriber status_subscriber_;
   collectors::ProcRoot root_;
+  analysis::PauseStats pause_stats_;
+  PauseInquiry inquiry_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<Sampler> sampler_;
   int stop_fd_ = eventfd(0, EFD_CLOEXEC);
@@ -554,6 +704,7 @@ int RunDaemon(const DaemonOptions& options) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGUSR1);
   sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGCONT);  // blocked so that it stays pending until noted (pause scope)
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   const ServiceNotifier notifier;
@@ -570,7 +721,9 @@ int RunDaemon(const DaemonOptions& options) {
   int signal = 0;
   for (;;) {
     if (sigwait(&signals, &signal) != 0) continue;
-    if (signal == SIGUSR1) {
+    if (signal == SIGCONT) {
+      daemon->NoteContinued();
+    } else if (signal == SIGUSR1) {
       LogInfo("received SIGUSR1: manual forensic capture");
       daemon->RequestManualCapture();
     } else if (signal == SIGHUP) {

@@ -23,8 +23,11 @@ Families::Family& Families::Family::Add(Labels labels, double value) {
 
 Families::Family& Families::Family::AddHistogram(const std::vector<double>& bounds,
                                                  const std::vector<std::uint64_t>& cumulative,
-                                                 double sum) {
+                                                 double sum, Labels labels) {
   prometheus::ClientMetric metric;
+  for (const auto& [name, label_value] : labels) {
+    metric.label.push_back({std::string(name), std::string(label_value)});
+  }
   metric.histogram.sample_sum = sum;
   metric.histogram.sample_count = cumulative.empty() ? 0 : cumulative.back();
   for (std::size_t i = 0; i < bounds.size() && i < cumulative.size(); ++i) {

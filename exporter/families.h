@@ -27,7 +27,8 @@ class Families {
     Family& Add(double value) { return Add({}, value); }
     /// A histogram series from cumulative bucket counts (the last bound must be +Inf).
     Family& AddHistogram(const std::vector<double>& bounds,
-                         const std::vector<std::uint64_t>& cumulative, double sum);
+                         const std::vector<std::uint64_t>& cumulative, double sum,
+                         Labels labels = {});
 
    private:
     prometheus::MetricFamily& family() { return families_[index_]; }

@@ -4,10 +4,14 @@
 #include <zlib.h>
 
 #include <array>
+#include <optional>
+#include <span>
 #include <stdexcept>
 
 #include "collectors/system_sample.h"
 #include "exporter/families.h"
+#include "exporter/kernel_watch.h"
+#include "exporter/pause_inquiry.h"
 #include "forensics/capture/capture_worker.h"
 
 #ifndef RH_VERSION
@@ -39,41 +43,43 @@ void AppendDaemonFamilies(const SystemSample& s, Families& f) {
       .Add(total);
 }
 
+// The families of one described part (collectors/fields.h): consecutive fields with the same
+// metric name are the series of one family, told apart by their label.
+template <typename Part>
+void AppendDescribedFamilies(std::span<const collectors::Field<Part>> fields, const Part& part,
+                             Families& f) {
+  std::optional<Families::Family> family;
+  std::string_view current;
+  for (const auto& field : fields) {
+    if (field.metric.empty() || field.type == collectors::MetricType::kNone) continue;
+    if (!family || field.metric != current) {
+      const std::string name(field.metric), help(field.help);
+      family.emplace(field.type == collectors::MetricType::kCounter ? f.Counter(name, help)
+                                                                    : f.Gauge(name, help));
+      current = field.metric;
+    }
+    const double value = collectors::NumberOf(field, part) * field.scale;
+    if (field.label_name.empty()) {
+      family->Add(value);
+    } else {
+      family->Add({{field.label_name, field.label_value}}, value);
+    }
+  }
+}
+
+// Every described part whose collector succeeded in this pass.
+void AppendDescribedParts(const SystemSample& s, Families& f) {
+  collectors::VisitDescribedParts(
+      s, [&](std::string_view, std::string_view collector, auto fields, const auto& part) {
+        if (s.Succeeded(collector)) AppendDescribedFamilies(fields, part, f);
+      });
+}
+
 void AppendLoadFamilies(const SystemSample& s, Families& f) {
   if (!s.Succeeded("loadavg")) return;
   const auto& l = s.loadavg;
-  f.Gauge("rogue_hunter_load_average", "Kernel load averages.")
-      .Add({{"window", "1m"}}, l.load1)
-      .Add({{"window", "5m"}}, l.load5)
-      .Add({{"window", "15m"}}, l.load15);
-  f.Gauge("rogue_hunter_cpus_online", "Online CPUs.").Add(l.online_cpus);
   f.Gauge("rogue_hunter_load_per_core", "1-minute load average divided by online CPUs.")
       .Add(l.online_cpus == 0 ? 0 : l.load1 / l.online_cpus);
-}
-
-void AppendStatFamilies(const SystemSample& s, Families& f) {
-  if (!s.Succeeded("stat")) return;
-  const auto& st = s.stat;
-  const auto& t = st.total;
-  f.Counter("rogue_hunter_cpu_seconds_total", "CPU time summed over all CPUs, by mode.")
-      .Add({{"mode", "user"}}, t.user)
-      .Add({{"mode", "nice"}}, t.nice)
-      .Add({{"mode", "system"}}, t.system)
-      .Add({{"mode", "idle"}}, t.idle)
-      .Add({{"mode", "iowait"}}, t.iowait)
-      .Add({{"mode", "irq"}}, t.irq)
-      .Add({{"mode", "softirq"}}, t.softirq)
-      .Add({{"mode", "steal"}}, t.steal);
-  f.Counter("rogue_hunter_context_switches_total", "Context switches since boot.")
-      .Add(static_cast<double>(st.context_switches));
-  f.Counter("rogue_hunter_forks_total", "Processes and threads created since boot.")
-      .Add(static_cast<double>(st.forks));
-  f.Counter("rogue_hunter_interrupts_total", "Interrupts serviced since boot.")
-      .Add(static_cast<double>(st.interrupts));
-  f.Gauge("rogue_hunter_procs_running", "Tasks runnable right now.").Add(st.procs_running);
-  f.Gauge("rogue_hunter_procs_blocked", "Tasks blocked on I/O right now.").Add(st.procs_blocked);
-  f.Gauge("rogue_hunter_boot_time_seconds", "Unix time the machine booted.")
-      .Add(static_cast<double>(st.boot_time));
 }
 
 void AppendPressureFamilies(const SystemSample& s, Families& f) {
@@ -99,44 +105,6 @@ void AppendPressureFamilies(const SystemSample& s, Families& f) {
   }
 }
 
-void AppendMemoryFamilies(const SystemSample& s, Families& f) {
-  if (s.Succeeded("meminfo")) {
-    const auto& m = s.meminfo;
-    auto bytes = [&](const char* name, const char* help, std::uint64_t v) {
-      f.Gauge(name, help).Add(static_cast<double>(v));
-    };
-    bytes("rogue_hunter_memory_total_bytes", "MemTotal.", m.total);
-    bytes("rogue_hunter_memory_available_bytes", "MemAvailable: allocatable without swapping.",
-          m.available);
-    bytes("rogue_hunter_memory_dirty_bytes", "Memory waiting to be written back to disk.", m.dirty);
-    bytes("rogue_hunter_memory_writeback_bytes", "Memory being written back now.", m.writeback);
-    bytes("rogue_hunter_swap_total_bytes", "Swap space.", m.swap_total);
-    bytes("rogue_hunter_swap_free_bytes", "Unused swap space.", m.swap_free);
-  }
-  if (s.Succeeded("vmstat")) {
-    const auto& v = s.vmstat;
-    auto counter = [&](const char* name, const char* help, double value) {
-      f.Counter(name, help).Add(value);
-    };
-    counter("rogue_hunter_swap_in_pages_total", "Pages swapped in.", static_cast<double>(v.pswpin));
-    counter("rogue_hunter_swap_out_pages_total", "Pages swapped out.",
-            static_cast<double>(v.pswpout));
-    counter("rogue_hunter_paged_in_bytes_total", "Bytes paged in from block devices.",
-            static_cast<double>(v.pgpgin) * 1024);
-    counter("rogue_hunter_paged_out_bytes_total", "Bytes paged out to block devices.",
-            static_cast<double>(v.pgpgout) * 1024);
-    counter("rogue_hunter_major_page_faults_total", "Page faults that needed I/O.",
-            static_cast<double>(v.pgmajfault));
-    counter("rogue_hunter_allocation_stalls_total", "Allocations that entered direct reclaim.",
-            static_cast<double>(v.allocstall));
-    counter("rogue_hunter_compaction_stalls_total",
-            "Allocations that stalled for memory compaction.",
-            static_cast<double>(v.compact_stall));
-    counter("rogue_hunter_oom_kills_total", "Processes killed by the OOM killer.",
-            static_cast<double>(v.oom_kill));
-  }
-}
-
 void AppendThermalFamilies(const SystemSample& s, Families& f) {
   if (!s.Succeeded("thermal")) return;
   const auto& t = s.thermal;
@@ -156,16 +124,6 @@ void AppendThermalFamilies(const SystemSample& s, Families& f) {
 void AppendProcessFamilies(const SystemSample& s, Families& f) {
   if (!s.Succeeded("processes")) return;
   const auto& p = s.processes;
-  const auto& c = p.counts;
-  f.Gauge("rogue_hunter_processes", "Processes by the state of their main thread.")
-      .Add({{"state", "running"}}, c.running)
-      .Add({{"state", "sleeping"}}, c.sleeping)
-      .Add({{"state", "blocked"}}, c.blocked)
-      .Add({{"state", "zombie"}}, c.zombie)
-      .Add({{"state", "stopped"}}, c.stopped)
-      .Add({{"state", "idle"}}, c.idle)
-      .Add({{"state", "other"}}, c.other);
-  f.Gauge("rogue_hunter_threads", "Threads of all processes.").Add(static_cast<double>(c.threads));
   auto cpu = f.Gauge("rogue_hunter_top_process_cpu_ratio",
                      "CPU seconds per second of the busiest processes since the previous sample.");
   for (std::size_t i = 0; i < p.top_cpu.size(); ++i) {
@@ -180,6 +138,33 @@ void AppendProcessFamilies(const SystemSample& s, Families& f) {
     rss.Add({{"rank", rank}, {"comm", SanitizeLabelValue(p.top_rss[i].comm)}},
             static_cast<double>(p.top_rss[i].rss_bytes));
   }
+}
+
+void AppendCgroupFamilies(const SystemSample& s, Families& f) {
+  if (!s.Succeeded("cgroups")) return;
+  const auto& c = s.cgroups;
+  f.Gauge("rogue_hunter_cgroups_available",
+          "1 if a cgroup v2 hierarchy was found and read, wherever it is mounted.")
+      .Add(c.available ? 1 : 0);
+  if (!c.available) return;
+  f.Gauge("rogue_hunter_cgroups", "Cgroups in the v2 hierarchy, up to cgroups.max_cgroups.")
+      .Add(c.count);
+  auto ranked = [&](const char* name, const char* help, const auto& list, auto value) {
+    auto family = f.Gauge(name, help);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      family.Add({{"rank", std::to_string(i + 1)}, {"cgroup", SanitizeLabelValue(list[i].name)}},
+                 value(list[i]));
+    }
+  };
+  ranked("rogue_hunter_top_cgroup_memory_bytes", "Memory of the cgroups that use most.",
+         c.top_memory,
+         [](const auto& u) { return static_cast<double>(u.memory_bytes.value_or(0)); });
+  ranked("rogue_hunter_top_cgroup_memory_full_stall_ratio",
+         "Share of the time all tasks of the cgroup stalled on memory, since the previous sample.",
+         c.top_memory_full, [](const auto& u) { return u.memory_full_ratio; });
+  ranked("rogue_hunter_top_cgroup_io_full_stall_ratio",
+         "Share of the time all tasks of the cgroup stalled on I/O, since the previous sample.",
+         c.top_io_full, [](const auto& u) { return u.io_full_ratio; });
 }
 
 void AppendStressFamilies(const Snapshot& snapshot, Families& f) {
@@ -211,18 +196,37 @@ void AppendHistogram(Families& f, const char* name, const char* help,
 
 }  // namespace
 
-void AppendWatchdogFamilies(const analysis::Watchdog::Stats& w,
+void AppendWatchdogFamilies(const analysis::Watchdog::Stats& w, const analysis::PauseStats& p,
                             std::vector<prometheus::MetricFamily>& out) {
   Families f(out);
-  f.Counter("rogue_hunter_pauses_total", "Pauses detected since start.")
-      .Add(static_cast<double>(w.pause_count.load(std::memory_order_acquire)));
-  AppendHistogram(f, "rogue_hunter_pause_duration_seconds", "Duration of each pause.", w.pauses);
+  auto count = f.Counter("rogue_hunter_pauses_total", "Pauses detected since start, by scope.");
+  for (std::size_t i = 0; i < analysis::kPauseScopeNames.size(); ++i) {
+    count.Add({{"scope", analysis::kPauseScopeNames[i]}},
+              static_cast<double>(p.count[i].load(std::memory_order_acquire)));
+  }
+  auto durations =
+      f.Histogram("rogue_hunter_pause_duration_seconds", "Duration of each pause, by scope.");
+  for (std::size_t i = 0; i < analysis::kPauseScopeNames.size(); ++i) {
+    auto reading = p.durations[i].Read();
+    durations.AddHistogram(reading.bounds, reading.cumulative, reading.sum_seconds,
+                           {{"scope", analysis::kPauseScopeNames[i]}});
+  }
   f.Gauge("rogue_hunter_last_pause_timestamp_seconds",
           "Unix time the last pause ended; 0 before the first.")
       .Add(static_cast<double>(w.last_pause_end_realtime_ns.load()) / 1e9);
   f.Gauge("rogue_hunter_last_pause_duration_seconds",
           "Duration of the last pause; 0 before the first.")
       .Add(static_cast<double>(w.last_pause_duration_ns.load()) / 1e9);
+  if (p.any.load(std::memory_order_relaxed)) {
+    const auto scope = static_cast<analysis::PauseScope>(p.last_scope.load());
+    const auto reason = static_cast<analysis::PauseReason>(p.last_reason.load());
+    f.Gauge("rogue_hunter_last_pause_scope",
+            "Always 1; the labels say what froze in the last pause and why.")
+        .Add({{"scope", analysis::Name(scope)}, {"reason", analysis::Name(reason)}}, 1);
+    f.Gauge("rogue_hunter_last_pause_start_uncertainty_seconds",
+            "The last pause's start is known to plus or minus this (half a tick).")
+        .Add(static_cast<double>(p.last_start_uncertainty_ns.load()) / 1e9);
+  }
   f.Counter("rogue_hunter_suspends_total", "Suspends since start; never counted as pauses.")
       .Add(static_cast<double>(w.suspend_count.load()));
   AppendHistogram(f, "rogue_hunter_hiccup_seconds", "How late each watchdog wake-up was.",
@@ -241,12 +245,12 @@ void AppendSnapshotFamilies(const Snapshot& snapshot, std::vector<prometheus::Me
   AppendDaemonFamilies(s, f);
   f.Counter("rogue_hunter_samples_total", "Collection passes since start.")
       .Add(static_cast<double>(snapshot.sequence));
+  AppendDescribedParts(s, f);
   AppendLoadFamilies(s, f);
-  AppendStatFamilies(s, f);
   AppendPressureFamilies(s, f);
-  AppendMemoryFamilies(s, f);
   AppendThermalFamilies(s, f);
   AppendProcessFamilies(s, f);
+  AppendCgroupFamilies(s, f);
   AppendStressFamilies(snapshot, f);
 }
 
@@ -262,7 +266,52 @@ std::vector<prometheus::MetricFamily> DaemonMetrics::Collect() const {
     f.Counter("rogue_hunter_critical_episodes_total", "Episodes of critical stress since start.")
         .Add(static_cast<double>(live_.critical_episodes->load()));
   }
-  if (live_.watchdog != nullptr) AppendWatchdogFamilies(*live_.watchdog, out);
+  if (live_.watchdog != nullptr && live_.pauses != nullptr) {
+    AppendWatchdogFamilies(*live_.watchdog, *live_.pauses, out);
+  }
+  if (live_.kernel != nullptr) {
+    const auto& log = live_.kernel->log_stats();
+    f.Gauge("rogue_hunter_kernel_log_readable",
+            "1 if the kernel log (/dev/kmsg) can be read and is being followed.")
+        .Add(log.readable.load() ? 1 : 0);
+    f.Counter("rogue_hunter_kernel_log_records_total", "Kernel log records read since start.")
+        .Add(static_cast<double>(log.records.load()));
+    f.Counter("rogue_hunter_kernel_log_lost_records_total",
+              "Kernel log records overwritten by the kernel before they were read.")
+        .Add(static_cast<double>(log.lost.load()));
+    auto reports = f.Counter("rogue_hunter_kernel_reports_total",
+                             "Stall and trouble reports of the kernel, by kind.");
+    const auto& counts = live_.kernel->report_stats().count;
+    for (std::size_t i = 0; i < analysis::kKernelReportKinds; ++i) {
+      reports.Add({{"kind", analysis::kKernelReportKindNames[i]}},
+                  static_cast<double>(counts[i].load(std::memory_order_relaxed)));
+    }
+  }
+  if (live_.pressure != nullptr && !live_.pressure->watched().empty()) {
+    auto mode = f.Gauge("rogue_hunter_pressure_trigger_mode",
+                        "1 for how each PSI trigger is watched (trigger, polling, unavailable).");
+    auto firings = f.Counter("rogue_hunter_pressure_trigger_firings_total",
+                             "PSI triggers that fired since start.");
+    for (const auto& w : live_.pressure->watched()) {
+      const std::string_view resource =
+          collectors::kPsiResourceNames[static_cast<int>(w->spec.resource)];
+      const std::string_view level =
+          collectors::kPressureLevelNames[static_cast<int>(w->spec.level)];
+      for (std::size_t m = 0; m < collectors::kPressureWatchModeNames.size(); ++m) {
+        mode.Add({{"resource", resource},
+                  {"level", level},
+                  {"mode", collectors::kPressureWatchModeNames[m]}},
+                 static_cast<std::size_t>(w->mode) == m ? 1 : 0);
+      }
+      firings.Add({{"resource", resource}, {"level", level}},
+                  static_cast<double>(w->firings.load(std::memory_order_relaxed)));
+    }
+  }
+  if (live_.inquiry != nullptr) {
+    f.Gauge("rogue_hunter_pause_evidence_seconds",
+            "How far back the counters kept to judge a pause's scope reach.")
+        .Add(live_.inquiry->evidence_seconds());
+  }
   if (live_.storage != nullptr) {
     const forensics::StorageStats& st = *live_.storage;
     f.Counter("rogue_hunter_storage_writes_total",

@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "analysis/pause_scope.h"
 #include "analysis/watchdog.h"
 #include "base/clock.h"
+#include "collectors/pressure_watch.h"
 #include "exporter/reload.h"
 #include "exporter/snapshot.h"
 #include "forensics/history_writer.h"
@@ -22,12 +24,16 @@ struct CaptureStats;
 
 namespace rh::exporter {
 
+class KernelWatch;
+class PauseInquiry;
+
 /// The families of one snapshot: every collector's series, per docs/metrics.md. Series of a
 /// collector that failed in that pass are left out; its rogue_hunter_collector_success says 0.
 void AppendSnapshotFamilies(const Snapshot& snapshot, std::vector<prometheus::MetricFamily>& out);
 
-/// The watchdog's live counters and histograms.
+/// The watchdog's live counters and histograms, the pauses by scope.
 void AppendWatchdogFamilies(const analysis::Watchdog::Stats& stats,
+                            const analysis::PauseStats& pauses,
                             std::vector<prometheus::MetricFamily>& out);
 
 /// Where the live (non-snapshot) series come from; null members are left out.
@@ -36,6 +42,10 @@ struct LiveSources {
   const std::atomic<std::uint64_t>* critical_episodes = nullptr;
   const forensics::StorageStats* storage = nullptr;
   const forensics::CaptureStats* forensics = nullptr;
+  const analysis::PauseStats* pauses = nullptr;  ///< With `watchdog`: the pause series.
+  const PauseInquiry* inquiry = nullptr;
+  const KernelWatch* kernel = nullptr;
+  const collectors::PressureWatch* pressure = nullptr;
   const ReloadStats* reloads = nullptr;
 };
 

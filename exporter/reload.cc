@@ -80,6 +80,9 @@ config::Config KeepRestartOnlyKeys(const config::Config& running, const config::
   c.forensics.read_timeout_ms = running.forensics.read_timeout_ms;
   c.otel = running.otel;
   c.alertmanager = running.alertmanager;
+  c.kernel_log = running.kernel_log;
+  c.pressure_triggers = running.pressure_triggers;
+  c.cgroups = running.cgroups;
   return c;
 }
 

@@ -25,7 +25,8 @@ double Sampler::RunPass() {
   pass->assessment = analysis::Assess(stress_, previous_ ? &previous_->sample : nullptr,
                                       pass->sample, pass->latency_seconds, stress_state_);
   const analysis::PolicyDecision decision =
-      policy_.Update(pass->assessment.score, pass->sample.clock.monotonic_ns);
+      policy_.Update(pass->assessment.score, pass->sample.clock.monotonic_ns,
+                     pressure_burst_.exchange(false, std::memory_order_acq_rel));
   pass->state = decision.state;
   pass->interval_seconds = decision.interval_seconds;
   previous_ = pass;
@@ -50,6 +51,11 @@ void Sampler::SampleNow() {
     sample_now_ = true;
   }
   wake_.notify_all();
+}
+
+void Sampler::ElevateNow() {
+  pressure_burst_.store(true, std::memory_order_release);
+  SampleNow();
 }
 
 void Sampler::Reconfigure(const config::Config& config) {

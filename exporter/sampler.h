@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -45,6 +46,9 @@ class Sampler {
   void Stop();
   /// Makes the thread sample at once instead of at its next deadline (e.g. right after a pause).
   void SampleNow();
+  /// A pressure burst: sample at once, and at least at the elevated rate for a while
+  /// (analysis::SamplingPolicy). Thread-safe.
+  void ElevateNow();
 
   /// New sampling and scoring settings (a configuration reload). They take effect at a pass that
   /// starts at once; the policy keeps its state (a critical episode stays one episode) and the
@@ -75,6 +79,7 @@ class Sampler {
   std::mutex mutex_;
   std::condition_variable_any wake_;
   bool sample_now_ = false;
+  std::atomic<bool> pressure_burst_{false};
   std::unique_ptr<config::Config> pending_;  // settings for the next pass
   std::jthread thread_;
 };

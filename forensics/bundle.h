@@ -20,6 +20,7 @@ inline constexpr std::string_view kSamplesFile = "samples.jsonl";
 inline constexpr std::string_view kCaptureFile = "capture.json";
 inline constexpr std::string_view kProcessesFile = "processes.json";
 inline constexpr std::string_view kBlockedFile = "blocked.json";
+inline constexpr std::string_view kCgroupsFile = "cgroups.json";
 inline constexpr std::string_view kKernelLogFile = "kernel.log";
 inline constexpr std::string_view kJournalFile = "journal.log";
 inline constexpr std::string_view kRawDir = "raw";

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <type_traits>
+#include <variant>
 
 #include "base/utf8.h"
 #include "forensics/json_read.h"
@@ -112,6 +113,12 @@ class Reader {
     }
     return Reader(*it, path_ + "." + key, error_);
   }
+  /// The object at a dotted path below this one ("stat.total").
+  Reader At(std::string_view path) {
+    std::size_t dot = path.find('.');
+    Reader next = Object(std::string(path.substr(0, dot)).c_str());
+    return dot == std::string_view::npos ? next : next.At(path.substr(dot + 1));
+  }
   const json* Array(const char* key) {
     if (!error_->empty()) return nullptr;
     auto it = j_.find(key);
@@ -168,6 +175,69 @@ void ReadTop(Reader r, const char* key, std::vector<collectors::TopProcess>& out
   }
 }
 
+// The object at a dotted path in `root` ("stat.total"), created as needed.
+json& ObjectAt(json& root, std::string_view path) {
+  json* at = &root;
+  while (!path.empty()) {
+    std::size_t dot = path.find('.');
+    at = &(*at)[std::string(path.substr(0, dot))];
+    path = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
+  }
+  return *at;
+}
+
+json CgroupsJson(const std::vector<collectors::CgroupUsage>& list) {
+  json out = json::array();
+  for (const auto& u : list) {
+    out.push_back({{"path", BytesToJson(u.path)},
+                   {"name", BytesToJson(u.name)},
+                   {"memory_bytes", u.memory_bytes ? json(*u.memory_bytes) : json(nullptr)},
+                   {"cpu_usec", u.cpu_usec},
+                   {"cpu_some_us", u.cpu_some_us},
+                   {"memory_some_us", u.memory_some_us},
+                   {"memory_full_us", u.memory_full_us},
+                   {"io_some_us", u.io_some_us},
+                   {"io_full_us", u.io_full_us},
+                   {"pressure", u.pressure},
+                   {"cpu_ratio", u.cpu_ratio},
+                   {"memory_full_ratio", u.memory_full_ratio},
+                   {"memory_some_ratio", u.memory_some_ratio},
+                   {"io_full_ratio", u.io_full_ratio},
+                   {"io_some_ratio", u.io_some_ratio}});
+  }
+  return out;
+}
+
+void ReadCgroups(Reader r, const char* key, std::vector<collectors::CgroupUsage>& out,
+                 std::string* error) {
+  const json* list = r.Array(key);
+  if (list == nullptr) return;
+  for (std::size_t i = 0; i < list->size() && error->empty(); ++i) {
+    Reader c((*list)[i], r.path() + "." + key + "[" + std::to_string(i) + "]", error);
+    collectors::CgroupUsage u;
+    c.Bytes("path", u.path);
+    c.Bytes("name", u.name);
+    if (c.Has("memory_bytes")) {
+      std::uint64_t bytes = 0;
+      c.Get("memory_bytes", bytes);
+      u.memory_bytes = bytes;
+    }
+    c.Get("cpu_usec", u.cpu_usec);
+    c.Get("cpu_some_us", u.cpu_some_us);
+    c.Get("memory_some_us", u.memory_some_us);
+    c.Get("memory_full_us", u.memory_full_us);
+    c.Get("io_some_us", u.io_some_us);
+    c.Get("io_full_us", u.io_full_us);
+    c.Get("pressure", u.pressure);
+    c.Get("cpu_ratio", u.cpu_ratio);
+    c.Get("memory_full_ratio", u.memory_full_ratio);
+    c.Get("memory_some_ratio", u.memory_some_ratio);
+    c.Get("io_full_ratio", u.io_full_ratio);
+    c.Get("io_some_ratio", u.io_some_ratio);
+    out.push_back(std::move(u));
+  }
+}
+
 }  // namespace
 
 json BytesToJson(std::string_view bytes) {
@@ -212,86 +282,37 @@ json ToJson(const SystemSample& s) {
                                {"duration_seconds", c.duration_seconds},
                                {"error", BytesToJson(c.error)}});
   }
-  const auto& t = s.stat.total;
-  const auto& c = s.processes.counts;
-  const auto& m = s.meminfo;
-  const auto& v = s.vmstat;
-  return {
+  json out = {
       {"clock",
        {{"monotonic_ns", s.clock.monotonic_ns},
         {"boottime_ns", s.clock.boottime_ns},
         {"realtime_ns", s.clock.realtime_ns}}},
       {"page_size", s.page_size},
-      {"loadavg",
-       {{"load1", s.loadavg.load1},
-        {"load5", s.loadavg.load5},
-        {"load15", s.loadavg.load15},
-        {"runnable", s.loadavg.runnable},
-        {"entities", s.loadavg.entities},
-        {"last_pid", s.loadavg.last_pid},
-        {"online_cpus", s.loadavg.online_cpus}}},
-      {"stat",
-       {{"total",
-         {{"user", t.user},
-          {"nice", t.nice},
-          {"system", t.system},
-          {"idle", t.idle},
-          {"iowait", t.iowait},
-          {"irq", t.irq},
-          {"softirq", t.softirq},
-          {"steal", t.steal},
-          {"guest", t.guest},
-          {"guest_nice", t.guest_nice}}},
-        {"cpu_lines", s.stat.cpu_lines},
-        {"context_switches", s.stat.context_switches},
-        {"forks", s.stat.forks},
-        {"interrupts", s.stat.interrupts},
-        {"procs_running", s.stat.procs_running},
-        {"procs_blocked", s.stat.procs_blocked},
-        {"boot_time", s.stat.boot_time}}},
       {"pressure", pressure},
-      {"meminfo",
-       {{"total", m.total},
-        {"free", m.free},
-        {"available", m.available},
-        {"buffers", m.buffers},
-        {"cached", m.cached},
-        {"swap_total", m.swap_total},
-        {"swap_free", m.swap_free},
-        {"swap_cached", m.swap_cached},
-        {"dirty", m.dirty},
-        {"writeback", m.writeback},
-        {"available_estimated", m.available_estimated}}},
-      {"vmstat",
-       {{"pswpin", v.pswpin},
-        {"pswpout", v.pswpout},
-        {"pgpgin", v.pgpgin},
-        {"pgpgout", v.pgpgout},
-        {"pgmajfault", v.pgmajfault},
-        {"allocstall", v.allocstall},
-        {"compact_stall", v.compact_stall},
-        {"oom_kill", v.oom_kill}}},
-      {"thermal",
-       {{"zones", zones},
-        {"throttle_counters", s.thermal.throttle_counters},
-        {"core_throttles", s.thermal.core_throttles},
-        {"package_throttles", s.thermal.package_throttles}}},
+      {"thermal", {{"zones", zones}}},
       {"processes",
-       {{"counts",
-         {{"running", c.running},
-          {"sleeping", c.sleeping},
-          {"blocked", c.blocked},
-          {"zombie", c.zombie},
-          {"stopped", c.stopped},
-          {"idle", c.idle},
-          {"other", c.other},
-          {"total", c.total},
-          {"threads", c.threads}}},
-        {"top_cpu", TopJson(s.processes.top_cpu)},
+       {{"top_cpu", TopJson(s.processes.top_cpu)},
         {"top_rss", TopJson(s.processes.top_rss)},
         {"blocked", blocked}}},
+      {"cgroups",
+       {{"available", s.cgroups.available},
+        {"count", s.cgroups.count},
+        {"truncated", s.cgroups.truncated},
+        {"top_memory", CgroupsJson(s.cgroups.top_memory)},
+        {"top_memory_full", CgroupsJson(s.cgroups.top_memory_full)},
+        {"top_io_full", CgroupsJson(s.cgroups.top_io_full)},
+        {"all", CgroupsJson(s.cgroups.all)}}},
       {"collectors", collectors_json},
   };
+  collectors::VisitDescribedParts(
+      s, [&](std::string_view path, std::string_view, auto fields, const auto& part) {
+        json& object = ObjectAt(out, path);
+        for (const auto& field : fields) {
+          std::visit([&](auto member) { object[std::string(field.name)] = part.*member; },
+                     field.member);
+        }
+      });
+  return out;
 }
 
 json ToJson(const analysis::Assessment& a) {
@@ -341,34 +362,15 @@ Result<SystemSample> SystemSampleFromJson(const json& j) {
   clock.Get("boottime_ns", s.clock.boottime_ns);
   clock.Get("realtime_ns", s.clock.realtime_ns);
   r.Get("page_size", s.page_size);
-  Reader l = r.Object("loadavg");
-  l.Get("load1", s.loadavg.load1);
-  l.Get("load5", s.loadavg.load5);
-  l.Get("load15", s.loadavg.load15);
-  l.Get("runnable", s.loadavg.runnable);
-  l.Get("entities", s.loadavg.entities);
-  l.Get("last_pid", s.loadavg.last_pid);
-  l.Get("online_cpus", s.loadavg.online_cpus);
-  Reader st = r.Object("stat");
-  Reader t = st.Object("total");
-  auto& tt = s.stat.total;
-  t.Get("user", tt.user);
-  t.Get("nice", tt.nice);
-  t.Get("system", tt.system);
-  t.Get("idle", tt.idle);
-  t.Get("iowait", tt.iowait);
-  t.Get("irq", tt.irq);
-  t.Get("softirq", tt.softirq);
-  t.Get("steal", tt.steal);
-  t.Get("guest", tt.guest);
-  t.Get("guest_nice", tt.guest_nice);
-  st.Get("cpu_lines", s.stat.cpu_lines);
-  st.Get("context_switches", s.stat.context_switches);
-  st.Get("forks", s.stat.forks);
-  st.Get("interrupts", s.stat.interrupts);
-  st.Get("procs_running", s.stat.procs_running);
-  st.Get("procs_blocked", s.stat.procs_blocked);
-  st.Get("boot_time", s.stat.boot_time);
+  collectors::VisitDescribedParts(s, [&](std::string_view path, std::string_view, auto fields,
+                                         auto& part) {
+    Reader object = r.At(path);
+    for (const auto& field : fields) {
+      if (field.absent_in_old_bundles && !object.Has(std::string(field.name).c_str())) continue;
+      std::visit([&](auto member) { object.Get(std::string(field.name).c_str(), part.*member); },
+                 field.member);
+    }
+  });
   Reader pr = r.Object("pressure");
   for (std::size_t i = 0; i < collectors::kPsiResourceNames.size() && error.empty(); ++i) {
     std::string name(collectors::kPsiResourceNames[i]);
@@ -386,33 +388,7 @@ Result<SystemSample> SystemSampleFromJson(const json& j) {
       *line = v;
     }
   }
-  Reader m = r.Object("meminfo");
-  auto& mm = s.meminfo;
-  m.Get("total", mm.total);
-  m.Get("free", mm.free);
-  m.Get("available", mm.available);
-  m.Get("buffers", mm.buffers);
-  m.Get("cached", mm.cached);
-  m.Get("swap_total", mm.swap_total);
-  m.Get("swap_free", mm.swap_free);
-  m.Get("swap_cached", mm.swap_cached);
-  m.Get("dirty", mm.dirty);
-  m.Get("writeback", mm.writeback);
-  m.Get("available_estimated", mm.available_estimated);
-  Reader v = r.Object("vmstat");
-  auto& vv = s.vmstat;
-  v.Get("pswpin", vv.pswpin);
-  v.Get("pswpout", vv.pswpout);
-  v.Get("pgpgin", vv.pgpgin);
-  v.Get("pgpgout", vv.pgpgout);
-  v.Get("pgmajfault", vv.pgmajfault);
-  v.Get("allocstall", vv.allocstall);
-  v.Get("compact_stall", vv.compact_stall);
-  v.Get("oom_kill", vv.oom_kill);
   Reader th = r.Object("thermal");
-  th.Get("throttle_counters", s.thermal.throttle_counters);
-  th.Get("core_throttles", s.thermal.core_throttles);
-  th.Get("package_throttles", s.thermal.package_throttles);
   if (const json* zones = th.Array("zones")) {
     for (std::size_t i = 0; i < zones->size() && error.empty(); ++i) {
       Reader z((*zones)[i], "sample.thermal.zones[" + std::to_string(i) + "]", &error);
@@ -424,17 +400,6 @@ Result<SystemSample> SystemSampleFromJson(const json& j) {
     }
   }
   Reader ps = r.Object("processes");
-  Reader c = ps.Object("counts");
-  auto& cc = s.processes.counts;
-  c.Get("running", cc.running);
-  c.Get("sleeping", cc.sleeping);
-  c.Get("blocked", cc.blocked);
-  c.Get("zombie", cc.zombie);
-  c.Get("stopped", cc.stopped);
-  c.Get("idle", cc.idle);
-  c.Get("other", cc.other);
-  c.Get("total", cc.total);
-  c.Get("threads", cc.threads);
   ReadTop(ps, "top_cpu", s.processes.top_cpu, &error);
   ReadTop(ps, "top_rss", s.processes.top_rss, &error);
   if (const json* blocked = ps.Array("blocked")) {
@@ -448,6 +413,16 @@ Result<SystemSample> SystemSampleFromJson(const json& j) {
       b.Bytes("wchan", task.wchan);
       s.processes.blocked.push_back(std::move(task));
     }
+  }
+  if (r.Has("cgroups")) {  // absent from bundles written before cgroups were read
+    Reader cg = r.Object("cgroups");
+    cg.Get("available", s.cgroups.available);
+    cg.Get("count", s.cgroups.count);
+    cg.Get("truncated", s.cgroups.truncated);
+    ReadCgroups(cg, "top_memory", s.cgroups.top_memory, &error);
+    ReadCgroups(cg, "top_memory_full", s.cgroups.top_memory_full, &error);
+    ReadCgroups(cg, "top_io_full", s.cgroups.top_io_full, &error);
+    ReadCgroups(cg, "all", s.cgroups.all, &error);
   }
   if (const json* list = r.Array("collectors")) {
     for (std::size_t i = 0; i < list->size() && error.empty(); ++i) {

@@ -15,7 +15,10 @@
 #include <cstring>
 #include <filesystem>
 #include <iterator>
+#include <set>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "forensics/safe_directory.h"
 
@@ -117,28 +120,46 @@ CREATE TRIGGER events_delete_captures AFTER DELETE ON events BEGIN
   DELETE FROM captures WHERE event_key = OLD.key;
 END;
 )sql"},
+    // What froze in a pause (analysis/pause_scope.h); '' for other events and older pauses.
+    {3, R"sql(
+ALTER TABLE events ADD COLUMN scope TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN scope_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN start_uncertainty_seconds REAL NOT NULL DEFAULT 0;
+)sql"},
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 static_assert(analysis::kComponentCount == 6, "samples has one *_points column per component");
 
-constexpr char kSampleColumns[] =
-    "time, sequence, interval_seconds, state, score, load_points, cpu_points, io_points, "
-    "memory_points, thermal_points, latency_points, latency_seconds, load1, cpus, procs_running, "
-    "procs_blocked, cpu_total_seconds, cpu_iowait_seconds, cpu_steal_seconds, psi_cpu_some, "
-    "psi_io_some, psi_io_full, psi_memory_some, psi_memory_full, memory_total, memory_available, "
-    "swap_total, swap_free, pswpin, pswpout, pgmajfault, pgpgin, pgpgout, thermal_throttles, "
-    "max_temperature";
-constexpr int kSampleColumnCount = 35;
+// The samples columns that are not raw fields of the sample, in order; the described columns
+// (DescribedSampleColumns) follow them.
+constexpr std::string_view kFixedSampleColumns[] = {
+    "time",           "sequence",        "interval_seconds",  "state",          "score",
+    "load_points",    "cpu_points",      "io_points",         "memory_points",  "thermal_points",
+    "latency_points", "latency_seconds", "cpu_total_seconds", "psi_cpu_some",   "psi_io_some",
+    "psi_io_full",    "psi_memory_some", "psi_memory_full",   "max_temperature"};
 
-std::string InsertSampleSql() {
-  std::string sql = std::string("INSERT INTO samples (") + kSampleColumns + ") VALUES (?";
-  for (int i = 1; i < kSampleColumnCount; ++i) sql += ", ?";
+std::string SampleColumnList(const std::vector<SampleColumn>& described) {
+  std::string list;
+  for (std::string_view c : kFixedSampleColumns)
+    list += (list.empty() ? "" : ", ") + std::string(c);
+  for (const SampleColumn& c : described) list += ", \"" + std::string(c.name) + "\"";
+  return list;
+}
+
+std::string InsertSampleSql(const std::vector<SampleColumn>& described) {
+  std::string sql = "INSERT INTO samples (" + SampleColumnList(described) + ") VALUES (?";
+  for (std::size_t i = 1; i < std::size(kFixedSampleColumns) + described.size(); ++i) sql += ", ?";
   return sql + ")";
 }
 
-constexpr char kEventColumns[] =
-    "id, key, kind, start_time, end_time, duration_seconds, score_before, state_from, state_to, "
-    "notes";
+// The event columns ReadEvent reads; a file before schema 3 has no scope columns.
+std::string EventColumns(int version) {
+  return std::string(
+             "id, key, kind, start_time, end_time, duration_seconds, score_before, state_from, "
+             "state_to, notes, ") +
+         (version >= 3 ? "scope, scope_reason, start_uncertainty_seconds"
+                       : "'' AS scope, '' AS scope_reason, 0 AS start_uncertainty_seconds");
+}
 
 struct StatementDeleter {
   void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
@@ -193,6 +214,7 @@ class Binder {
     return Check(sqlite3_bind_blob(s_, ++i_, v.empty() ? "" : v.data(), static_cast<int>(v.size()),
                                    SQLITE_STATIC));
   }
+  Binder& Null() { return Check(sqlite3_bind_null(s_, ++i_)); }
   Binder& OptionalReal(const std::optional<double>& v) {
     return v ? Real(*v) : Check(sqlite3_bind_null(s_, ++i_));
   }
@@ -221,6 +243,8 @@ class Reader {
     int size = sqlite3_column_bytes(s_, i_++);
     return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), size);
   }
+  bool IsNull() const { return sqlite3_column_type(s_, i_) == SQLITE_NULL; }
+  void Skip() { ++i_; }
   std::optional<double> OptionalReal() {
     if (sqlite3_column_type(s_, i_) == SQLITE_NULL) {
       ++i_;
@@ -243,19 +267,26 @@ int Run(sqlite3_stmt* s) {
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-void BindSample(Binder& b, const SampleRow& r) {
+void BindSample(Binder& b, const SampleRow& r, const std::vector<SampleColumn>& described) {
   b.Real(r.time).Int(r.sequence).Real(r.interval_seconds).Text(r.state).Real(r.score);
   for (double c : r.components) b.Real(c);
-  b.Real(r.latency_seconds).Real(r.load1).Int(r.cpus).Int(r.procs_running).Int(r.procs_blocked);
-  b.Real(r.cpu_total_seconds).Real(r.cpu_iowait_seconds).Real(r.cpu_steal_seconds);
+  b.Real(r.latency_seconds).Real(r.cpu_total_seconds);
   b.OptionalReal(r.psi_cpu_some).OptionalReal(r.psi_io_some).OptionalReal(r.psi_io_full);
   b.OptionalReal(r.psi_memory_some).OptionalReal(r.psi_memory_full);
-  b.Uint(r.memory_total).Uint(r.memory_available).Uint(r.swap_total).Uint(r.swap_free);
-  b.Uint(r.pswpin).Uint(r.pswpout).Uint(r.pgmajfault).Uint(r.pgpgin).Uint(r.pgpgout);
-  b.Uint(r.thermal_throttles).OptionalReal(r.max_temperature);
+  b.OptionalReal(r.max_temperature);
+  for (const SampleColumn& column : described) {
+    auto it = r.fields.find(column.name);
+    if (it == r.fields.end()) {
+      b.Null();
+    } else if (const auto* i = std::get_if<std::int64_t>(&it->second)) {
+      b.Int(*i);
+    } else {
+      b.Real(std::get<double>(it->second));
+    }
+  }
 }
 
-SampleRow ReadSample(sqlite3_stmt* s) {
+SampleRow ReadSample(sqlite3_stmt* s, const std::vector<SampleColumn>& described) {
   Reader c(s);
   SampleRow r;
   r.time = c.Real();
@@ -265,29 +296,22 @@ SampleRow ReadSample(sqlite3_stmt* s) {
   r.score = c.Real();
   for (double& component : r.components) component = c.Real();
   r.latency_seconds = c.Real();
-  r.load1 = c.Real();
-  r.cpus = static_cast<std::uint32_t>(c.Int());
-  r.procs_running = static_cast<std::uint32_t>(c.Int());
-  r.procs_blocked = static_cast<std::uint32_t>(c.Int());
   r.cpu_total_seconds = c.Real();
-  r.cpu_iowait_seconds = c.Real();
-  r.cpu_steal_seconds = c.Real();
   r.psi_cpu_some = c.OptionalReal();
   r.psi_io_some = c.OptionalReal();
   r.psi_io_full = c.OptionalReal();
   r.psi_memory_some = c.OptionalReal();
   r.psi_memory_full = c.OptionalReal();
-  r.memory_total = c.Uint();
-  r.memory_available = c.Uint();
-  r.swap_total = c.Uint();
-  r.swap_free = c.Uint();
-  r.pswpin = c.Uint();
-  r.pswpout = c.Uint();
-  r.pgmajfault = c.Uint();
-  r.pgpgin = c.Uint();
-  r.pgpgout = c.Uint();
-  r.thermal_throttles = c.Uint();
   r.max_temperature = c.OptionalReal();
+  for (const SampleColumn& column : described) {
+    if (c.IsNull()) {
+      c.Skip();
+    } else if (column.integer) {
+      r.fields.emplace(column.name, c.Int());
+    } else {
+      r.fields.emplace(column.name, c.Real());
+    }
+  }
   return r;
 }
 
@@ -298,7 +322,7 @@ std::optional<EventKind> KindFromName(std::string_view name) {
   return std::nullopt;
 }
 
-// Reads the event columns of kEventColumns; returns the row id.
+// Reads the columns of EventColumns(); returns the row id.
 std::int64_t ReadEvent(sqlite3_stmt* s, EventRecord& e) {
   Reader c(s);
   std::int64_t id = c.Int();
@@ -313,6 +337,9 @@ std::int64_t ReadEvent(sqlite3_stmt* s, EventRecord& e) {
   e.state_from = c.Bytes();
   e.state_to = c.Bytes();
   e.notes = c.Bytes();
+  e.scope = c.Bytes();
+  e.scope_reason = c.Bytes();
+  e.start_uncertainty_seconds = c.Real();
   return id;
 }
 
@@ -464,6 +491,55 @@ Status ApplyMaxPageCount(sqlite3* db, const std::string& path, std::int64_t page
   return Exec(db, path, sql.c_str(), "setting max_page_count");
 }
 
+// The column names of `table`.
+Result<std::set<std::string, std::less<>>> TableColumns(sqlite3* db, const std::string& path,
+                                                        std::string_view table) {
+  auto stmt = Prepare(db, path, "PRAGMA table_info(" + std::string(table) + ")");
+  if (!stmt) return stmt.error();
+  std::set<std::string, std::less<>> names;
+  int rc;
+  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
+    const unsigned char* name = sqlite3_column_text(stmt->get(), 1);
+    if (name != nullptr) names.emplace(reinterpret_cast<const char*>(name));
+  }
+  if (rc != SQLITE_DONE) return SqlError(db, path, "reading the columns of " + std::string(table));
+  return names;
+}
+
+// The schema's part that follows the sample's field descriptions: a nullable column for every
+// described field the samples table lacks (a field added since the file was created), so rows
+// written before read it as absent. Decided inside the transaction, so concurrent openers agree.
+Status AddDescribedColumns(sqlite3* db, const std::string& path) {
+  auto missing = [&]() -> Result<std::vector<SampleColumn>> {
+    auto present = TableColumns(db, path, "samples");
+    if (!present) return present.error();
+    std::vector<SampleColumn> out;
+    for (const SampleColumn& c : DescribedSampleColumns()) {
+      if (present->count(c.name) == 0) out.push_back(c);
+    }
+    return out;
+  };
+  auto before = missing();
+  if (!before) return before.error();
+  if (before->empty()) return {};
+  if (auto s = Exec(db, path, "BEGIN IMMEDIATE", "adding sample columns"); !s) return s;
+  auto now = missing();
+  std::string sql;
+  if (now) {
+    for (const SampleColumn& c : *now) {
+      sql += "ALTER TABLE samples ADD COLUMN \"" + std::string(c.name) + "\" " +
+             (c.integer ? "INTEGER" : "REAL") + ";";
+    }
+  }
+  if (!now || sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK ||
+      sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    Error e = now ? SqlError(db, path, "adding sample columns") : now.error();
+    if (sqlite3_get_autocommit(db) == 0) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return e;
+  }
+  return {};
+}
+
 struct WritableOpen {
   Database db;
   int version_found = 0;
@@ -572,6 +648,9 @@ Result<WritableOpen> OpenWritable(const std::string& path, const Store::Options&
   }
   auto found = Migrate(raw, path, target_version);
   if (!found) return found.error();
+  if (target_version == Store::kSchemaVersion) {
+    if (auto s = AddDescribedColumns(raw, path); !s) return s.error();
+  }
   sqlite3_db_config(raw, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
   out.version_found = *found;
   out.db = std::move(db);
@@ -638,6 +717,27 @@ Result<Database> OpenReadOnly(const std::string& path, const Store::Options& opt
 
 }  // namespace
 
+std::optional<double> SampleRow::Number(std::string_view column) const {
+  auto it = fields.find(column);
+  if (it == fields.end()) return std::nullopt;
+  return std::visit([](auto v) { return static_cast<double>(v); }, it->second);
+}
+
+const std::vector<SampleColumn>& DescribedSampleColumns() {
+  static const std::vector<SampleColumn> columns = [] {
+    std::vector<SampleColumn> out;
+    const collectors::SystemSample sample;
+    collectors::VisitDescribedParts(
+        sample, [&](std::string_view, std::string_view, auto fields, const auto&) {
+          for (const auto& field : fields) {
+            if (!field.column.empty()) out.push_back({field.column, collectors::IsInteger(field)});
+          }
+        });
+    return out;
+  }();
+  return columns;
+}
+
 SampleRow ToSampleRow(const analysis::ScoredSample& s) {
   const collectors::SystemSample& raw = s.sample;
   SampleRow r;
@@ -648,15 +748,9 @@ SampleRow ToSampleRow(const analysis::ScoredSample& s) {
   r.score = s.assessment.score;
   r.components = s.assessment.components;
   r.latency_seconds = s.latency_seconds;
-  r.load1 = raw.loadavg.load1;
-  r.cpus = raw.loadavg.online_cpus;
-  r.procs_running = raw.stat.procs_running;
-  r.procs_blocked = raw.stat.procs_blocked;
   const collectors::CpuTimes& t = raw.stat.total;
   r.cpu_total_seconds =
       t.user + t.nice + t.system + t.idle + t.iowait + t.irq + t.softirq + t.steal;
-  r.cpu_iowait_seconds = t.iowait;
-  r.cpu_steal_seconds = t.steal;
   auto avg10 = [&](collectors::PsiKind kind, bool full) -> std::optional<double> {
     const collectors::PsiResource& res = raw.pressure[kind];
     const std::optional<collectors::PsiLine>& line = full ? res.full : res.some;
@@ -668,19 +762,25 @@ SampleRow ToSampleRow(const analysis::ScoredSample& s) {
   r.psi_io_full = avg10(collectors::PsiKind::kIo, true);
   r.psi_memory_some = avg10(collectors::PsiKind::kMemory, false);
   r.psi_memory_full = avg10(collectors::PsiKind::kMemory, true);
-  r.memory_total = raw.meminfo.total;
-  r.memory_available = raw.meminfo.available;
-  r.swap_total = raw.meminfo.swap_total;
-  r.swap_free = raw.meminfo.swap_free;
-  r.pswpin = raw.vmstat.pswpin;
-  r.pswpout = raw.vmstat.pswpout;
-  r.pgmajfault = raw.vmstat.pgmajfault;
-  r.pgpgin = raw.vmstat.pgpgin;
-  r.pgpgout = raw.vmstat.pgpgout;
-  r.thermal_throttles = raw.thermal.core_throttles;
   for (const auto& zone : raw.thermal.zones) {
     if (!r.max_temperature || zone.celsius > *r.max_temperature) r.max_temperature = zone.celsius;
   }
+  collectors::VisitDescribedParts(
+      raw, [&](std::string_view, std::string_view, auto fields, const auto& part) {
+        for (const auto& field : fields) {
+          if (field.column.empty()) continue;
+          std::visit(
+              [&](auto member) {
+                using T = std::remove_cvref_t<decltype(part.*member)>;
+                if constexpr (std::is_same_v<T, double>) {
+                  r.fields.emplace(field.column, part.*member);
+                } else {
+                  r.fields.emplace(field.column, static_cast<std::int64_t>(part.*member));
+                }
+              },
+              field.member);
+        }
+      });
   return r;
 }
 
@@ -697,6 +797,11 @@ Store::Store(sqlite3* db, std::string path, int version, const Options& options)
       version_(version),
       connection_(std::make_unique<Connection>()) {
   Configure(db_, options, &connection_->busy);
+  if (auto present = TableColumns(db_, path_, "samples")) {
+    for (const SampleColumn& c : DescribedSampleColumns()) {
+      if (present->count(c.name) != 0) sample_columns_.push_back(c);
+    }
+  }
   // The file as opened: SQLite opened it moments ago in a directory only this user can change.
   struct stat st {};
   if (::lstat(path_.c_str(), &st) == 0) {
@@ -893,14 +998,14 @@ Status Store::Write(const std::vector<SampleRow>& samples, const std::vector<Eve
   };
 
   if (!samples.empty()) {
-    if (auto s = prepare(st.insert_sample, InsertSampleSql()); !s) {
+    if (auto s = prepare(st.insert_sample, InsertSampleSql(sample_columns_)); !s) {
       if (sqlite3_get_autocommit(db_) == 0) Run(st.rollback.get());
       return s;
     }
     for (const SampleRow& row : samples) {
       Binder b(st.insert_sample.get());
-      BindSample(b, row);
-      if (!b.ok() || b.count() != kSampleColumnCount || Run(st.insert_sample.get()) != SQLITE_OK) {
+      BindSample(b, row, sample_columns_);
+      if (!b.ok() || Run(st.insert_sample.get()) != SQLITE_OK) {
         return fail("writing a sample");
       }
     }
@@ -942,12 +1047,15 @@ Status Store::AppendEventRows(const EventRecord& e) {
   };
   if (auto s = prepare(st.upsert_event,
                        "INSERT INTO events (key, kind, start_time, end_time, duration_seconds, "
-                       "score_before, state_from, state_to, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-                       "?) ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, start_time = "
+                       "score_before, state_from, state_to, notes, scope, scope_reason, "
+                       "start_uncertainty_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                       "ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, start_time = "
                        "excluded.start_time, end_time = excluded.end_time, duration_seconds = "
                        "excluded.duration_seconds, score_before = excluded.score_before, "
                        "state_from = excluded.state_from, state_to = excluded.state_to, notes = "
-                       "excluded.notes RETURNING id");
+                       "excluded.notes, scope = excluded.scope, scope_reason = "
+                       "excluded.scope_reason, start_uncertainty_seconds = "
+                       "excluded.start_uncertainty_seconds RETURNING id");
       !s) {
     return s;
   }
@@ -965,6 +1073,7 @@ Status Store::AppendEventRows(const EventRecord& e) {
   b.Text(e.key).Text(kEventKindNames[static_cast<std::size_t>(e.kind)]);
   b.Real(e.start_time).Real(e.end_time).Real(e.duration_seconds).Real(e.score_before);
   b.Text(e.state_from).Text(e.state_to).Text(e.notes);
+  b.Text(e.scope).Text(e.scope_reason).Real(e.start_uncertainty_seconds);
   if (!b.ok()) return WriteError("writing event " + e.key);
   int rc = sqlite3_step(upsert);
   std::int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(upsert, 0) : 0;
@@ -1035,7 +1144,7 @@ Result<std::uint64_t> Store::Prune(double samples_before, double events_before, 
 
 Result<std::vector<SampleRow>> Store::Samples(double from, double to, int limit) {
   auto stmt = Prepare(db_, path_,
-                      std::string("SELECT ") + kSampleColumns +
+                      "SELECT " + SampleColumnList(sample_columns_) +
                           " FROM samples WHERE time >= ? AND time <= ? ORDER BY time, id LIMIT ?");
   if (!stmt) return stmt.error();
   sqlite3_bind_double(stmt->get(), 1, from);
@@ -1043,7 +1152,9 @@ Result<std::vector<SampleRow>> Store::Samples(double from, double to, int limit)
   sqlite3_bind_int(stmt->get(), 3, limit);
   std::vector<SampleRow> rows;
   int rc;
-  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) rows.push_back(ReadSample(stmt->get()));
+  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
+    rows.push_back(ReadSample(stmt->get(), sample_columns_));
+  }
   if (rc != SQLITE_DONE) return SqlError(db_, path_, "reading samples");
   return rows;
 }
@@ -1080,7 +1191,7 @@ Status ReadProcesses(sqlite3* db, const std::string& path, std::int64_t id, Even
 Result<std::vector<EventRecord>> Store::Events(double from, double to, int limit) {
   auto stmt =
       Prepare(db_, path_,
-              std::string("SELECT ") + kEventColumns +
+              "SELECT " + EventColumns(version_) +
                   " FROM events WHERE start_time >= ? AND start_time <= ? ORDER BY start_time, id "
                   "LIMIT ?");
   if (!stmt) return stmt.error();
@@ -1104,7 +1215,7 @@ Result<std::vector<EventRecord>> Store::Events(double from, double to, int limit
 
 Result<std::optional<EventRecord>> Store::Event(std::string_view key) {
   auto stmt =
-      Prepare(db_, path_, std::string("SELECT ") + kEventColumns + " FROM events WHERE key = ?");
+      Prepare(db_, path_, "SELECT " + EventColumns(version_) + " FROM events WHERE key = ?");
   if (!stmt) return stmt.error();
   sqlite3_bind_text(stmt->get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
   int rc = sqlite3_step(stmt->get());
@@ -1147,8 +1258,7 @@ Result<std::vector<CaptureRecord>> Store::Captures(std::string_view event_key) {
 }
 
 Result<std::optional<EventRecord>> Store::EventById(std::int64_t id) {
-  auto stmt =
-      Prepare(db_, path_, std::string("SELECT ") + kEventColumns + " FROM events WHERE id = ?");
+  auto stmt = Prepare(db_, path_, "SELECT " + EventColumns(version_) + " FROM events WHERE id = ?");
   if (!stmt) return stmt.error();
   sqlite3_bind_int64(stmt->get(), 1, id);
   int rc = sqlite3_step(stmt->get());
@@ -1164,7 +1274,7 @@ Result<std::optional<EventRecord>> Store::EventById(std::int64_t id) {
 Result<std::vector<EventRecord>> Store::LatestEvents(double from,
                                                      const std::vector<EventKind>& kinds,
                                                      int limit) {
-  std::string sql = std::string("SELECT ") + kEventColumns + " FROM events WHERE start_time >= ?";
+  std::string sql = "SELECT " + EventColumns(version_) + " FROM events WHERE start_time >= ?";
   if (!kinds.empty()) {
     sql += " AND kind IN (";
     for (std::size_t i = 0; i < kinds.size(); ++i) sql += i == 0 ? "?" : ", ?";
@@ -1197,13 +1307,13 @@ Result<std::vector<EventRecord>> Store::LatestEvents(double from,
 
 Result<std::optional<SampleRow>> Store::LatestSample() {
   auto stmt = Prepare(db_, path_,
-                      std::string("SELECT ") + kSampleColumns +
+                      "SELECT " + SampleColumnList(sample_columns_) +
                           " FROM samples ORDER BY time DESC, id DESC LIMIT 1");
   if (!stmt) return stmt.error();
   int rc = sqlite3_step(stmt->get());
   if (rc == SQLITE_DONE) return std::optional<SampleRow>();
   if (rc != SQLITE_ROW) return SqlError(db_, path_, "reading the latest sample");
-  return std::optional<SampleRow>(ReadSample(stmt->get()));
+  return std::optional<SampleRow>(ReadSample(stmt->get(), sample_columns_));
 }
 
 Result<PruneCounts> Store::CountPrunable(double samples_before, double events_before) {

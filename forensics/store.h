@@ -4,10 +4,12 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "analysis/scored_sample.h"
@@ -18,9 +20,18 @@ struct sqlite3;
 namespace rh::forensics {
 
 /// Kinds of events in the history.
-enum class EventKind : std::uint8_t { kPause, kSuspend, kCritical, kStateChange };
-inline constexpr std::array<std::string_view, 4> kEventKindNames = {"pause", "suspend", "critical",
-                                                                    "state_change"};
+/// kKernel: a stall or trouble the kernel reported (analysis/kernel_reports.h); kPressure: a PSI
+/// trigger that fired.
+enum class EventKind : std::uint8_t {
+  kPause,
+  kSuspend,
+  kCritical,
+  kStateChange,
+  kKernel,
+  kPressure
+};
+inline constexpr std::array<std::string_view, 6> kEventKindNames = {
+    "pause", "suspend", "critical", "state_change", "kernel", "pressure"};
 
 /// A process listed with an event (the top processes when it happened).
 struct EventProcess {
@@ -46,6 +57,13 @@ struct EventRecord {
   std::string state_from;   ///< State changes only.
   std::string state_to;
   std::string notes;
+  /// Pauses: what froze ("machine", "hypervisor", "process", "unknown"; analysis/pause_scope.h),
+  /// for "process" why ("signal", "frozen", "throttled", "run_delay", "none"), and how exactly
+  /// the start is known (± seconds). Empty and 0 for other events and for pauses recorded
+  /// before schema 3.
+  std::string scope;
+  std::string scope_reason;
+  double start_uncertainty_seconds = 0;
   std::vector<EventProcess> processes;
 };
 
@@ -61,7 +79,12 @@ struct CaptureRecord {
   std::string error;
 };
 
-/// One stored sample: the key raw signals and what was derived from them (one row per tick).
+/// A raw field of a stored sample: an integer or a real, as its description says.
+using ColumnValue = std::variant<std::int64_t, double>;
+
+/// One stored sample: what was derived from it (score, components), a few derived signals, and
+/// the raw fields whose descriptions name a column (collectors/fields.h, `column`), one row per
+/// tick. Cumulative counters stay cumulative; rates are derived on read.
 struct SampleRow {
   double time = 0;  ///< Unix seconds.
   std::int64_t sequence = 0;
@@ -70,22 +93,29 @@ struct SampleRow {
   double score = 0;
   std::array<double, analysis::kComponentCount> components{};
   double latency_seconds = 0;
-  // Raw signals (cumulative counters stay cumulative; rates are derived on read).
-  double load1 = 0;
-  std::uint32_t cpus = 0;
-  std::uint32_t procs_running = 0, procs_blocked = 0;
-  double cpu_total_seconds = 0, cpu_iowait_seconds = 0, cpu_steal_seconds = 0;
+  // Derived from several raw values.
+  double cpu_total_seconds = 0;
   std::optional<double> psi_cpu_some, psi_io_some, psi_io_full, psi_memory_some, psi_memory_full;
-  std::uint64_t memory_total = 0, memory_available = 0, swap_total = 0, swap_free = 0;
-  std::uint64_t pswpin = 0, pswpout = 0, pgmajfault = 0, pgpgin = 0, pgpgout = 0;
-  std::uint64_t thermal_throttles = 0;
   std::optional<double> max_temperature;
+  /// The described raw fields by column name ("load1", "memory_available", "pswpin"...). A column
+  /// that the database lacks (it was written before the field existed) is absent.
+  std::map<std::string, ColumnValue, std::less<>> fields;
+
+  /// The field as a number; nullopt when absent.
+  std::optional<double> Number(std::string_view column) const;
 };
+
+/// The columns of the samples table that follow the sample's field descriptions, in order.
+struct SampleColumn {
+  std::string_view name;
+  bool integer = false;
+};
+const std::vector<SampleColumn>& DescribedSampleColumns();
 
 /// Maps a pass of the sampler onto its row. CPU total is the sum of the modes that make up the
 /// time (user, nice, system, idle, iowait, irq, softirq, steal; guest time is already in user and
 /// nice), as analysis::Assess counts it; PSI values are the kernel's avg10 percentages, absent
-/// when the resource or line is unavailable; thermal throttles are the core throttle count.
+/// when the resource or line is unavailable; `fields` holds every described field with a column.
 SampleRow ToSampleRow(const analysis::ScoredSample& sample);
 
 /// Rows written together in one transaction.
@@ -121,7 +151,7 @@ struct OpenReport {
 /// busy_timeout on every connection). Owns the connection: not copyable or movable.
 class Store {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   struct Options {
     bool read_only = false;  ///< Readers (rh-forensics): never create, migrate or reset.
@@ -245,6 +275,7 @@ class Store {
   Error WriteError(std::string_view doing);
 
   sqlite3* db_;
+  std::vector<SampleColumn> sample_columns_;  // The described columns the samples table has.
   bool corruption_seen_ = false;
   std::uint64_t device_ = 0;  // of the file opened, for FileReplaced()
   std::uint64_t inode_ = 0;

@@ -234,10 +234,12 @@ json StatusBoard::ToJson(const ClockReading& now) const {
           {"end", forensics::Rfc3339(end)},
           {"ago_seconds", static_cast<double>(now.realtime_ns - end) / 1e9},
           {"duration_seconds", static_cast<double>(watchdog_->last_pause_duration_ns.load()) / 1e9},
-          {"bundle", nullptr}};
+          {"bundle", nullptr},
+          {"scope", nullptr}};
       for (const auto& e : events_) {
         if (e.event.kind == forensics::EventKind::kPause) {
           if (!e.bundle.empty()) last["bundle"] = e.bundle;
+          if (!e.event.scope.empty()) last["scope"] = e.event.scope;
           break;
         }
       }

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "analysis/pause_scope.h"
 #include "exporter/cli/commands.h"
 #include "exporter/cli/event_view.h"
 #include "exporter/cli/format.h"
@@ -129,6 +130,9 @@ json EventJson(const EventView& v, bool detail) {
           {"state_from", e.state_from.empty() ? json(nullptr) : json(e.state_from)},
           {"state_to", e.state_to.empty() ? json(nullptr) : json(e.state_to)},
           {"notes", e.notes},
+          {"scope", e.scope.empty() ? json(nullptr) : json(e.scope)},
+          {"scope_reason", e.scope_reason.empty() ? json(nullptr) : json(e.scope_reason)},
+          {"start_uncertainty_seconds", e.start_uncertainty_seconds},
           {"culprit", culprit},
           {"bundle", bundle},
           {"captures", captures},
@@ -194,8 +198,9 @@ int List(const Context& ctx, const EventsOptions& options, forensics::Store& sto
     const bool timed =
         e.kind == EventKind::kPause || e.kind == EventKind::kSuspend || e.duration_seconds > 0;
     unranked |= !v.culprit.empty() && !v.culprit_ranked && e.kind != EventKind::kStateChange;
-    table.Add({std::to_string(e.id), LocalTime(e.start_time),
-               std::string(forensics::kEventKindNames[static_cast<int>(e.kind)]),
+    std::string kind(forensics::kEventKindNames[static_cast<int>(e.kind)]);
+    if (e.kind == EventKind::kPause && !e.scope.empty()) kind += " (" + Printable(e.scope) + ")";
+    table.Add({std::to_string(e.id), LocalTime(e.start_time), kind,
                timed ? Seconds(e.duration_seconds) : "-",
                std::to_string(static_cast<int>(e.score_before)), CulpritCell(v), BundleCell(v)});
   }
@@ -249,6 +254,18 @@ int Detail(const Context& ctx, const EventsOptions& options, forensics::Store& s
   if (e.kind == EventKind::kPause || e.kind == EventKind::kSuspend) {
     out << "  Duration:      " << Seconds(e.duration_seconds) << " (" << Time(e.start_time)
         << " to " << Time(e.end_time) << ")\n";
+  }
+  if (e.kind == EventKind::kPause) {
+    std::string scope = std::string(analysis::ScopePhrase(e.scope));
+    if (const auto reason = analysis::ReasonNamed(e.scope_reason);
+        reason && *reason != analysis::PauseReason::kNone) {
+      scope += ": " + std::string(analysis::ReasonText(*reason));
+    }
+    out << "  Scope:         " << (e.scope.empty() ? "-" : Printable(e.scope)) << " (" << scope
+        << ")\n";
+    if (e.start_uncertainty_seconds > 0) {
+      out << "  Start:         \u00b1" << Seconds(e.start_uncertainty_seconds) << "\n";
+    }
   }
   if (e.kind == EventKind::kStateChange) {
     out << "  Change:        " << Printable(e.state_from) << " -> " << Printable(e.state_to)

@@ -4,12 +4,14 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <variant>
 
 #include "analysis/stress.h"
 #include "exporter/cli/commands.h"
 #include "exporter/cli/format.h"
 #include "forensics/cli/text.h"
 #include "forensics/sample_json.h"
+#include "forensics/store.h"
 
 namespace rh::exporter::cli {
 namespace {
@@ -21,24 +23,36 @@ constexpr int kPage = 20000;
 
 // One column of the machine-readable forms: its name and its value in a row (null when absent).
 struct Column {
-  const char* name;
+  std::string name;
   std::function<json(const SampleRow&)> value;
 };
 
 std::optional<double> LoadPerCore(const SampleRow& r) {
-  if (r.cpus == 0) return std::nullopt;
-  return r.load1 / r.cpus;
+  const auto load1 = r.Number("load1");
+  const auto cpus = r.Number("cpus");
+  if (!load1 || !cpus || *cpus == 0) return std::nullopt;
+  return *load1 / *cpus;
 }
 
 std::optional<double> MemoryUsed(const SampleRow& r) {
-  if (r.memory_total == 0) return std::nullopt;
-  return 1 - static_cast<double>(std::min(r.memory_available, r.memory_total)) /
-                 static_cast<double>(r.memory_total);
+  const auto total = r.Number("memory_total");
+  const auto available = r.Number("memory_available");
+  if (!total || !available || *total == 0) return std::nullopt;
+  return 1 - std::min(*available, *total) / *total;
 }
 
 json Optional(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
-// Every stored field of a sample, in the database's column order, plus two derived ones
+// A described field's column: its stored value, an integer or a number; null when the database
+// predates the field.
+json Field(const SampleRow& r, std::string_view column) {
+  auto it = r.fields.find(column);
+  if (it == r.fields.end()) return nullptr;
+  return std::visit([](auto v) { return json(v); }, it->second);
+}
+
+// Every stored field of a sample: the fixed columns, then every described field
+// (collectors/system_sample.h, as the history stores them), plus two derived ones
 // (load_per_core, memory_used_ratio). docs/cli.md lists them.
 const std::vector<Column>& Columns() {
   static const std::vector<Column> columns = [] {
@@ -61,33 +75,21 @@ const std::vector<Column>& Columns() {
     }
     std::vector<Column> rest = {
         {"latency_seconds", [](const SampleRow& r) { return json(r.latency_seconds); }},
-        {"load1", [](const SampleRow& r) { return json(r.load1); }},
-        {"cpus", [](const SampleRow& r) { return json(r.cpus); }},
         {"load_per_core", [](const SampleRow& r) { return Optional(LoadPerCore(r)); }},
-        {"procs_running", [](const SampleRow& r) { return json(r.procs_running); }},
-        {"procs_blocked", [](const SampleRow& r) { return json(r.procs_blocked); }},
         {"cpu_total_seconds", [](const SampleRow& r) { return json(r.cpu_total_seconds); }},
-        {"cpu_iowait_seconds", [](const SampleRow& r) { return json(r.cpu_iowait_seconds); }},
-        {"cpu_steal_seconds", [](const SampleRow& r) { return json(r.cpu_steal_seconds); }},
         {"psi_cpu_some", [](const SampleRow& r) { return Optional(r.psi_cpu_some); }},
         {"psi_io_some", [](const SampleRow& r) { return Optional(r.psi_io_some); }},
         {"psi_io_full", [](const SampleRow& r) { return Optional(r.psi_io_full); }},
         {"psi_memory_some", [](const SampleRow& r) { return Optional(r.psi_memory_some); }},
         {"psi_memory_full", [](const SampleRow& r) { return Optional(r.psi_memory_full); }},
-        {"memory_total", [](const SampleRow& r) { return json(r.memory_total); }},
-        {"memory_available", [](const SampleRow& r) { return json(r.memory_available); }},
         {"memory_used_ratio", [](const SampleRow& r) { return Optional(MemoryUsed(r)); }},
-        {"swap_total", [](const SampleRow& r) { return json(r.swap_total); }},
-        {"swap_free", [](const SampleRow& r) { return json(r.swap_free); }},
-        {"pswpin", [](const SampleRow& r) { return json(r.pswpin); }},
-        {"pswpout", [](const SampleRow& r) { return json(r.pswpout); }},
-        {"pgmajfault", [](const SampleRow& r) { return json(r.pgmajfault); }},
-        {"pgpgin", [](const SampleRow& r) { return json(r.pgpgin); }},
-        {"pgpgout", [](const SampleRow& r) { return json(r.pgpgout); }},
-        {"thermal_throttles", [](const SampleRow& r) { return json(r.thermal_throttles); }},
         {"max_temperature", [](const SampleRow& r) { return Optional(r.max_temperature); }},
     };
     c.insert(c.end(), rest.begin(), rest.end());
+    for (const forensics::SampleColumn& column : forensics::DescribedSampleColumns()) {
+      c.push_back({std::string(column.name),
+                   [name = column.name](const SampleRow& r) { return Field(r, name); }});
+    }
     return c;
   }();
   return columns;

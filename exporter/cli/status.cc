@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "analysis/pause_scope.h"
 #include "analysis/stress.h"
 #include "exporter/cli/commands.h"
 #include "exporter/cli/daemon_client.h"
@@ -18,6 +19,7 @@ struct LastPause {
   double end = 0;  // Unix seconds
   double duration = 0;
   std::string bundle;
+  std::string scope;  // "machine", "process", ...; "" when not recorded
 };
 
 // What one status line shows, from either source.
@@ -91,7 +93,8 @@ void FromDaemon(const json& doc, View& v) {
       if (auto end = UnixOf(last["end"])) {
         v.last_pause =
             LastPause{*end, Number(last, "duration_seconds"),
-                      last["bundle"].is_string() ? last["bundle"].get<std::string>() : ""};
+                      last["bundle"].is_string() ? last["bundle"].get<std::string>() : "",
+                      last["scope"].is_string() ? last["scope"].get<std::string>() : ""};
       }
     }
   }
@@ -105,11 +108,11 @@ void FromSample(const forensics::SampleRow& row, View& v) {
   for (std::size_t i = 0; i < analysis::kComponentCount; ++i) {
     v.components[std::string(analysis::kComponentNames[i])] = row.components[i];
   }
-  v.load1 = row.load1;
-  v.cores = row.cpus;
-  if (row.memory_total > 0) {
-    v.memory_used = 1 - static_cast<double>(std::min(row.memory_available, row.memory_total)) /
-                            static_cast<double>(row.memory_total);
+  v.load1 = row.Number("load1");
+  v.cores = static_cast<std::uint32_t>(row.Number("cpus").value_or(0));
+  const double total = row.Number("memory_total").value_or(0);
+  if (total > 0) {
+    v.memory_used = 1 - std::min(row.Number("memory_available").value_or(0), total) / total;
   }
   v.sample_time = row.time;
 }
@@ -119,7 +122,7 @@ std::optional<LastPause> LastPauseIn(forensics::Store& store) {
   auto pauses = store.LatestEvents(0, {forensics::EventKind::kPause}, 1);
   if (!pauses || pauses->empty()) return std::nullopt;
   const auto& e = pauses->front();
-  LastPause last{e.end_time, e.duration_seconds, ""};
+  LastPause last{e.end_time, e.duration_seconds, "", e.scope};
   if (auto captures = store.Captures(e.key)) {
     for (const auto& c : *captures) {
       if (c.result == "ok") last.bundle = std::filesystem::path(c.bundle_path).filename().string();
@@ -158,7 +161,8 @@ std::string Line(const View& v, double now, bool color) {
   if (v.memory_used) line += " | Mem: " + Percent(*v.memory_used);
   line += " | Last pause: ";
   if (v.last_pause) {
-    line += Ago(now - v.last_pause->end) + " (" + Seconds(v.last_pause->duration) + ")";
+    line += Ago(now - v.last_pause->end) + " (" + Seconds(v.last_pause->duration) + ", " +
+            std::string(analysis::ScopePhrase(v.last_pause->scope)) + ")";
   } else {
     line += "none";
   }
@@ -171,6 +175,7 @@ json ToJson(const View& v, double now, int exit_code) {
     last = {{"end", forensics::Rfc3339(static_cast<std::int64_t>(v.last_pause->end * 1e9))},
             {"ago_seconds", now - v.last_pause->end},
             {"duration_seconds", v.last_pause->duration},
+            {"scope", v.last_pause->scope.empty() ? json(nullptr) : json(v.last_pause->scope)},
             {"bundle", v.last_pause->bundle.empty() ? json(nullptr) : json(v.last_pause->bundle)}};
   }
   auto opt = [](const std::optional<double>& x) { return x ? json(*x) : json(nullptr); };

@@ -376,12 +376,14 @@ void DrawDashboard(const Screen& s, const Context& ctx, const Data& d) {
   } else {
     s.Put(y++, 1, "CPU, memory and I/O are shown while the daemon runs:", A_DIM);
     s.Put(y++, 3, d.daemon_error, A_DIM);
-    if (d.last_sample && d.last_sample->memory_total > 0) {
-      const double used = 1 - static_cast<double>(d.last_sample->memory_available) /
-                                  static_cast<double>(d.last_sample->memory_total);
+    const double total = d.last_sample ? d.last_sample->Number("memory_total").value_or(0) : 0;
+    if (total > 0) {
+      const double used =
+          1 - std::min(d.last_sample->Number("memory_available").value_or(0), total) / total;
       s.Put(y++, 1,
             "Mem  " + s.Bar(used, 16) + " " + Percent(used) + " at the last sample   Load: " +
-                Fixed(d.last_sample->load1, 1) + "/" + std::to_string(d.last_sample->cpus));
+                Fixed(d.last_sample->Number("load1").value_or(0), 1) + "/" +
+                std::to_string(static_cast<int>(d.last_sample->Number("cpus").value_or(0))));
     } else {
       ++y;
     }

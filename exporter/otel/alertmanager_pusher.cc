@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "analysis/pause_scope.h"
 #include "base/log.h"
 #include "base/utf8.h"
 #include "exporter/otel/http_client.h"
@@ -60,16 +61,38 @@ void PauseAlertBook::AddPause(const RecordedEvent& pause, std::int64_t now_monot
         std::chrono::duration_cast<std::chrono::nanoseconds>(settings_.active).count();
     alerts_[std::string(alertname)] = std::move(alert);
   };
-  raise(kPauseAlertName, "warning", instance + " paused for " + duration,
-        "rogue-hunter on " + instance + " detected a pause: its monotonic clock stood still for " +
-            duration +
-            " while the machine was not suspended. A forensic bundle was captured right after "
-            "it.");
-  if (seconds >= settings_.long_pause_seconds) {
-    raise(kLongPauseAlertName, "critical", instance + " froze for " + duration,
-          "rogue-hunter on " + instance + " detected a pause of " + duration + ", above " +
-              HumanizeDuration(settings_.long_pause_seconds) +
-              ". Everything on the machine, including remote sessions, stood still.");
+  // The wording follows the pause's scope: only a machine-scope pause says the machine froze, and
+  // a pause of rogue-hunter alone is a warning about the monitoring, never the long-pause page.
+  const auto scope = analysis::ScopeNamed(pause.record.scope);
+  const std::string evidence =
+      pause.record.notes.empty() ? "" : " Evidence: " + pause.record.notes + ".";
+  if (scope == analysis::PauseScope::kProcess) {
+    raise(kPauseAlertName, "warning", "rogue-hunter on " + instance + " paused for " + duration,
+          "rogue-hunter on " + instance + " did not run for " + duration +
+              " while the rest of the machine kept running: a problem of the monitoring, not of "
+              "the host." +
+              evidence);
+  } else {
+    raise(kPauseAlertName, "warning", instance + " paused for " + duration,
+          "rogue-hunter on " + instance +
+              " detected a pause: its monotonic clock stood still for " + duration +
+              " while the machine was not suspended (scope: " +
+              (pause.record.scope.empty() ? std::string("unknown") : pause.record.scope) + ")." +
+              evidence + " A forensic bundle was captured right after it.");
+  }
+  if (seconds >= settings_.long_pause_seconds && scope != analysis::PauseScope::kProcess) {
+    if (scope == analysis::PauseScope::kMachine) {
+      raise(kLongPauseAlertName, "critical", instance + " froze for " + duration,
+            "rogue-hunter on " + instance + " detected a pause of " + duration + ", above " +
+                HumanizeDuration(settings_.long_pause_seconds) +
+                ". Everything on the machine, including remote sessions, stood still." + evidence);
+    } else {
+      raise(kLongPauseAlertName, "critical", instance + " paused for " + duration,
+            "rogue-hunter on " + instance + " detected a pause of " + duration + ", above " +
+                HumanizeDuration(settings_.long_pause_seconds) + " (scope: " +
+                (pause.record.scope.empty() ? std::string("unknown") : pause.record.scope) + ")." +
+                evidence);
+    }
   }
   next_due_ = now_monotonic_ns;
   backoff_.Reset();

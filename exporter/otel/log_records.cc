@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
+#include "analysis/pause_scope.h"
 #include "analysis/sampling_policy.h"
 #include "base/utf8.h"
 #include "forensics/json_read.h"
@@ -92,12 +93,27 @@ void AddBundle(const RecordedEvent& e, Attributes& a) {
   if (e.capture_requested) a.Str("rogue_hunter.bundle.id", e.record.key);
 }
 
+// A pause's body follows its scope: only a machine-scope pause says the machine froze. A pause of
+// rogue-hunter alone is a WARN about the monitoring whatever its length.
 Content Pause(const RecordedEvent& e, const EncodeOptions& o) {
   Content c;
   const double d = e.record.duration_seconds;
-  c.severity = d >= o.long_pause_seconds ? Severity::kError : Severity::kWarn;
+  const auto scope = analysis::ScopeNamed(e.record.scope);
+  const bool process = scope == analysis::PauseScope::kProcess;
+  c.severity = d >= o.long_pause_seconds && !process ? Severity::kError : Severity::kWarn;
   c.time_ns = e.start_unix_ns;
-  c.body = "pause: nothing ran for " + SecondsText(d);
+  if (scope) {
+    analysis::ScopeVerdict verdict;
+    verdict.scope = *scope;
+    verdict.reason = analysis::ReasonNamed(e.record.scope_reason).value_or(analysis::PauseReason{});
+    verdict.evidence = e.record.notes;
+    c.body = "pause: " + analysis::DescribePause(verdict, d, e.record.start_uncertainty_seconds);
+  } else {
+    c.body = "pause: rogue-hunter did not run for " + SecondsText(d);
+  }
+  c.attributes.Str("rogue_hunter.pause.scope", e.record.scope);
+  if (process) c.attributes.Str("rogue_hunter.pause.reason", e.record.scope_reason);
+  c.attributes.Double("rogue_hunter.pause.start_uncertainty", e.record.start_uncertainty_seconds);
   AddWindow(e, c.attributes);
   AddStress(e, c.attributes);
   AddBundle(e, c.attributes);
@@ -140,16 +156,48 @@ Content StateChange(const RecordedEvent& e, const EncodeOptions&) {
   return c;
 }
 
+// A stall or trouble the kernel reported; the notes are "<kind>: <the kernel's text>".
+Content KernelReport(const RecordedEvent& e, const EncodeOptions&) {
+  Content c;
+  c.severity = Severity::kError;
+  c.time_ns = e.end_unix_ns;
+  c.body = "kernel: " + e.record.notes;
+  const std::string_view notes = e.record.notes;
+  c.attributes.Str("rogue_hunter.kernel.report_kind", notes.substr(0, notes.find(':')));
+  for (const auto& p : e.record.processes) {
+    if (p.list != "kernel") continue;
+    c.attributes.Str("rogue_hunter.kernel.task.name", p.comm);
+    c.attributes.Int("rogue_hunter.kernel.task.pid", p.pid);
+  }
+  AddStress(e, c.attributes);
+  AddBundle(e, c.attributes);
+  return c;
+}
+
+// A PSI trigger above its critical mark fired; the notes name the trigger.
+Content PressureCritical(const RecordedEvent& e, const EncodeOptions&) {
+  Content c;
+  c.severity = Severity::kWarn;
+  c.time_ns = e.end_unix_ns;
+  c.body = "pressure: " + e.record.notes;
+  AddStress(e, c.attributes);
+  AddBundle(e, c.attributes);
+  AddProcesses(e, c.attributes);
+  return c;
+}
+
 // One row per forensics::EventKind, in its order: the event name and how to describe it.
 struct KindRow {
   std::string_view event_name;
   Content (*describe)(const RecordedEvent&, const EncodeOptions&);
 };
-constexpr std::array<KindRow, 4> kKinds = {{
+constexpr std::array<KindRow, 6> kKinds = {{
     {"rogue_hunter.pause", &Pause},
     {"rogue_hunter.suspend", &Suspend},
     {"rogue_hunter.stress.critical", &Critical},
     {"rogue_hunter.stress.state_change", &StateChange},
+    {"rogue_hunter.kernel.report", &KernelReport},
+    {"rogue_hunter.pressure.critical", &PressureCritical},
 }};
 static_assert(kKinds.size() == forensics::kEventKindNames.size(),
               "every forensics::EventKind needs its row in kKinds");

@@ -96,8 +96,40 @@ std::string BlockedJson(const ProcessSnapshot& snapshot, std::int64_t captured_n
   return Dump(j);
 }
 
+std::string CgroupsJson(const collectors::Cgroups& cgroups,
+                        const std::vector<analysis::CgroupWindow>& windows,
+                        std::int64_t captured_ns) {
+  ordered_json list = ordered_json::array();
+  for (const auto& w : windows) {
+    const auto& u = *w.cgroup;
+    list.push_back({
+        {"path", Bytes(u.path)},
+        {"name", Bytes(u.name)},
+        {"unit", Bytes(collectors::SystemdUnit(u.path))},
+        {"container", Bytes(collectors::ContainerId(u.path))},
+        {"memory_bytes", u.memory_bytes ? ordered_json(*u.memory_bytes) : ordered_json(nullptr)},
+        {"cpu_ratio", u.cpu_ratio},
+        {"memory_some_ratio", u.memory_some_ratio},
+        {"memory_full_ratio", u.memory_full_ratio},
+        {"io_some_ratio", u.io_some_ratio},
+        {"io_full_ratio", u.io_full_ratio},
+        {"window_memory_full_share", w.memory_full_share},
+        {"window_io_full_share", w.io_full_share},
+        {"over_window", w.over_window},
+        {"pressure_readable", u.pressure},
+    });
+  }
+  ordered_json j = {{"captured", Rfc3339(captured_ns)},
+                    {"available", cgroups.available},
+                    {"count", cgroups.count},
+                    {"truncated", cgroups.truncated},
+                    {"cgroups", list}};
+  return Dump(j);
+}
+
 std::string SummaryJson(const analysis::CulpritVerdict& v, double score_before,
-                        const std::vector<std::string>& notes) {
+                        const std::vector<std::string>& notes, const PauseSummary* pause,
+                        std::string_view trigger_detail) {
   ordered_json culprits = ordered_json::array();
   for (const auto& c : v.culprits) {
     ordered_json evidence = ordered_json::array();
@@ -109,6 +141,7 @@ std::string SummaryJson(const analysis::CulpritVerdict& v, double score_before,
                         {"comm", Bytes(c.comm)},
                         {"score", c.score},
                         {"unit", Bytes(c.unit)},
+                        {"cgroup", Bytes(c.cgroup)},
                         {"evidence", evidence}});
   }
   ordered_json j = {{"dominant",
@@ -120,6 +153,17 @@ std::string SummaryJson(const analysis::CulpritVerdict& v, double score_before,
                     {"steal_share", v.steal_share},
                     {"score_before", score_before},
                     {"notes", Notes(notes)}};
+  if (pause != nullptr) {
+    const analysis::ScopeVerdict& s = pause->verdict;
+    j["pause"] = {{"scope", analysis::Name(s.scope)},
+                  {"reason", analysis::Name(s.reason)},
+                  {"evidence", Bytes(s.evidence)},
+                  {"start_uncertainty_seconds", pause->start_uncertainty_seconds},
+                  {"expected_context_switches", s.expected_switches},
+                  {"observed_context_switches", s.observed_switches},
+                  {"steal_seconds", s.steal_seconds}};
+  }
+  if (!trigger_detail.empty()) j["trigger_detail"] = Bytes(trigger_detail);
   return Dump(j);
 }
 
@@ -143,7 +187,12 @@ std::string CaptureJson(const CaptureInputs& in,
              {{"top_n", o.top_n},
               {"max_blocked", o.max_blocked},
               {"page_size", o.page_size},
-              {"clock_ticks_per_second", o.clock_ticks_per_second}}},
+              {"clock_ticks_per_second", o.clock_ticks_per_second},
+              {"cgroups", o.cgroups},
+              {"cgroup_top_n", o.cgroup_top_n},
+              {"max_cgroups", o.max_cgroups},
+              {"max_cgroup_depth", o.max_cgroup_depth},
+              {"keep_all_cgroups", o.keep_all_cgroups}}},
             {"io_baseline", in.io_baseline},
             {"pass_gap_seconds", in.pass_gap_seconds},
             {"passes", list}};

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "analysis/culprits.h"
+#include "analysis/pause_scope.h"
 #include "analysis/scored_sample.h"
 #include "collectors/collector.h"
 #include "config/config.h"
@@ -24,9 +25,23 @@ std::string ProcessesJson(const ProcessSnapshot& snapshot, std::int64_t captured
 /// blocked.json: the tasks in D state at `captured_ns`, with how long they have been blocked.
 std::string BlockedJson(const ProcessSnapshot& snapshot, std::int64_t captured_ns);
 
-/// summary.json: the verdict, the score before the event and notes on degraded parts.
+/// What summary.json says about a pause: its scope with the evidence.
+struct PauseSummary {
+  analysis::ScopeVerdict verdict;
+  double start_uncertainty_seconds = 0;
+};
+
+/// cgroups.json: the cgroup table at `captured_ns` (Unix ns): every leaf of the v2 hierarchy with
+/// its memory, CPU and stall shares between the capture's passes and over the window.
+std::string CgroupsJson(const collectors::Cgroups& cgroups,
+                        const std::vector<analysis::CgroupWindow>& windows,
+                        std::int64_t captured_ns);
+
+/// summary.json: the verdict, the score before the event, notes on degraded parts, for a pause
+/// (`pause` not null) what froze, and what asked for the capture when `trigger_detail` is set.
 std::string SummaryJson(const analysis::CulpritVerdict& verdict, double score_before,
-                        const std::vector<std::string>& notes);
+                        const std::vector<std::string>& notes, const PauseSummary* pause = nullptr,
+                        std::string_view trigger_detail = {});
 
 /// What capture.json records besides the passes: the inputs that are not in the raw files.
 struct CaptureInputs {

@@ -76,6 +76,13 @@ std::string SecondsText(double s) {
 
 bool Automatic(CaptureTrigger t) { return t != CaptureTrigger::kManual; }
 
+// The rate-limit class of an automatic trigger: 0 for a pause or a critical episode, 1 for an
+// early warning (a kernel report, a pressure trigger), so that a warning just before a pause
+// does not cost the pause its bundle.
+std::size_t RateClass(CaptureTrigger t) {
+  return t == CaptureTrigger::kKernel || t == CaptureTrigger::kPressure ? 1 : 0;
+}
+
 }  // namespace
 
 CaptureRequest CaptureRequest::For(CaptureTrigger trigger, std::int64_t start_realtime_ns,
@@ -200,16 +207,18 @@ std::optional<CaptureOutcome> CaptureWorker::Admit(const CaptureRequest& request
   std::lock_guard lock(mutex_);
   const double min_interval = settings_->config.forensics.min_interval_seconds;
   const auto interval = static_cast<std::int64_t>(min_interval * 1e9);
-  if (last_automatic_ns_ && now_ns - *last_automatic_ns_ < interval) {
+  const std::size_t rate_class = RateClass(request.trigger);
+  std::optional<std::int64_t>& last = last_automatic_ns_[rate_class];
+  if (last && now_ns - *last < interval) {
     CaptureOutcome outcome;
     outcome.result = CaptureResult::kRateLimited;
-    outcome.error = "within " +
-                    SecondsText(static_cast<double>(now_ns - *last_automatic_ns_) / 1e9) +
-                    " of the previous automatic capture (forensics.min_interval_seconds = " +
-                    SecondsText(min_interval) + ")";
+    outcome.error = "within " + SecondsText(static_cast<double>(now_ns - *last) / 1e9) +
+                    " of the previous " +
+                    (rate_class == 0 ? "pause or critical capture" : "kernel or pressure capture") +
+                    " (forensics.min_interval_seconds = " + SecondsText(min_interval) + ")";
     return outcome;
   }
-  last_automatic_ns_ = now_ns;
+  last = now_ns;
   return std::nullopt;
 }
 
@@ -409,8 +418,8 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   // Two collector passes, every file they read recorded.
   RawRecorder raw;
   collectors::ProcRoot recorded(options_.root.proc(), options_.root.sys(), &raw);
-  collectors::CollectorOptions collector_options;
-  collector_options.top_n = static_cast<std::size_t>(std::max(1, config.sampling.top_processes));
+  collectors::CollectorOptions collector_options = collectors::CollectorOptionsFor(config);
+  collector_options.keep_all_cgroups = true;  // the bundle's cgroup table
   collector_options.page_size = page_size;
   collector_options.clock_ticks_per_second = ticks;
   auto collectors = collectors::MakeCollectors(recorded, collector_options);
@@ -502,6 +511,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   inputs.now = table_time;
   inputs.memory_total_bytes = pass1->sample.meminfo.total;
   inputs.self_pid = static_cast<std::int32_t>(getpid());
+  inputs.cgroups = pass1->sample.cgroups.all;
   const analysis::CulpritVerdict verdict = analysis::RankCulprits(inputs);
 
   // The kernel log from one minute before the event start.
@@ -557,10 +567,13 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   capture_inputs.io_baseline = io_baseline;
   capture_inputs.pass_gap_seconds = options_.pass_gap_seconds;
   const std::int64_t table_ns = pass1->sample.clock.realtime_ns;
-  for (auto [path, content] : {std::pair{kCaptureFile, CaptureJson(capture_inputs, {pass0, pass1})},
-                               std::pair{kSamplesFile, SamplesJsonl(window)},
-                               std::pair{kProcessesFile, ProcessesJson(snapshot, table_ns, hz)},
-                               std::pair{kBlockedFile, BlockedJson(snapshot, table_ns)}}) {
+  for (auto [path, content] :
+       {std::pair{kCaptureFile, CaptureJson(capture_inputs, {pass0, pass1})},
+        std::pair{kSamplesFile, SamplesJsonl(window)},
+        std::pair{kProcessesFile, ProcessesJson(snapshot, table_ns, hz)},
+        std::pair{kBlockedFile, BlockedJson(snapshot, table_ns)},
+        std::pair{kCgroupsFile,
+                  CgroupsJson(pass1->sample.cgroups, analysis::CgroupWindows(inputs), table_ns)}}) {
     if (Status s = write(path, content); !s.ok()) return write_failed(s.error());
   }
   if (kernel_log) {
@@ -569,7 +582,14 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   if (journal_text) {
     if (Status s = write(kJournalFile, *journal_text); !s.ok()) return write_failed(s.error());
   }
-  if (Status s = write(kSummaryFile, SummaryJson(verdict, request.score_before, notes)); !s.ok()) {
+  PauseSummary pause;
+  if (request.scope) {
+    pause.verdict = *request.scope;
+    pause.start_uncertainty_seconds = request.start_uncertainty_seconds;
+  }
+  if (Status s = write(kSummaryFile, SummaryJson(verdict, request.score_before, notes,
+                                                 request.scope ? &pause : nullptr, request.detail));
+      !s.ok()) {
     return write_failed(s.error());
   }
 

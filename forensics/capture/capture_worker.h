@@ -19,6 +19,7 @@
 
 #include "analysis/atomic_histogram.h"
 #include "analysis/culprits.h"
+#include "analysis/pause_scope.h"
 #include "base/clock.h"
 #include "base/result.h"
 #include "collectors/collector.h"
@@ -32,9 +33,11 @@
 namespace rh::forensics {
 
 /// What asked for a capture (the `trigger` label and the bundle id's suffix).
-enum class CaptureTrigger : std::uint8_t { kPause, kCritical, kManual };
-inline constexpr std::array<std::string_view, 3> kCaptureTriggerNames = {"pause", "critical",
-                                                                         "manual"};
+/// kKernel: the kernel reported a stall or trouble (analysis/kernel_reports.h); kPressure: a PSI
+/// trigger fired above its critical mark.
+enum class CaptureTrigger : std::uint8_t { kPause, kCritical, kManual, kKernel, kPressure };
+inline constexpr std::array<std::string_view, 5> kCaptureTriggerNames = {
+    "pause", "critical", "manual", "kernel", "pressure"};
 /// How a capture ended (the `result` label). `coalesced`: a manual request merged into the manual
 /// capture already waiting, which serves it.
 enum class CaptureResult : std::uint8_t { kOk, kFailed, kRateLimited, kCoalesced };
@@ -67,6 +70,11 @@ struct CaptureRequest {
   std::int64_t end_monotonic_ns = 0;   ///< CLOCK_MONOTONIC at the end (for the kernel log).
   double duration_seconds = 0;
   double score_before = 0;  ///< Stress score of the last sample before the event.
+  /// A pause: what froze, as decided when it ended (summary.json's "pause").
+  std::optional<analysis::ScopeVerdict> scope;
+  double start_uncertainty_seconds = 0;  ///< A pause's start is known to ± this.
+  /// What asked for a kernel or pressure capture, in words (summary.json's "trigger_detail").
+  std::string detail;
 
   /// A request with its id made from `end_realtime_ns` and the duration from the window.
   static CaptureRequest For(CaptureTrigger trigger, std::int64_t start_realtime_ns,
@@ -229,7 +237,9 @@ class CaptureWorker {
   std::condition_variable settled_;
   std::deque<Queued> queue_;      // automatic requests
   std::optional<Queued> manual_;  // the manual request waiting, if any
-  std::optional<std::int64_t> last_automatic_ns_;
+  // The latest admitted automatic capture of each class: pauses and critical episodes; the early
+  // warnings (kernel reports, pressure triggers), which never hold back a pause's capture.
+  std::array<std::optional<std::int64_t>, 2> last_automatic_ns_;
   bool started_ = false;
   bool stopping_ = false;
   bool busy_ = false;

@@ -16,15 +16,12 @@
 #include <cstdio>
 #include <cstring>
 
-#include "collectors/text.h"
 #include "forensics/sample_json.h"
 
 extern char** environ;
 
 namespace rh::forensics {
 namespace {
-
-using collectors::ParseNumber;
 
 constexpr std::array<const char*, 8> kLevels = {"emerg",   "alert",  "crit", "err",
                                                 "warning", "notice", "info", "debug"};
@@ -36,44 +33,6 @@ std::string EpochArgument(const char* option, double seconds) {
 }
 
 }  // namespace
-
-Result<KmsgRecord> ParseKmsgRecord(std::string_view record) {
-  std::size_t semicolon = record.find(';');
-  if (semicolon == std::string_view::npos) return Error{"kmsg record without ';'"};
-  std::string_view header = record.substr(0, semicolon);
-  std::array<std::string_view, 4> fields;
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    std::size_t comma = header.find(',');
-    if (comma == std::string_view::npos && i < 3) {
-      return Error{"kmsg record header \"" + std::string(record.substr(0, semicolon)) +
-                   "\" has fewer than 4 fields"};
-    }
-    fields[i] = header.substr(0, comma);
-    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
-  }
-  auto prio = ParseNumber<unsigned>(fields[0]);
-  auto seq = ParseNumber<std::uint64_t>(fields[1]);
-  auto usec = ParseNumber<std::int64_t>(fields[2]);
-  if (!prio || !seq || !usec || fields[3].empty()) {
-    return Error{"kmsg record header \"" + std::string(record.substr(0, semicolon)) +
-                 "\" is not prio,seq,usec,flags"};
-  }
-  // The kernel's monotonic clock in µs: never negative, and far below the ~146 years past
-  // which nanoseconds plus a wall-clock offset would not fit an int64.
-  constexpr std::int64_t kMaxUsec = std::numeric_limits<std::int64_t>::max() / 2000;
-  if (*usec < 0 || *usec > kMaxUsec) {
-    return Error{"kmsg record timestamp " + std::string(fields[2]) + " µs is out of range"};
-  }
-  KmsgRecord r;
-  r.level = static_cast<int>(*prio & 7);
-  r.facility = static_cast<int>(*prio >> 3);
-  r.sequence = *seq;
-  r.usec = *usec;
-  r.flags = fields[3][0];
-  std::string_view text = record.substr(semicolon + 1);
-  r.text = std::string(text.substr(0, text.find('\n')));
-  return r;
-}
 
 std::string FormatKmsgLine(const KmsgRecord& r, std::int64_t realtime_minus_monotonic_ns) {
   char stamp[48];

@@ -13,33 +13,19 @@
 #include <vector>
 
 #include "base/result.h"
+#include "collectors/kmsg.h"
 
 namespace rh::forensics {
 
 // The kernel log of an event window (kernel.log) and the systemd journal of it (journal.log).
 
-/// Where the kernel log is read; the one place that names it.
-inline constexpr std::string_view kDefaultKmsgPath = "/dev/kmsg";
 /// Where a systemd journal keeps its files: one of them holding a journal means it exists.
 inline constexpr std::string_view kDefaultJournalDirs[] = {"/run/log/journal", "/var/log/journal"};
 
-/// One record of /dev/kmsg (Documentation/ABI/testing/dev-kmsg): each read() returns one,
-///
-///     6,1234,5678901,-;usb 1-1: new high-speed USB device number 2
-///      SUBSYSTEM=usb
-///
-/// "prio,seq,usec,flags[,...];text", then optional continuation lines (" KEY=value") that are
-/// not kept. prio is facility * 8 + level; usec is the kernel's monotonic clock in microseconds;
-/// the kernel escapes unprintable bytes (a newline too) as \xNN.
-struct KmsgRecord {
-  int level = 6;     ///< 0 (emerg) to 7 (debug).
-  int facility = 0;  ///< 0 for the kernel.
-  std::uint64_t sequence = 0;
-  std::int64_t usec = 0;
-  char flags = '-';  ///< '-' or 'c' (continuation).
-  std::string text;
-};
-Result<KmsgRecord> ParseKmsgRecord(std::string_view record);
+// The kernel log's records (collectors/kmsg.h).
+using collectors::kDefaultKmsgPath;
+using collectors::KmsgRecord;
+using collectors::ParseKmsgRecord;
 
 /// "2026-11-23T10:15:03.812Z [  5678.901234] warning: text": the wall time from
 /// `realtime_minus_monotonic_ns` (CLOCK_REALTIME - CLOCK_MONOTONIC when the log was read), the

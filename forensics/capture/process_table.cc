@@ -23,24 +23,8 @@ constexpr std::size_t kSmallCap = 64 << 10;   // status, cgroup, io, stat, wchan
 constexpr std::size_t kCmdlineCap = 1 << 20;  // arguments can be long
 constexpr std::size_t kStackCap = 64 << 10;
 
-bool IsHex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 bool IsDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-std::vector<std::string_view> Components(std::string_view path) {
-  std::vector<std::string_view> parts;
-  while (!path.empty()) {
-    std::size_t slash = path.find('/');
-    std::string_view part = path.substr(0, slash);
-    if (!part.empty()) parts.push_back(part);
-    path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash + 1);
-  }
-  return parts;
 }
 
 std::string TrimTrailing(std::string_view s) {
@@ -116,31 +100,6 @@ std::string CgroupPath(std::string_view text) {
   if (!unified.empty()) return unified;
   if (!systemd.empty()) return systemd;
   return first;
-}
-
-std::string SystemdUnit(std::string_view cgroup_path) {
-  std::string unit;
-  for (std::string_view part : Components(cgroup_path)) {
-    if (part.ends_with(".service") || part.ends_with(".scope")) unit = std::string(part);
-  }
-  return unit;
-}
-
-std::string ContainerId(std::string_view cgroup_path) {
-  std::string id;
-  for (std::string_view part : Components(cgroup_path)) {
-    std::string_view p = part;
-    if (p.ends_with(".scope")) p.remove_suffix(6);
-    for (std::string_view prefix :
-         {"docker-", "cri-containerd-", "crio-", "libpod-", "containerd-"}) {
-      if (p.starts_with(prefix)) {
-        p.remove_prefix(prefix.size());
-        break;
-      }
-    }
-    if (p.size() == 64 && IsHex(p)) id = std::string(p);
-  }
-  return id;
 }
 
 std::vector<std::string> SplitCmdline(std::string_view cmdline) {

@@ -11,6 +11,7 @@
 
 #include "analysis/culprits.h"
 #include "base/clock.h"
+#include "collectors/cgroupfs.h"
 #include "collectors/proc_root.h"
 #include "forensics/capture/bounded_reader.h"
 
@@ -29,14 +30,9 @@ std::optional<std::uint32_t> ParseStatusUid(std::string_view status);
 /// name=systemd one, else the first; empty when there is none.
 std::string CgroupPath(std::string_view cgroup_file);
 
-/// The systemd unit a cgroup path belongs to: its deepest ".service" or ".scope" component
-/// ("/system.slice/nginx.service" -> "nginx.service"); empty when none.
-std::string SystemdUnit(std::string_view cgroup_path);
-
-/// The container id (64 hex digits) in a cgroup path of Docker, containerd, CRI-O, Podman or
-/// Kubernetes ("/system.slice/docker-<id>.scope", "/docker/<id>", "/kubepods/.../cri-containerd-
-/// <id>.scope"); empty when none.
-std::string ContainerId(std::string_view cgroup_path);
+// What a cgroup path stands for (collectors/cgroupfs.h).
+using collectors::ContainerId;
+using collectors::SystemdUnit;
 
 /// /proc/PID/cmdline split at NUL bytes (the trailing one dropped): the arguments.
 std::vector<std::string> SplitCmdline(std::string_view cmdline);

@@ -111,6 +111,13 @@ Result<Summary> ParseSummary(std::string_view text, const std::string& where) {
   if (const json* b = Field(*j, {"score_before"}); b != nullptr && b->is_number()) {
     s.score_before = b->get<double>();
   }
+  if (const json* p = Field(*j, {"pause"}); p != nullptr && p->is_object()) {
+    s.pause_scope = String(*p, {"scope"});
+    s.pause_reason = String(*p, {"reason"});
+    s.pause_evidence = String(*p, {"evidence"});
+    s.start_uncertainty_seconds = Number(*p, {"start_uncertainty_seconds"});
+  }
+  s.trigger_detail = String(*j, {"trigger_detail"});
   if (const json* notes = Field(*j, {"notes"}); notes != nullptr && notes->is_array()) {
     for (const json& n : *notes) {
       if (auto bytes = BytesFromJson(n)) s.notes.push_back(*bytes);

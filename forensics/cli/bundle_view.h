@@ -44,6 +44,13 @@ struct Summary {
   double steal_share = 0;
   std::optional<double> score_before;  ///< Stress score of the last sample before the event.
   std::vector<std::string> notes;      ///< What the capture could not read or write.
+  /// A pause: what froze ("machine", "hypervisor", "process", "unknown"), why (process scope),
+  /// the evidence, and the start's uncertainty. Empty scope: a bundle from before pause scopes.
+  std::string pause_scope;
+  std::string pause_reason;
+  std::string pause_evidence;
+  double start_uncertainty_seconds = 0;
+  std::string trigger_detail;  ///< What asked for a kernel or pressure capture.
 };
 
 /// One process of processes.json.
@@ -86,6 +93,10 @@ Result<std::vector<analysis::ScoredSample>> ParseSamples(std::string_view text,
                                                          const std::string& where);
 /// Lines of a text file, without the trailing newline.
 std::vector<std::string> Lines(std::string_view text);
+
+/// What the bundle documents, in one or two sentences that follow a pause's scope: only a
+/// machine-scope pause says that the machine froze. `summary` may be null.
+std::string WhatHappened(const Manifest& manifest, const Summary* summary);
 
 /// A bundle opened for reading: its files and parsed manifest.
 struct OpenedBundle {

@@ -66,15 +66,23 @@ Result<T> Option(const json& capture, const char* key, std::uint64_t fallback,
   return *fits;
 }
 
-// The sample and assessment as compared: collector durations and error texts (which name the
-// directory that was read) left out.
-json Comparable(const analysis::ScoredSample& pass) {
-  json sample = ToJson(pass.sample);
-  for (auto& c : sample["collectors"]) {
-    c.erase("duration_seconds");
-    c.erase("error");
+// A pass as compared: collector durations and error texts (which name the directory that was
+// read) left out, and the collectors keyed by name, so that a collector added since the bundle
+// was written is a value the bundle does not record rather than a different list.
+json Comparable(json pass) {
+  json out = {{"sample", pass["sample"]}, {"assessment", pass["assessment"]}};
+  json by_name = json::object();
+  for (const auto& c : pass["sample"]["collectors"]) {
+    if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) continue;
+    const bool ok = c.contains("ok") && c["ok"].is_boolean() && c["ok"].get<bool>();
+    by_name[c["name"].get<std::string>()] = {{"ok", ok}};
   }
-  return {{"sample", sample}, {"assessment", ToJson(pass.assessment)}};
+  out["sample"]["collectors"] = by_name;
+  return out;
+}
+
+json Comparable(const analysis::ScoredSample& pass) {
+  return Comparable(json{{"sample", ToJson(pass.sample)}, {"assessment", ToJson(pass.assessment)}});
 }
 
 std::string Show(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
@@ -90,10 +98,13 @@ void Compare(const json& recorded, const json& replayed, const std::string& path
       const std::string child = path.empty() ? key : path + "." + key;
       auto a = recorded.find(key);
       auto b = replayed.find(key);
-      if (a == recorded.end() || b == replayed.end()) {
+      if (a == recorded.end()) {  // newer than the bundle: nothing recorded to compare with
+        ++out.not_recorded;
+        continue;
+      }
+      if (b == replayed.end()) {
         ++out.compared;
-        out.differences.push_back({pass, child, a == recorded.end() ? "(absent)" : Show(*a),
-                                   b == replayed.end() ? "(absent)" : Show(*b)});
+        out.differences.push_back({pass, child, Show(*a), "(absent)"});
         continue;
       }
       Compare(*a, *b, child, pass, out);
@@ -109,6 +120,13 @@ void Compare(const json& recorded, const json& replayed, const std::string& path
     for (std::size_t i = 0; i < recorded.size() && i < replayed.size(); ++i) {
       Compare(recorded[i], replayed[i], path + "[" + std::to_string(i) + "]", pass, out);
     }
+    return;
+  }
+  // A redacted export hashes names in capture.json (a cgroup path) that the raw tree keeps as
+  // directory names: such a value cannot be compared.
+  if (recorded.is_string() && replayed.is_string() && recorded != replayed &&
+      recorded.get_ref<const std::string&>().find("redacted:") != std::string::npos) {
+    ++out.redacted;
     return;
   }
   ++out.compared;
@@ -221,6 +239,28 @@ Result<ReplayOutcome> ReplayBundle(const OpenedBundle& bundle, const config::Con
   options.clock_ticks_per_second = *ticks;
   options.top_n = *top;
   options.max_blocked = *blocked;
+  // The cgroup options (bundles before them: the defaults; they hold no cgroup files anyway).
+  const collectors::CollectorOptions defaults;
+  auto cgroup_top = Option<std::size_t>(capture, "cgroup_top_n", defaults.cgroup_top_n, bundle);
+  auto max_cgroups = Option<std::size_t>(capture, "max_cgroups", defaults.max_cgroups, bundle);
+  auto max_depth =
+      Option<std::size_t>(capture, "max_cgroup_depth", defaults.max_cgroup_depth, bundle);
+  for (const Result<std::size_t>* r : {&cgroup_top, &max_cgroups, &max_depth}) {
+    if (!*r) return r->error();
+  }
+  options.cgroup_top_n = *cgroup_top;
+  options.max_cgroups = *max_cgroups;
+  options.max_cgroup_depth = *max_depth;
+  for (auto [key, flag] : {std::pair{"cgroups", &options.cgroups},
+                           std::pair{"keep_all_cgroups", &options.keep_all_cgroups}}) {
+    if (const json* v = Find(capture, {"collector_options", key}); v != nullptr) {
+      if (!v->is_boolean()) {
+        return Error{bundle.Where(kCaptureFile) + ": collector_options." + key +
+                     " is not a boolean: " + v->dump()};
+      }
+      *flag = v->get<bool>();
+    }
+  }
   analysis::StressState state;
   state.io_baseline = NumberAt(capture, {"io_baseline"})
                           .value_or(NumberAt(capture, {"stress_state", "io_baseline"})
@@ -252,9 +292,18 @@ Result<ReplayOutcome> ReplayBundle(const OpenedBundle& bundle, const config::Con
     replayed.sample.page_size = recorded.sample.page_size;
     replayed.assessment = analysis::Assess(*weights, i == 0 ? nullptr : &previous, replayed.sample,
                                            recorded.latency_seconds, state);
-    Compare(Comparable(recorded), Comparable(replayed), "", i, out);
+    Compare(Comparable(capture["passes"][i]), Comparable(replayed), "", i, out);
     previous = replayed.sample;
     out.replayed.push_back(std::move(replayed));
+  }
+  if (out.redacted > 0) {
+    out.notes.push_back(std::to_string(out.redacted) +
+                        " values are hashed in this redacted export and were not compared");
+  }
+  if (out.not_recorded > 0) {
+    out.notes.push_back(std::to_string(out.not_recorded) +
+                        " values this build reads are not in the bundle (added since it was "
+                        "written) and were not compared");
   }
   return out;
 }

@@ -23,6 +23,8 @@ struct ReplayOutcome {
   std::vector<analysis::ScoredSample> replayed;
   std::vector<ReplayDifference> differences;
   std::size_t compared = 0;        ///< Values compared.
+  std::size_t not_recorded = 0;    ///< Values replayed that the bundle predates (not compared).
+  std::size_t redacted = 0;        ///< Recorded values an export --redact hashed (not compared).
   std::vector<std::string> notes;  ///< What the reader should know (e.g. another configuration).
 };
 
@@ -30,8 +32,8 @@ struct ReplayOutcome {
 /// into a private temporary directory, with the recorded clock readings, page size, clock tick
 /// rate, latency and I/O baseline, and compares every parsed raw value and the assessment with
 /// capture.json (numbers within 1e-9, relative for large ones; collector durations and error
-/// texts are not compared). Stress weights come from capture.json when it records them, else
-/// from `config`.
+/// texts are not compared, nor values of fields and collectors newer than the bundle). Stress
+/// weights come from capture.json when it records them, else from `config`.
 Result<ReplayOutcome> ReplayBundle(const OpenedBundle& bundle, const config::Config& config);
 
 }  // namespace rh::forensics::cli

@@ -272,6 +272,16 @@ int Report(const Context& ctx, const std::string& id_or_path, const std::string&
   row("Event", HtmlEscape(m.event_kind) + ", " + Decimal(m.event_duration_seconds, 3) + " s, " +
                    HtmlEscape(Rfc3339(m.event_start_ns)) + " to " +
                    HtmlEscape(Rfc3339(m.event_end_ns)));
+  if (m.event_kind == "pause") {
+    const Summary* summary = details->summary ? &*details->summary : nullptr;
+    row("What froze", HtmlEscape(WhatHappened(m, summary)));
+    if (summary != nullptr && !summary->pause_scope.empty()) {
+      row("Scope", HtmlEscape(summary->pause_scope) +
+                       (summary->pause_reason.empty() || summary->pause_reason == "none"
+                            ? ""
+                            : " (" + HtmlEscape(summary->pause_reason) + ")"));
+    }
+  }
   row("Trigger", HtmlEscape(m.trigger));
   row("Host", HtmlEscape(m.hostname) + " (kernel " + HtmlEscape(m.kernel) + ")" +
                   (m.redacted ? " <span class=\"muted\">redacted</span>" : ""));

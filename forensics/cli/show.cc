@@ -32,20 +32,59 @@ json LinesJson(const std::vector<std::string>& lines) {
   return out;
 }
 
-std::string WhatHappened(const Manifest& m) {
+}  // namespace
+
+std::string WhatHappened(const Manifest& m, const Summary* summary) {
   const std::string window = Rfc3339(m.event_start_ns) + " to " + Rfc3339(m.event_end_ns);
   if (m.event_kind == "pause") {
-    return "The machine froze for " + Decimal(m.event_duration_seconds) + " s: nothing ran from " +
-           window + ".";
+    std::string length = Decimal(m.event_duration_seconds) + " s";
+    const std::string scope = summary != nullptr ? summary->pause_scope : "";
+    if (summary != nullptr && summary->start_uncertainty_seconds > 0) {
+      length += " (start \u00b1" + Decimal(summary->start_uncertainty_seconds) + " s)";
+    }
+    std::string evidence = summary != nullptr && !summary->pause_evidence.empty()
+                               ? "\nEvidence: " + Printable(summary->pause_evidence) + "."
+                               : "";
+    if (scope == "machine") {
+      return "The machine froze for " + length + ": nothing ran from " + window + "." + evidence;
+    }
+    if (scope == "hypervisor") {
+      return "The hypervisor did not run this machine for " + length + ", from " + window + "." +
+             evidence;
+    }
+    if (scope == "process") {
+      return "rogue-hunter itself did not run for " + length + ", from " + window +
+             ", while the rest of the machine kept running: a pause of the monitoring, not of "
+             "the host." +
+             evidence;
+    }
+    if (scope == "unknown") {
+      return "rogue-hunter did not run for " + length + ", from " + window +
+             "; whether the rest of the machine ran is unknown." + evidence;
+    }
+    return "rogue-hunter did not run for " + length + ", from " + window +
+           "; this bundle predates pause scopes, so it does not say whether the machine as a "
+           "whole froze.";
   }
   if (m.event_kind == "critical") {
     return "Critical stress episode starting " + Rfc3339(m.event_start_ns) + " (" +
            Decimal(m.event_duration_seconds) + " s captured).";
   }
   if (m.event_kind == "manual") return "Manual capture at " + Rfc3339(m.event_end_ns) + ".";
+  const std::string detail = summary != nullptr && !summary->trigger_detail.empty()
+                                 ? ": " + Printable(summary->trigger_detail)
+                                 : "";
+  if (m.event_kind == "kernel") {
+    return "The kernel reported trouble at " + Rfc3339(m.event_end_ns) + detail + ".";
+  }
+  if (m.event_kind == "pressure") {
+    return "A pressure stall trigger fired at " + Rfc3339(m.event_end_ns) + detail + ".";
+  }
   return Printable(m.event_kind) + " from " + window + " (" + Decimal(m.event_duration_seconds) +
          " s).";
 }
+
+namespace {
 
 void PrintLog(std::ostream& out, const std::string& title, const std::vector<std::string>& lines) {
   std::size_t count = lines.size();
@@ -97,7 +136,7 @@ int Show(const Context& ctx, const std::string& id_or_path, const std::string& f
       << Printable(m.boot_id) << "\n";
   out << "Captured " << Rfc3339(m.created_ns) << " by rogue-hunter "
       << Printable(m.software_version) << "\n\n";
-  out << WhatHappened(m) << "\n";
+  out << WhatHappened(m, details->summary ? &*details->summary : nullptr) << "\n";
 
   if (details->summary && !details->summary->dominant_component.empty()) {
     const Summary& s = *details->summary;

@@ -41,6 +41,22 @@ TEST_F(PolicyTest, ReturnsToNormalOnlyBelowRecoveryAndAfterTheDwell) {
   EXPECT_EQ(d.interval_seconds, 5);
 }
 
+TEST_F(PolicyTest, APressureBurstElevatesAtOnceAndHoldsItFromTheLatestBurst) {
+  EXPECT_EQ(At(0, 5).state, SamplingState::kNormal);
+  auto d = policy_.Update(5, 1 * kSecond, true);
+  EXPECT_TRUE(d.changed);
+  EXPECT_TRUE(d.pressure_burst);
+  EXPECT_EQ(d.state, SamplingState::kElevated);
+  EXPECT_EQ(d.interval_seconds, 1);
+  // Another burst at 20 s: elevated until 50 s, not 31 s.
+  EXPECT_FALSE(policy_.Update(5, 20 * kSecond, true).changed);
+  EXPECT_EQ(At(40, 5).state, SamplingState::kElevated);
+  EXPECT_EQ(At(51, 5).state, SamplingState::kNormal);
+  // A burst does not lower a critical state.
+  At(60, 80);
+  EXPECT_EQ(policy_.Update(80, 61 * kSecond, true).state, SamplingState::kCritical);
+}
+
 TEST_F(PolicyTest, DoesNotFlapAtTheBoundary) {
   int changes = 0;
   for (int i = 0; i < 200; ++i) changes += At(i, i % 2 == 0 ? 31 : 29).changed ? 1 : 0;

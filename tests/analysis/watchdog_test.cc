@@ -62,6 +62,11 @@ TEST_P(WatchdogPauseLength, IsOnePauseWithItsDuration) {
   EXPECT_EQ(e.kind, WatchdogEvent::Kind::kPause);
   EXPECT_LE(std::abs(e.duration_ns - late), 20 * kMs) << "duration error beyond one tick";
   EXPECT_EQ(e.end_realtime_ns - e.start_realtime_ns, e.duration_ns);
+  // It began between the last on-time wake-up and the missed deadline (20 ms later): the
+  // estimate is the middle, ± half a tick.
+  EXPECT_EQ(e.start_uncertainty_ns, 10 * kMs);
+  EXPECT_EQ(e.duration_ns, late + 10 * kMs);
+  EXPECT_EQ(e.end_monotonic_ns - e.start_monotonic_ns, e.duration_ns);
   EXPECT_EQ(watchdog_.stats().pause_count, 1u);
   EXPECT_EQ(watchdog_.stats().last_pause_duration_ns, e.duration_ns);
   EXPECT_EQ(watchdog_.stats().last_pause_end_realtime_ns, e.end_realtime_ns);
@@ -113,7 +118,7 @@ TEST_F(WatchdogTest, SuspendAndFreezeBackToBackAreTwoEvents) {
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].kind, WatchdogEvent::Kind::kSuspend);
   EXPECT_EQ(events[1].kind, WatchdogEvent::Kind::kPause);
-  EXPECT_EQ(events[1].duration_ns, 5 * kSecond);
+  EXPECT_EQ(events[1].duration_ns, 5 * kSecond + 10 * kMs);  // from the middle of the tick
   EXPECT_EQ(watchdog_.stats().pause_count, 1u);
   EXPECT_EQ(watchdog_.stats().suspend_count, 1u);
 }
@@ -146,14 +151,24 @@ TEST(WatchdogThread, StartsAndStopsWithinATickOnTheRealClock) {
   SUCCEED();
 }
 
-TEST(PauseDetector, UsesTheDeadlineNotThePreviousWake) {
+TEST(PauseDetector, TheStartIsBetweenThePreviousWakeAndTheMissedDeadline) {
   PauseDetector detector(1 * kSecond);
   ClockReading previous{10 * kSecond, 10 * kSecond, 100 * kSecond};
   ClockReading now{13 * kSecond, 13 * kSecond, 103 * kSecond};
   auto v = detector.OnWake(previous, now, 10 * kSecond + 20 * kMs);
   ASSERT_TRUE(v.event.has_value());
+  // The decision uses the overshoot past the deadline...
   EXPECT_EQ(v.overshoot_ns, 3 * kSecond - 20 * kMs);
-  EXPECT_EQ(v.event->start_realtime_ns, 100 * kSecond + 20 * kMs);
+  // ...the start is the middle of [previous wake, deadline], ± half of it.
+  EXPECT_EQ(v.event->start_realtime_ns, 100 * kSecond + 10 * kMs);
+  EXPECT_EQ(v.event->start_monotonic_ns, 10 * kSecond + 10 * kMs);
+  EXPECT_EQ(v.event->start_uncertainty_ns, 10 * kMs);
+  EXPECT_EQ(v.event->duration_ns, 3 * kSecond - 10 * kMs);
+  // A previous wake that was itself late leaves less room before the deadline.
+  ClockReading late{10 * kSecond + 15 * kMs, 10 * kSecond + 15 * kMs, 100 * kSecond + 15 * kMs};
+  auto w = detector.OnWake(late, now, 10 * kSecond + 20 * kMs);
+  EXPECT_EQ(w.event->start_uncertainty_ns, 2'500'000);
+  EXPECT_EQ(w.event->start_monotonic_ns, 10 * kSecond + 17'500'000);
 }
 
 }  // namespace

@@ -115,9 +115,8 @@ TEST(DaemonService, UnderJournaldLinesCarryPriorities) {
   daemon.Signal(SIGSTOP);  // a pause: logged as a warning
   std::this_thread::sleep_for(500ms);
   daemon.Signal(SIGCONT);
-  ASSERT_TRUE(WaitUntil(
-      [&] { return ReadIfExists(err).find("<4>pause: nothing ran for") != std::string::npos; },
-      20s))
+  ASSERT_TRUE(
+      WaitUntil([&] { return ReadIfExists(err).find("<4>pause: ") != std::string::npos; }, 20s))
       << ReadIfExists(err);
   EXPECT_EQ(daemon.Stop(), 0);
   std::istringstream lines(ReadIfExists(err));
@@ -240,19 +239,29 @@ TEST(DaemonService, ApiStatusAgreesWithMetricsAndFollowsAPause) {
   daemon.process().Signal(SIGSTOP);
   std::this_thread::sleep_for(1000ms);
   daemon.process().Signal(SIGCONT);
+  // The pause among the recent events (a pressure trigger may have fired on a busy machine too).
+  auto pause_of = [](const json& status) {
+    for (const json& e : status["recent_events"]) {
+      if (e["kind"] == "pause") return e;
+    }
+    return json();
+  };
   ASSERT_TRUE(WaitUntil(
-      [&] {
-        json j = ParseJson(daemon.Get("/api/status").body);
-        return !j["recent_events"].empty() && j["recent_events"][0]["capture"] == "ok";
-      },
-      30s))
+      [&] { return pause_of(ParseJson(daemon.Get("/api/status").body))["capture"] == "ok"; }, 30s))
       << daemon.Get("/api/status").body;
   json j = ParseJson(daemon.Get("/api/status").body);
   EXPECT_EQ(j["pauses"]["count"], 1);
-  EXPECT_EQ(j["pauses"]["count"], Value(daemon, "rogue_hunter_pauses_total"));
+  double pauses = 0;
+  for (const char* scope : {"machine", "hypervisor", "process", "unknown"}) {
+    pauses += Value(daemon, std::string("rogue_hunter_pauses_total{scope=\"") + scope + "\"}");
+  }
+  EXPECT_EQ(j["pauses"]["count"], pauses);
   EXPECT_NEAR(j["pauses"]["last"]["duration_seconds"].get<double>(), 1.0, 0.4);
-  const json& event = j["recent_events"][0];
-  EXPECT_EQ(event["kind"], "pause");
+  // A SIGSTOP of the daemon alone: never the machine; "unknown" when the busy machine's pace
+  // before the short pause was too uneven to judge.
+  EXPECT_THAT(j["pauses"]["last"]["scope"].get<std::string>(),
+              ::testing::AnyOf("process", "unknown"));
+  const json event = pause_of(j);
   EXPECT_EQ(j["pauses"]["last"]["bundle"], event["bundle"]);
   EXPECT_TRUE(
       fs::is_directory(DataDir(home.path()) / "events" / event["bundle"].get<std::string>()));

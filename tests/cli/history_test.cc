@@ -104,9 +104,15 @@ TEST(HistoryCommand, CsvHasEveryStoredFieldOfEverySampleAsRfc4180) {
     EXPECT_EQ(Number(rec[column("memory_points")]), row.components[3]);
     EXPECT_EQ(Number(rec[column("latency_points")]), row.components[5]);
     EXPECT_EQ(Number(rec[column("latency_seconds")]), row.latency_seconds);
-    EXPECT_EQ(Number(rec[column("load1")]), row.load1);
-    EXPECT_EQ(Number(rec[column("memory_available")]), static_cast<double>(row.memory_available));
-    EXPECT_EQ(Number(rec[column("pgpgout")]), static_cast<double>(row.pgpgout));
+    EXPECT_EQ(Number(rec[column("load1")]), row.Number("load1"));
+    EXPECT_EQ(Number(rec[column("memory_available")]), row.Number("memory_available"));
+    EXPECT_EQ(Number(rec[column("pgpgout")]), row.Number("pgpgout"));
+    // Every described field the history stores is a column.
+    for (const auto& described : forensics::DescribedSampleColumns()) {
+      if (auto value = row.Number(described.name)) {
+        EXPECT_EQ(Number(rec[column(std::string(described.name))]), *value) << described.name;
+      }
+    }
     EXPECT_EQ(rec[column("psi_cpu_some")].empty(), !row.psi_cpu_some.has_value());
     if (row.psi_cpu_some) {
       EXPECT_EQ(Number(rec[column("psi_cpu_some")]), *row.psi_cpu_some);
@@ -131,7 +137,7 @@ TEST(HistoryCommand, JsonIsOneDocumentWithEverySample) {
     EXPECT_EQ(s["score"].get<double>(), rows[i].score);
     EXPECT_EQ(s["cpu_points"].get<double>(), rows[i].components[1]);
     EXPECT_EQ(s["state"], rows[i].state);
-    EXPECT_EQ(s["cpus"], rows[i].cpus);
+    EXPECT_EQ(s["cpus"].get<double>(), rows[i].Number("cpus"));
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <regex>
 
+#include "analysis/pause_scope.h"
 #include "tests/cli/cli_support.h"
 #include "tests/support/daemon.h"
 #include "tests/support/temp_dir.h"
@@ -31,7 +32,7 @@ TEST(Status, FromTheRunningDaemonOneLineAndJsonWithTheHealthInTheExitCode) {
   EXPECT_TRUE(std::regex_match(
       line.out,
       std::regex("(Healthy|Stressed|Critical) \\| Stress: [0-9]+% \\| Load: [0-9.]+/[0-9]+ "
-                 "\\| Mem: [0-9]+% \\| Last pause: [0-9]+[smhd] ago \\([0-9.]+ s\\)\n")))
+                 "\\| Mem: [0-9]+% \\| Last pause: [0-9]+[smhd] ago \\([0-9.]+ s, [a-z -]+\\)\n")))
       << line.out;
   EXPECT_EQ(line.err, "");
 
@@ -51,6 +52,12 @@ TEST(Status, FromTheRunningDaemonOneLineAndJsonWithTheHealthInTheExitCode) {
   ASSERT_TRUE(pause.ok() && pause->size() == 1);
   EXPECT_DOUBLE_EQ(j["last_pause"]["duration_seconds"].get<double>(),
                    pause->front().duration_seconds);
+  // The fixture's pause is a SIGSTOP of the daemon alone: never worded as the machine freezing.
+  EXPECT_THAT(pause->front().scope, ::testing::AnyOf("process", "unknown"));
+  EXPECT_EQ(j["last_pause"]["scope"], pause->front().scope);
+  EXPECT_THAT(line.out,
+              HasSubstr("s, " + std::string(analysis::ScopePhrase(pause->front().scope)) + ")"));
+  EXPECT_THAT(line.out, ::testing::Not(HasSubstr("froze")));
   auto captures = store->Captures(pause->front().key);
   ASSERT_TRUE(captures.ok() && !captures->empty());
   EXPECT_EQ(j["last_pause"]["bundle"],
@@ -81,7 +88,7 @@ TEST(Status, WithoutADaemonItSaysSoAndShowsTheLastSampleOfTheHistory) {
   EXPECT_EQ(j["exit_code"], 5);
   EXPECT_DOUBLE_EQ(j["stress"].get<double>(), (*latest)->score);
   EXPECT_EQ(j["state"], (*latest)->state);
-  EXPECT_DOUBLE_EQ(j["load1"].get<double>(), (*latest)->load1);
+  EXPECT_DOUBLE_EQ(j["load1"].get<double>(), (*latest)->Number("load1").value_or(-1));
 }
 
 TEST(Status, NoDaemonAndNoHistoryIsStillExitCodeFive) {

@@ -29,7 +29,7 @@ TEST(MakeCollectors, OneOfEachInOrder) {
   std::vector<std::string> names;
   for (const auto& c : list) names.emplace_back(c->name());
   EXPECT_EQ(names, (std::vector<std::string>{"loadavg", "stat", "pressure", "meminfo", "vmstat",
-                                             "thermal", "processes"}));
+                                             "thermal", "processes", "cgroups"}));
 }
 
 TEST(CollectAll, EveryCollectorSucceedsOnTheFixtureTree) {
@@ -42,7 +42,7 @@ TEST(CollectAll, EveryCollectorSucceedsOnTheFixtureTree) {
   SystemSample sample;
   CollectAll(list, clock, sample);
   EXPECT_EQ(sample.clock.monotonic_ns, 1'001'000'000);
-  ASSERT_EQ(sample.collectors.size(), 7u);
+  ASSERT_EQ(sample.collectors.size(), 8u);
   for (const auto& status : sample.collectors) {
     EXPECT_TRUE(status.ok) << status.name << ": " << status.error;
     EXPECT_TRUE(sample.Succeeded(status.name)) << status.name;

@@ -23,6 +23,8 @@ TEST(ParseVmStat, ReadsCountersAndSumsAllocStalls) {
       "allocstall_device 5000\n"
       "pgmajfault 1265\n"
       "oom_kill 3\n"
+      "workingset_refault_anon 5\n"
+      "workingset_refault_file 146945\n"
       "compact_stall 7\n");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->pgpgin, 1564629u);
@@ -33,6 +35,7 @@ TEST(ParseVmStat, ReadsCountersAndSumsAllocStalls) {
   EXPECT_EQ(r->pgmajfault, 1265u);
   EXPECT_EQ(r->oom_kill, 3u);
   EXPECT_EQ(r->compact_stall, 7u);
+  EXPECT_EQ(r->workingset_refault_file, 146945u);
 }
 
 TEST(ParseVmStat, OldKernelsHaveOneAllocStall) {

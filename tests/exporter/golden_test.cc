@@ -33,6 +33,12 @@ const std::set<std::string> kVolatile = {
     "rogue_hunter_hiccup_seconds",
     "rogue_hunter_watchdog_priority_raised",
     "rogue_hunter_watchdog_memory_locked",
+    // The real kernel log is followed even on the fixture tree, as root or not.
+    "rogue_hunter_kernel_log_readable",
+    "rogue_hunter_kernel_log_records_total",
+    "rogue_hunter_kernel_log_lost_records_total",
+    "rogue_hunter_kernel_reports_total",
+    "rogue_hunter_pause_evidence_seconds",
 };
 
 bool IsVolatile(const std::string& series) {

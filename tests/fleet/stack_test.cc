@@ -333,7 +333,8 @@ class FleetStack : public ::testing::Test {
 
   // Waits until Prometheus has scraped the daemon's count of the injected pause.
   void WaitForPauseInPrometheus() {
-    const std::string expr = "rogue_hunter_pauses_total{instance=\"" + Instance() + "\"}";
+    // Summed over the scope label (one series per scope).
+    const std::string expr = "sum(rogue_hunter_pauses_total{instance=\"" + Instance() + "\"})";
     ASSERT_TRUE(WaitUntil([&] { return Value(expr) >= 1; }, kStepTimeout, 250ms))
         << "Prometheus never saw rogue_hunter_pauses_total >= 1 (the daemon says "
         << daemon_->Metric("rogue_hunter_pauses_total").value_or(-1) << ")";

@@ -19,28 +19,28 @@ inline SampleRow MakeRow(double time, std::int64_t sequence) {
   r.score = 12.5 + static_cast<double>(sequence);
   for (std::size_t i = 0; i < r.components.size(); ++i) r.components[i] = static_cast<double>(i);
   r.latency_seconds = 0.004;
-  r.load1 = 1.25;
-  r.cpus = 8;
-  r.procs_running = 3;
-  r.procs_blocked = 1;
   r.cpu_total_seconds = 123456.78;
-  r.cpu_iowait_seconds = 321.5;
-  r.cpu_steal_seconds = 0.25;
   r.psi_cpu_some = 1.5;
   r.psi_io_some = 2.5;
   r.psi_io_full = std::nullopt;
   r.psi_memory_some = 0;
   r.psi_memory_full = 0.5;
-  r.memory_total = 16ULL << 30;
-  r.memory_available = 9ULL << 30;
-  r.swap_total = 2ULL << 30;
-  r.swap_free = 1ULL << 30;
-  r.pswpin = 11;
-  r.pswpout = 22;
-  r.pgmajfault = 33;
-  r.pgpgin = 44;
-  r.pgpgout = 9'000'000'000'000ULL;
-  r.thermal_throttles = 7;
+  r.fields = {{"load1", 1.25},
+              {"cpus", std::int64_t{8}},
+              {"procs_running", std::int64_t{3}},
+              {"procs_blocked", std::int64_t{1}},
+              {"cpu_iowait_seconds", 321.5},
+              {"cpu_steal_seconds", 0.25},
+              {"memory_total", std::int64_t{16} << 30},
+              {"memory_available", std::int64_t{9} << 30},
+              {"swap_total", std::int64_t{2} << 30},
+              {"swap_free", std::int64_t{1} << 30},
+              {"pswpin", std::int64_t{11}},
+              {"pswpout", std::int64_t{22}},
+              {"pgmajfault", std::int64_t{33}},
+              {"pgpgin", std::int64_t{44}},
+              {"pgpgout", std::int64_t{9'000'000'000'000}},
+              {"thermal_throttles", std::int64_t{7}}};
   r.max_temperature = sequence % 2 == 0 ? std::optional<double>(61.5) : std::nullopt;
   return r;
 }

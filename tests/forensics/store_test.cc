@@ -48,28 +48,13 @@ void ExpectSameRow(const SampleRow& a, const SampleRow& b) {
   EXPECT_EQ(a.score, b.score);
   EXPECT_EQ(a.components, b.components);
   EXPECT_EQ(a.latency_seconds, b.latency_seconds);
-  EXPECT_EQ(a.load1, b.load1);
-  EXPECT_EQ(a.cpus, b.cpus);
-  EXPECT_EQ(a.procs_running, b.procs_running);
-  EXPECT_EQ(a.procs_blocked, b.procs_blocked);
   EXPECT_EQ(a.cpu_total_seconds, b.cpu_total_seconds);
-  EXPECT_EQ(a.cpu_iowait_seconds, b.cpu_iowait_seconds);
-  EXPECT_EQ(a.cpu_steal_seconds, b.cpu_steal_seconds);
   EXPECT_EQ(a.psi_cpu_some, b.psi_cpu_some);
   EXPECT_EQ(a.psi_io_some, b.psi_io_some);
   EXPECT_EQ(a.psi_io_full, b.psi_io_full);
   EXPECT_EQ(a.psi_memory_some, b.psi_memory_some);
   EXPECT_EQ(a.psi_memory_full, b.psi_memory_full);
-  EXPECT_EQ(a.memory_total, b.memory_total);
-  EXPECT_EQ(a.memory_available, b.memory_available);
-  EXPECT_EQ(a.swap_total, b.swap_total);
-  EXPECT_EQ(a.swap_free, b.swap_free);
-  EXPECT_EQ(a.pswpin, b.pswpin);
-  EXPECT_EQ(a.pswpout, b.pswpout);
-  EXPECT_EQ(a.pgmajfault, b.pgmajfault);
-  EXPECT_EQ(a.pgpgin, b.pgpgin);
-  EXPECT_EQ(a.pgpgout, b.pgpgout);
-  EXPECT_EQ(a.thermal_throttles, b.thermal_throttles);
+  EXPECT_EQ(a.fields, b.fields);
   EXPECT_EQ(a.max_temperature, b.max_temperature);
 }
 
@@ -83,6 +68,9 @@ void ExpectSameEvent(const EventRecord& a, const EventRecord& b) {
   EXPECT_EQ(a.state_from, b.state_from);
   EXPECT_EQ(a.state_to, b.state_to);
   EXPECT_EQ(a.notes, b.notes);
+  EXPECT_EQ(a.scope, b.scope);
+  EXPECT_EQ(a.scope_reason, b.scope_reason);
+  EXPECT_EQ(a.start_uncertainty_seconds, b.start_uncertainty_seconds);
   ASSERT_EQ(a.processes.size(), b.processes.size());
   for (std::size_t i = 0; i < a.processes.size(); ++i) {
     const EventProcess& p = a.processes[i];
@@ -114,7 +102,7 @@ TEST(Store, CreatesTheDirectoryAndASchemaInWalMode) {
   ASSERT_EQ(::stat((dir / "a/b").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
   EXPECT_EQ(Query(path, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(Query(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(Query(path, "PRAGMA user_version"), std::to_string(Store::kSchemaVersion));
 
   store.reset();
   store = OpenOrFail(path, {}, &report);
@@ -316,28 +304,31 @@ TEST(Store, ToSampleRowTakesTheKeySignalsOfTheRawSample) {
   EXPECT_EQ(r.score, 64);
   EXPECT_EQ(r.components[2], 30);
   EXPECT_EQ(r.latency_seconds, 0.02);
-  EXPECT_EQ(r.load1, 3.5);
-  EXPECT_EQ(r.cpus, 4u);
-  EXPECT_EQ(r.procs_running, 5u);
-  EXPECT_EQ(r.procs_blocked, 2u);
+  EXPECT_EQ(r.Number("load1"), 3.5);
+  EXPECT_EQ(r.Number("cpus"), 4);
+  EXPECT_EQ(r.Number("procs_running"), 5);
+  EXPECT_EQ(r.Number("procs_blocked"), 2);
   EXPECT_EQ(r.cpu_total_seconds, 36);
-  EXPECT_EQ(r.cpu_iowait_seconds, 5);
-  EXPECT_EQ(r.cpu_steal_seconds, 8);
+  EXPECT_EQ(r.Number("cpu_iowait_seconds"), 5);
+  EXPECT_EQ(r.Number("cpu_steal_seconds"), 8);
   EXPECT_EQ(r.psi_cpu_some, 12.5);
   EXPECT_EQ(r.psi_io_some, 1.5);
   EXPECT_EQ(r.psi_io_full, 0.5);
   EXPECT_EQ(r.psi_memory_some, std::nullopt);
   EXPECT_EQ(r.psi_memory_full, std::nullopt);
-  EXPECT_EQ(r.memory_total, 1000u);
-  EXPECT_EQ(r.memory_available, 400u);
-  EXPECT_EQ(r.swap_total, 300u);
-  EXPECT_EQ(r.swap_free, 200u);
-  EXPECT_EQ(r.pswpin, 1u);
-  EXPECT_EQ(r.pswpout, 2u);
-  EXPECT_EQ(r.pgpgin, 3u);
-  EXPECT_EQ(r.pgpgout, 4u);
-  EXPECT_EQ(r.pgmajfault, 5u);
-  EXPECT_EQ(r.thermal_throttles, 9u);
+  EXPECT_EQ(r.Number("memory_total"), 1000);
+  EXPECT_EQ(r.Number("memory_available"), 400);
+  EXPECT_EQ(r.Number("swap_total"), 300);
+  EXPECT_EQ(r.Number("swap_free"), 200);
+  EXPECT_EQ(r.Number("pswpin"), 1);
+  EXPECT_EQ(r.Number("pswpout"), 2);
+  EXPECT_EQ(r.Number("pgpgin"), 3);
+  EXPECT_EQ(r.Number("pgpgout"), 4);
+  EXPECT_EQ(r.Number("pgmajfault"), 5);
+  EXPECT_EQ(r.Number("thermal_throttles"), 9);
+  EXPECT_TRUE(std::holds_alternative<std::int64_t>(r.fields.at("pswpin")));
+  EXPECT_TRUE(std::holds_alternative<double>(r.fields.at("load1")));
+  EXPECT_EQ(r.fields.size(), DescribedSampleColumns().size());
   EXPECT_EQ(r.max_temperature, 71.5);
 
   s.sample.thermal.zones.clear();
@@ -354,7 +345,7 @@ TEST(StoreMigration, FromAnEmptyFile) {
   ASSERT_TRUE(store);
   EXPECT_FALSE(report.created);
   EXPECT_EQ(report.migrated_from, 0);
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), Store::kSchemaVersion);
   ASSERT_TRUE(store->AppendSamples({MakeRow(kNow, 1)}));
   ASSERT_TRUE(store->AppendCapture(MakeCapture("k", kNow)));
 }
@@ -402,15 +393,15 @@ TEST(StoreMigration, FromVersion1KeepsItsRows) {
   ASSERT_TRUE(store);
   EXPECT_EQ(report.migrated_from, 1);
   EXPECT_FALSE(report.created);
-  EXPECT_EQ(store->schema_version(), 2);
-  EXPECT_EQ(Query(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(store->schema_version(), Store::kSchemaVersion);
+  EXPECT_EQ(Query(path, "PRAGMA user_version"), std::to_string(Store::kSchemaVersion));
   auto samples = store->Samples(-kInf, kInf);
   ASSERT_TRUE(samples.ok());
   ASSERT_EQ(samples->size(), 1u);
   EXPECT_EQ((*samples)[0].sequence, 7);
   EXPECT_EQ((*samples)[0].psi_cpu_some, 0.25);
   EXPECT_EQ((*samples)[0].psi_io_some, std::nullopt);
-  EXPECT_EQ((*samples)[0].pgpgout, 20u);
+  EXPECT_EQ((*samples)[0].Number("pgpgout"), 20);
   auto event = store->Event("k-v1");
   ASSERT_TRUE(event.ok());
   ASSERT_TRUE(event->has_value());
@@ -423,25 +414,93 @@ TEST(StoreMigration, FromVersion1KeepsItsRows) {
   EXPECT_EQ(captures->size(), 1u);
 }
 
-TEST(StoreMigration, ANewerSchemaIsRefusedAndLeftAlone) {
+TEST(StoreMigration, AColumnForEveryDescribedFieldIsAddedToAnOlderFile) {
+  rh::test::TempDir dir;
+  std::string path = (dir / "data.db").string();
+  {
+    auto store = OpenOrFail(path);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->AppendSamples({MakeRow(kNow, 1)}));
+  }
+  // As a file written before the field had a column: without it, and with a row lacking it.
+  ASSERT_EQ(Query(path, "ALTER TABLE samples DROP COLUMN thermal_throttles"), "");
+  {
+    auto reader = Store::Open(path, ReadOnly());
+    ASSERT_TRUE(reader.ok()) << reader.error().message;
+    auto rows = (*reader)->Samples(-kInf, kInf);
+    ASSERT_TRUE(rows.ok()) << rows.error().message;
+    ASSERT_EQ(rows->size(), 1u);
+    EXPECT_EQ((*rows)[0].Number("thermal_throttles"), std::nullopt);
+    EXPECT_EQ((*rows)[0].Number("pswpin"), 11);
+  }
+  auto store = OpenOrFail(path);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(Query(path,
+                  "SELECT count(*) FROM pragma_table_info('samples') WHERE name = "
+                  "'thermal_throttles' AND \"notnull\" = 0 AND type = 'INTEGER'"),
+            "1");
+  ASSERT_TRUE(store->AppendSamples({MakeRow(kNow + 5, 2)}));
+  auto rows = store->Samples(-kInf, kInf);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].Number("thermal_throttles"), std::nullopt);
+  ExpectSameRow((*rows)[1], MakeRow(kNow + 5, 2));
+}
+
+TEST(StoreMigration, FromVersion2PausesHaveNoScopeAndNewOnesKeepIt) {
   rh::test::TempDir dir;
   std::string path = (dir / "data.db").string();
   ASSERT_TRUE(Store::MigrateForTest(path, 2));
-  ASSERT_EQ(Query(path, "PRAGMA user_version = 3"), "");
+  ASSERT_EQ(Query(path,
+                  "INSERT INTO events (key, kind, start_time, end_time, duration_seconds, "
+                  "score_before, state_from, state_to, notes) VALUES ('k-v2', 'pause', "
+                  "1795000000, 1795000002, 2, 10, '', '', 'from v2')"),
+            "");
+  {
+    auto reader = Store::Open(path, ReadOnly());  // an older file read by a newer rh-forensics
+    ASSERT_TRUE(reader.ok()) << reader.error().message;
+    auto event = (*reader)->Event("k-v2");
+    ASSERT_TRUE(event.ok()) << event.error().message;
+    ASSERT_TRUE(event->has_value());
+    EXPECT_EQ((*event)->scope, "");
+  }
+  auto store = OpenOrFail(path);
+  ASSERT_TRUE(store);
+  auto old = store->Event("k-v2");
+  ASSERT_TRUE(old.ok() && old->has_value());
+  EXPECT_EQ((*old)->scope, "");
+  EXPECT_EQ((*old)->start_uncertainty_seconds, 0);
+  EventRecord pause = MakeEvent("k-v3", kNow);
+  pause.scope = "process";
+  pause.scope_reason = "signal";
+  pause.start_uncertainty_seconds = 0.01;
+  ASSERT_TRUE(store->AppendEvent(pause));
+  auto back = store->Event("k-v3");
+  ASSERT_TRUE(back.ok() && back->has_value());
+  ExpectSameEvent(**back, pause);
+}
+
+TEST(StoreMigration, ANewerSchemaIsRefusedAndLeftAlone) {
+  rh::test::TempDir dir;
+  std::string path = (dir / "data.db").string();
+  const std::string newer = std::to_string(Store::kSchemaVersion + 1);
+  ASSERT_TRUE(Store::MigrateForTest(path, Store::kSchemaVersion));
+  ASSERT_EQ(Query(path, "PRAGMA user_version = " + newer), "");
 
   auto reader = Store::Open(path, ReadOnly());
   ASSERT_FALSE(reader.ok());
   const std::string& message = reader.error().message;
   EXPECT_NE(message.find(path), std::string::npos) << message;
-  EXPECT_NE(message.find("version 3"), std::string::npos) << message;
-  EXPECT_NE(message.find("program's 2"), std::string::npos) << message;
+  EXPECT_NE(message.find("version " + newer), std::string::npos) << message;
+  EXPECT_NE(message.find("program's " + std::to_string(Store::kSchemaVersion)), std::string::npos)
+      << message;
 
   OpenReport report;
   auto writer = Store::Open(path, {}, &report);
   ASSERT_FALSE(writer.ok());
-  EXPECT_NE(writer.error().message.find("version 3"), std::string::npos);
+  EXPECT_NE(writer.error().message.find("version " + newer), std::string::npos);
   EXPECT_TRUE(report.moved_aside.empty());
-  EXPECT_EQ(Query(path, "PRAGMA user_version"), "3");
+  EXPECT_EQ(Query(path, "PRAGMA user_version"), newer);
 }
 
 // --- Read-only mode and unusable paths ------------------------------------------------------

@@ -355,6 +355,7 @@ TEST(CaptureWorker, TheRawTreesReplayToTheRecordedPasses) {
   options.max_blocked = capture["collector_options"]["max_blocked"];
   options.page_size = capture["collector_options"]["page_size"];
   options.clock_ticks_per_second = capture["collector_options"]["clock_ticks_per_second"];
+  options.keep_all_cgroups = capture["collector_options"]["keep_all_cgroups"];
   analysis::StressState state;
   state.io_baseline = capture["io_baseline"];
 
@@ -412,6 +413,52 @@ TEST(CaptureWorker, LeftoverTemporaryDirectoriesAreRemovedAtStart) {
   EXPECT_EQ(s.stats.bundles.load(), 1u);
   EXPECT_EQ(s.stats.bundle_bytes.load(), 2u);
   worker.Stop();
+}
+
+TEST(CaptureWorker, APauseBundleSaysWhatFrozeWithTheEvidence) {
+  Machine s;
+  CaptureWorker worker(s.config, s.FixtureOptions(), s.clock, s.recorder, s.stats);
+  CaptureRequest request = s.Pause(2);
+  analysis::ScopeVerdict verdict;
+  verdict.scope = analysis::PauseScope::kProcess;
+  verdict.reason = analysis::PauseReason::kFrozen;
+  verdict.expected_switches = 1800;
+  verdict.observed_switches = 1750;
+  verdict.evidence = "the rest of the machine kept running; its cgroup was frozen";
+  request.scope = verdict;
+  request.start_uncertainty_seconds = 0.01;
+  const CaptureOutcome outcome = worker.CaptureNow(request);
+  ASSERT_EQ(outcome.result, CaptureResult::kOk) << outcome.error;
+  auto pause = json::parse(Read(outcome.path / "summary.json"))["pause"];
+  EXPECT_EQ(pause["scope"], "process");
+  EXPECT_EQ(pause["reason"], "frozen");
+  EXPECT_EQ(pause["evidence"], verdict.evidence);
+  EXPECT_EQ(pause["start_uncertainty_seconds"], 0.01);
+  EXPECT_EQ(pause["expected_context_switches"], 1800);
+  EXPECT_EQ(pause["observed_context_switches"], 1750);
+
+  // Other triggers have no pause to describe.
+  const CaptureOutcome manual = worker.CaptureNow(s.Pause(0, CaptureTrigger::kManual));
+  ASSERT_EQ(manual.result, CaptureResult::kOk) << manual.error;
+  EXPECT_FALSE(json::parse(Read(manual.path / "summary.json")).contains("pause"));
+}
+
+// A kernel report or a pressure trigger just before a pause does not cost the pause its bundle:
+// the early warnings are rate-limited among themselves.
+TEST(CaptureWorker, EarlyWarningsDoNotHoldBackAPauseCapture) {
+  Machine s;
+  s.config.forensics.min_interval_seconds = 30;
+  CaptureWorker worker(s.config, s.FixtureOptions(), s.clock, s.recorder, s.stats);
+  EXPECT_EQ(worker.CaptureNow(s.Pause(0, CaptureTrigger::kPressure)).result, CaptureResult::kOk);
+  s.clock.AdvanceSeconds(5);
+  EXPECT_EQ(worker.CaptureNow(s.Pause()).result, CaptureResult::kOk);
+  s.clock.AdvanceSeconds(5);
+  auto limited = worker.CaptureNow(s.Pause(0, CaptureTrigger::kKernel));
+  EXPECT_EQ(limited.result, CaptureResult::kRateLimited);
+  EXPECT_THAT(limited.error, HasSubstr("previous kernel or pressure capture"));
+  EXPECT_EQ(worker.CaptureNow(s.Pause(0, CaptureTrigger::kCritical)).result,
+            CaptureResult::kRateLimited);
+  EXPECT_EQ(s.stats.bundles.load(), 2u);
 }
 
 TEST(CaptureWorker, AutomaticCapturesAreRateLimitedManualOnesAreNot) {

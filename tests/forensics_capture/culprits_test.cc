@@ -405,6 +405,78 @@ TEST(RankCulprits, KeepsAtMostMaxCulprits) {
   EXPECT_EQ(v.culprits.front().pid, 100);
 }
 
+collectors::CgroupUsage Cgroup(std::string path, std::string name, std::uint64_t memory,
+                               std::uint64_t memory_full_us) {
+  collectors::CgroupUsage u;
+  u.path = std::move(path);
+  u.name = std::move(name);
+  u.memory_bytes = memory;
+  u.memory_full_us = memory_full_us;
+  u.pressure = true;
+  return u;
+}
+
+// A service that stalled on memory for 40% of the window is a culprit of its own, and a process
+// in it with no evidence of its own is named through it.
+TEST(RankCulprits, ACgroupInFullStallIsACulpritAndItsProcessesShareTheEvidence) {
+  auto in = Inputs();
+  auto first = Pass(0);
+  first->sample.cgroups.top_memory = {
+      Cgroup("/system.slice/postgresql.service", "postgresql.service", 2 * kGiB, 1'000'000)};
+  in.window = {first};
+  in.capture = {Pass(60)};
+  // At capture: 24 s more of memory full stall over the 60 s window.
+  in.cgroups = {
+      Cgroup("/system.slice/postgresql.service", "postgresql.service", 4 * kGiB, 25'000'000),
+      Cgroup("/system.slice/quiet.service", "quiet.service", 1 * kGiB, 1'000'000)};
+  auto pg = Process(70, "postgres", 100 * kMiB);
+  pg.cgroup = "/system.slice/postgresql.service";
+  in.processes = {pg};
+
+  auto windows = CgroupWindows(in);
+  ASSERT_EQ(windows.size(), 2u);
+  EXPECT_DOUBLE_EQ(windows[0].memory_full_share, 0.4);
+  EXPECT_TRUE(windows[0].over_window);
+  EXPECT_FALSE(windows[1].over_window) << "no sample listed it: only the capture's shares";
+
+  auto v = RankCulprits(in);
+  ASSERT_EQ(v.culprits.size(), 2u) << "the quiet service did not stall";
+  const Culprit& service = v.culprits[0];
+  EXPECT_EQ(service.pid, 0);
+  EXPECT_EQ(service.cgroup, "/system.slice/postgresql.service");
+  EXPECT_EQ(service.unit, "postgresql.service");
+  const Evidence* stall = Kind(service, "cgroup_pressure");
+  ASSERT_NE(stall, nullptr);
+  EXPECT_DOUBLE_EQ(stall->value, 0.4);
+  EXPECT_EQ(stall->text,
+            "the service `postgresql.service` spent 40% of the window in memory full stall");
+  const Evidence* memory = Kind(service, "cgroup_memory");
+  ASSERT_NE(memory, nullptr);
+  EXPECT_EQ(memory->text, "uses 4.0 GiB of memory (25%)");
+  const Culprit* process = Find(v, 70);
+  ASSERT_NE(process, nullptr);
+  ASSERT_EQ(process->evidence.size(), 1u);
+  EXPECT_EQ(process->evidence[0].text,
+            "its service `postgresql.service` spent 40% of the window in memory full stall");
+  EXPECT_LT(process->score, service.score);
+}
+
+TEST(RankCulprits, ACgroupOnlySeenAtCaptureIsJudgedByTheCapturesShares) {
+  auto in = Inputs();
+  auto nginx = Cgroup("/system.slice/nginx.service", "nginx.service", 0, 0);
+  nginx.io_full_ratio = 0.3;
+  auto box = Cgroup(std::string("/system.slice/docker-") + std::string(64, 'a') + ".scope",
+                    "aaaaaaaaaaaa", 0, 0);
+  box.memory_full_ratio = 0.05;  // below the 10% mark
+  in.cgroups = {nginx, box};
+  auto v = RankCulprits(in);
+  ASSERT_EQ(v.culprits.size(), 1u);
+  EXPECT_EQ(v.culprits[0].evidence[0].text,
+            "the service `nginx.service` spent 30% of the capture in I/O full stall");
+  EXPECT_EQ(CgroupKind(box), "container `aaaaaaaaaaaa`");
+  EXPECT_EQ(CgroupKind(Cgroup("/x/y", "/x/y", 0, 0)), "cgroup `/x/y`");
+}
+
 TEST(BlockedSince, EarliestOfTheConsecutiveSamplesEndingWithTheNewest) {
   auto blocked = [](double t, std::vector<std::int32_t> pids) {
     auto s = Pass(t);

@@ -17,35 +17,6 @@ using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
-TEST(ParseKmsgRecord, Fields) {
-  auto r =
-      ParseKmsgRecord("4,1234,5678901,-;usb 1-1: new device\n SUBSYSTEM=usb\n DEVICE=c189:1\n");
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ(r->level, 4);
-  EXPECT_EQ(r->facility, 0);
-  EXPECT_EQ(r->sequence, 1234u);
-  EXPECT_EQ(r->usec, 5678901);
-  EXPECT_EQ(r->flags, '-');
-  EXPECT_EQ(r->text, "usb 1-1: new device");
-}
-
-TEST(ParseKmsgRecord, ExtraHeaderFieldsAndUserFacility) {
-  auto r = ParseKmsgRecord("14,7,100,c,caller=T12;hello \\x0a world");
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ(r->level, 6);
-  EXPECT_EQ(r->facility, 1);
-  EXPECT_EQ(r->flags, 'c');
-  EXPECT_EQ(r->text, "hello \\x0a world");
-}
-
-TEST(ParseKmsgRecord, Garbage) {
-  EXPECT_FALSE(ParseKmsgRecord("no semicolon").ok());
-  EXPECT_FALSE(ParseKmsgRecord("6,1;text").ok());
-  EXPECT_FALSE(ParseKmsgRecord("x,1,2,-;text").ok());
-  EXPECT_FALSE(ParseKmsgRecord("6,1,2,;text").ok());
-  EXPECT_FALSE(ParseKmsgRecord("").ok());
-}
-
 // Found by fuzzing (tests/fuzz/corpus/kmsg_record/crash-08e4...): a timestamp near 2^63 µs
 // overflowed when formatted as wall time.
 TEST(ParseKmsgRecord, ATimestampOutOfRangeIsRefused) {

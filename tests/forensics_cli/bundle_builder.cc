@@ -249,12 +249,34 @@ TestBundle MakeBundle(const BundleOptions& options) {
                               0.87,
                               "session-2.scope",
                               {{"rss_growth", 52428800, "RSS grew by 50.0 MiB in the window"},
-                               {"major_faults", 210, "210 major page faults"}}});
-  verdict.culprits.push_back(
-      {2, 2950, "rsync", 0.41, "backup.service", {{"blocked", 1, "in D state in io_schedule"}}});
+                               {"major_faults", 210, "210 major page faults"}},
+                              ""});
+  verdict.culprits.push_back({2,
+                              2950,
+                              "rsync",
+                              0.41,
+                              "backup.service",
+                              {{"blocked", 1, "in D state in io_schedule"}},
+                              ""});
   verdict.blocked_tasks = 1;
-  b.files["summary.json"] =
-      forensics::SummaryJson(verdict, 12.5, {"journal.log: truncated at its size cap"});
+  forensics::PauseSummary pause;
+  for (std::size_t i = 0; i < analysis::kPauseScopeNames.size(); ++i) {
+    if (analysis::kPauseScopeNames[i] == options.scope) {
+      pause.verdict.scope = static_cast<analysis::PauseScope>(i);
+    }
+  }
+  for (std::size_t i = 0; i < analysis::kPauseReasonNames.size(); ++i) {
+    if (analysis::kPauseReasonNames[i] == options.reason) {
+      pause.verdict.reason = static_cast<analysis::PauseReason>(i);
+    }
+  }
+  pause.verdict.evidence =
+      "other tasks made 12 context switches in the 3.022 s against 9000 "
+      "expected at their pace before it";
+  pause.start_uncertainty_seconds = 0.01;
+  const bool with_scope = options.trigger == "pause" && !options.scope.empty();
+  b.files["summary.json"] = forensics::SummaryJson(
+      verdict, 12.5, {"journal.log: truncated at its size cap"}, with_scope ? &pause : nullptr);
 
   const std::string short_host = options.hostname.substr(0, options.hostname.find('.'));
   b.files["kernel.log"] =

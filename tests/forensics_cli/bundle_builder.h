@@ -42,6 +42,10 @@ struct BundleOptions {
   std::string top_culprit = "python3";
   /// Multiplies the RSS of pid 612 in processes.json.
   double python_rss_factor = 1;
+  /// A pause's scope and reason in summary.json; an empty scope writes no "pause" object (a
+  /// bundle from before pause scopes).
+  std::string scope = "machine";
+  std::string reason = "none";
 };
 
 /// The default process table: systemd, python3 run by "mallory" with secret arguments, rsync

@@ -90,6 +90,39 @@ TEST_F(ReadTest, ShowExplainsWhatFrozeTheStressTheCulpritsBlockedTasksAndKernelL
   EXPECT_EQ(r.err, "");
 }
 
+TEST_F(ReadTest, ShowWordingFollowsThePauseScope) {
+  BundleOptions process;
+  process.scope = "process";
+  process.reason = "signal";
+  TestBundle p = MakeBundle(process);
+  p.Write(events());
+  auto r = Cli({"show", p.id()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("rogue-hunter itself did not run for 3.022 s (start \u00b10.01 s)"));
+  EXPECT_THAT(r.out, HasSubstr("while the rest of the machine kept running"));
+  EXPECT_THAT(r.out, HasSubstr("Evidence: other tasks made 12 context switches"));
+  EXPECT_THAT(r.out, Not(HasSubstr("machine froze")));
+
+  for (const char* scope : {"unknown", "hypervisor", ""}) {
+    TempDir dir;
+    BundleOptions options;
+    options.scope = scope;
+    TestBundle b = MakeBundle(options);
+    b.Write(dir.path());
+    auto s = Cli({"--events-dir", dir.path().string(), "show", b.id()});
+    ASSERT_EQ(s.exit_code, 0) << s.err;
+    EXPECT_THAT(s.out, Not(HasSubstr("machine froze"))) << scope;
+    EXPECT_THAT(s.out, Not(HasSubstr("froze for"))) << scope;
+  }
+  BundleOptions old;
+  old.scope = "";
+  TestBundle o = MakeBundle(old);
+  TempDir dir;
+  o.Write(dir.path());
+  auto s = Cli({"--events-dir", dir.path().string(), "show", o.id()});
+  EXPECT_THAT(s.out, HasSubstr("this bundle predates pause scopes"));
+}
+
 TEST_F(ReadTest, ShowAsJsonCarriesTheSummaryBlockedTasksAndKernelLog) {
   TestBundle b = MakeBundle();
   fs::path path = b.Write(events());

@@ -39,7 +39,7 @@ double Value(const test::Daemon& daemon, const std::string& series) {
 
 double Now() { return static_cast<double>(SystemClock::Instance().Now().realtime_ns) / 1e9; }
 
-// Stops the whole daemon for `length`, as if the machine froze under it. Returns the wall times
+// Stops the daemon alone (SIGSTOP) for `length`. Returns the wall times
 // just before SIGSTOP and just after SIGCONT.
 std::pair<double, double> Freeze(test::Subprocess& process, std::chrono::milliseconds length) {
   const double stopped = Now();
@@ -106,9 +106,14 @@ TEST(Capture, APauseLeavesAVerifiableBundleOfItsWindow) {
   ASSERT_TRUE(test::WaitUntil([&] { return Value(daemon, kPauseOk) >= 1; }, 15s))
       << daemon.process().Stderr();
   EXPECT_EQ(Value(daemon, kPauseOk), 1);
-  EXPECT_EQ(Value(daemon, "rogue_hunter_forensics_bundles"), 1);
-  EXPECT_EQ(Value(daemon, "rogue_hunter_forensics_capture_duration_seconds_count"), 1);
-  EXPECT_LT(Value(daemon, "rogue_hunter_forensics_capture_duration_seconds_sum"), 2.0 + 1.0)
+  // Besides the pause's, a busy machine may fire a critical PSI trigger (its own capture).
+  const double others =
+      Value(daemon, "rogue_hunter_forensics_captures_total{trigger=\"pressure\",result=\"ok\"}") +
+      Value(daemon, "rogue_hunter_forensics_captures_total{trigger=\"kernel\",result=\"ok\"}");
+  EXPECT_EQ(Value(daemon, "rogue_hunter_forensics_bundles"), 1 + others);
+  EXPECT_EQ(Value(daemon, "rogue_hunter_forensics_capture_duration_seconds_count"), 1 + others);
+  EXPECT_LT(Value(daemon, "rogue_hunter_forensics_capture_duration_seconds_sum"),
+            (1 + others) * (2.0 + 1.0))
       << "within about 2 s of the recovery (slack for a loaded test machine)";
 
   auto bundles = Bundles(daemon, "pause");

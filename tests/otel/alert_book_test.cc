@@ -30,9 +30,10 @@ AlertmanagerSettings Settings() {
   return s;
 }
 
-RecordedEvent Pause(double seconds, bool captured = true) {
+RecordedEvent Pause(double seconds, bool captured = true, std::string scope = "machine") {
   RecordedEvent e;
   e.record.kind = forensics::EventKind::kPause;
+  e.record.scope = std::move(scope);
   e.record.key = "20261118T110643.250Z-pause";
   e.record.duration_seconds = seconds;
   e.end_unix_ns = kEnd;
@@ -80,6 +81,25 @@ TEST(PauseAlertBook, ALongPauseRaisesTheLongPauseAlertToo) {
       EXPECT_EQ(a["labels"]["severity"], "critical");
       EXPECT_EQ(a["annotations"]["summary"], "host-a:9795 froze for 42s");
     }
+  }
+}
+
+// A pause of rogue-hunter alone is a warning about the monitoring: never the long-pause page, and
+// never worded as the machine freezing.
+TEST(PauseAlertBook, AProcessScopePauseIsOnlyAWarningAboutTheMonitoring) {
+  PauseAlertBook book(Settings(), 1);
+  book.AddPause(Pause(42, true, "process"), kMono);
+  json alerts = Posted(book, kEnd, kMono);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0]["labels"]["alertname"], "RogueHunterPauseDetected");
+  EXPECT_EQ(alerts[0]["annotations"]["summary"], "rogue-hunter on host-a:9795 paused for 42s");
+  EXPECT_NE(alerts[0]["annotations"]["description"].get<std::string>().find("not of the host"),
+            std::string::npos);
+
+  PauseAlertBook unknown(Settings(), 1);
+  unknown.AddPause(Pause(42, true, "unknown"), kMono);
+  for (const json& a : Posted(unknown, kEnd, kMono)) {
+    EXPECT_EQ(a["annotations"]["summary"].get<std::string>().find("froze"), std::string::npos);
   }
 }
 

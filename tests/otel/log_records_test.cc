@@ -16,9 +16,15 @@ using ::testing::HasSubstr;
 
 constexpr std::int64_t kEnd = 1'795'000'003'250'000'000;  // 2026-11-18T11:06:43.250Z
 
-std::shared_ptr<const DaemonEvent> Pause(double seconds, bool captured = true) {
+std::shared_ptr<const DaemonEvent> Pause(double seconds, bool captured = true,
+                                         std::string scope = "machine",
+                                         std::string reason = "none") {
   RecordedEvent e;
   e.record.kind = forensics::EventKind::kPause;
+  e.record.scope = std::move(scope);
+  e.record.scope_reason = std::move(reason);
+  e.record.start_uncertainty_seconds = 0.01;
+  e.record.notes = "other tasks made 3 context switches in the pause";
   e.record.key = "20261118T110643.250Z-pause";
   e.record.duration_seconds = seconds;
   e.record.score_before = 12.5;
@@ -66,7 +72,10 @@ TEST(LogRecordEncoding, PauseHasTheFieldsOfOtlpJson) {
   // Enums as integers.
   EXPECT_EQ(r["severityNumber"], 13);
   EXPECT_EQ(r["severityText"], "WARN");
-  EXPECT_EQ(r["body"]["stringValue"], "pause: nothing ran for 3.001 s");
+  EXPECT_EQ(r["body"]["stringValue"],
+            "pause: the machine froze for 3.001 s (start ±0.010 s): other tasks made 3 context "
+            "switches in the pause");
+  EXPECT_EQ(Attr(r, "rogue_hunter.pause.scope")["stringValue"], "machine");
   // No trace context, no snake_case.
   for (const char* absent :
        {"traceId", "spanId", "flags", "time_unix_nano", "event_name", "droppedAttributesCount"}) {
@@ -99,6 +108,57 @@ TEST(LogRecordEncoding, ALongPauseIsAnError) {
   EXPECT_EQ(r["severityNumber"], 17);
   EXPECT_EQ(r["severityText"], "ERROR");
   EXPECT_EQ(FirstRecord(Encode({Pause(9.99)}))["severityNumber"], 13);
+}
+
+// Only a machine-scope pause says the machine froze; a pause of rogue-hunter alone is a warning
+// about the monitoring whatever its length, with its reason.
+TEST(LogRecordEncoding, ThePauseScopeDecidesTheWordsAndTheSeverity) {
+  const json process = FirstRecord(Encode({Pause(30, true, "process", "signal")}));
+  EXPECT_EQ(process["severityText"], "WARN");
+  EXPECT_THAT(process["body"]["stringValue"].get<std::string>(),
+              HasSubstr("rogue-hunter itself did not run for 30.000 s"));
+  EXPECT_EQ(Attr(process, "rogue_hunter.pause.scope")["stringValue"], "process");
+  EXPECT_EQ(Attr(process, "rogue_hunter.pause.reason")["stringValue"], "signal");
+  const json unknown = FirstRecord(Encode({Pause(30, true, "unknown")}));
+  EXPECT_EQ(unknown["severityText"], "ERROR");
+  EXPECT_THAT(unknown["body"]["stringValue"].get<std::string>(),
+              HasSubstr("whether the rest of the machine ran is unknown"));
+  const json old = FirstRecord(Encode({Pause(3, true, "", "")}));  // a row before scopes
+  EXPECT_EQ(old["body"]["stringValue"], "pause: rogue-hunter did not run for 3.000 s");
+  EXPECT_TRUE(Attr(old, "rogue_hunter.pause.scope").is_null());
+  for (const json& r : {process, unknown, old}) {
+    EXPECT_THAT(r["body"]["stringValue"].get<std::string>(), ::testing::Not(HasSubstr("froze")));
+  }
+}
+
+TEST(LogRecordEncoding, KernelReportsAndCriticalPressureHaveTheirOwnRecords) {
+  RecordedEvent k;
+  k.record.kind = forensics::EventKind::kKernel;
+  k.record.key = "20261118T110643.250Z-kernel";
+  k.record.notes = "hung_task: INFO: task jbd2/sda1:99 blocked for more than 120 seconds.";
+  k.record.processes.push_back({"kernel", 1, 99, "jbd2/sda1", '?', 0, 0, ""});
+  k.end_unix_ns = k.start_unix_ns = kEnd;
+  k.capture_requested = true;
+  const json kr =
+      FirstRecord(Encode({std::make_shared<const DaemonEvent>(DaemonEvent{kEnd, std::move(k)})}));
+  EXPECT_EQ(kr["eventName"], "rogue_hunter.kernel.report");
+  EXPECT_EQ(kr["severityText"], "ERROR");
+  EXPECT_EQ(kr["body"]["stringValue"],
+            "kernel: hung_task: INFO: task jbd2/sda1:99 blocked for more than 120 seconds.");
+  EXPECT_EQ(Attr(kr, "rogue_hunter.kernel.report_kind")["stringValue"], "hung_task");
+  EXPECT_EQ(Attr(kr, "rogue_hunter.kernel.task.pid")["intValue"], "99");
+  EXPECT_EQ(Attr(kr, "rogue_hunter.bundle.id")["stringValue"], "20261118T110643.250Z-kernel");
+
+  RecordedEvent p;
+  p.record.kind = forensics::EventKind::kPressure;
+  p.record.key = "20261118T110643.250Z-pressure";
+  p.record.notes = "memory full 500000 1000000 (critical) fired";
+  p.end_unix_ns = p.start_unix_ns = kEnd;
+  const json pr =
+      FirstRecord(Encode({std::make_shared<const DaemonEvent>(DaemonEvent{kEnd, std::move(p)})}));
+  EXPECT_EQ(pr["eventName"], "rogue_hunter.pressure.critical");
+  EXPECT_EQ(pr["severityText"], "WARN");
+  EXPECT_EQ(pr["body"]["stringValue"], "pressure: memory full 500000 1000000 (critical) fired");
 }
 
 TEST(LogRecordEncoding, SuspendIsInfo) {

@@ -87,13 +87,14 @@ std::vector<json> TestCollector::Records() const {
   return out;
 }
 
-std::optional<json> TestCollector::WaitForRecord(const std::string& event_name,
-                                                 std::chrono::milliseconds timeout) const {
+std::optional<json> TestCollector::WaitForRecord(
+    const std::string& event_name, std::chrono::milliseconds timeout,
+    const std::function<bool(const json&)>& match) const {
   std::optional<json> found;
   WaitUntil(
       [&] {
         for (const json& r : Records()) {
-          if (r.value("eventName", "") == event_name) {
+          if (r.value("eventName", "") == event_name && (!match || match(r))) {
             found = r;
             return true;
           }

@@ -5,6 +5,7 @@
 // protobuf schema and answers as scripted (see collector.js).
 
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -40,9 +41,11 @@ class TestCollector {
   /// The log records of every request, each with "resource" (its resource attributes as a
   /// name -> value object) added.
   std::vector<nlohmann::json> Records() const;
-  /// Waits until a record with `event_name` arrived; returns it.
-  std::optional<nlohmann::json> WaitForRecord(const std::string& event_name,
-                                              std::chrono::milliseconds timeout) const;
+  /// Waits until a record with `event_name` (and, when given, that `match` accepts) arrived;
+  /// returns it.
+  std::optional<nlohmann::json> WaitForRecord(
+      const std::string& event_name, std::chrono::milliseconds timeout,
+      const std::function<bool(const nlohmann::json&)>& match = nullptr) const;
 
   /// Stops the collector (SIGTERM, then SIGKILL); the port is free afterwards.
   void Stop();

@@ -5,10 +5,12 @@
 namespace rh::test {
 
 Daemon::Daemon(std::filesystem::path home, std::vector<std::string> extra_args,
-               std::vector<std::string> env, std::chrono::milliseconds ready_timeout)
+               std::vector<std::string> env, std::chrono::milliseconds ready_timeout,
+               std::vector<std::string> launcher)
     : home_path_(home.empty() ? home_.path() : std::move(home)), port_(FreePort()), process_([&] {
-        std::vector<std::string> argv = {BinaryPath("exporter/rogue-hunter").string(), "daemon",
-                                         "--listen", "127.0.0.1:" + std::to_string(port_)};
+        std::vector<std::string> argv = std::move(launcher);
+        argv.insert(argv.end(), {BinaryPath("exporter/rogue-hunter").string(), "daemon", "--listen",
+                                 "127.0.0.1:" + std::to_string(port_)});
         argv.insert(argv.end(), extra_args.begin(), extra_args.end());
         Subprocess::Options options;
         options.env = {"HOME=" + home_path_.string(),

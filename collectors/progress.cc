@@ -1,0 +1,211 @@
+#include "collectors/progress.h"
+
+#include <sys/inotify.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "collectors/cgroupfs.h"
+#include "collectors/stat.h"
+
+namespace rh::collectors {
+
+// Descriptors and where things are; guarded by the probe's mutex.
+struct ProgressProbe::Files {
+  explicit Files(const ProcRoot& root) : stat(root, "proc", "stat") {}
+  ~Files() {
+    if (inotify_fd >= 0) close(inotify_fd);
+  }
+  KernelFile stat;
+  std::unique_ptr<KernelFile> schedstat;
+  std::unique_ptr<KernelFile> cpu_stat;  // the cgroup's, with throttling counters
+  std::optional<std::vector<MountInfo>> mounts;
+  std::string cgroup_text;  // /proc/self/cgroup as last read
+  std::optional<TreePath> unified_dir;
+  int inotify_fd = -1;
+  int watch = -1;
+};
+
+ProgressProbe::ProgressProbe(const ProcRoot& root, const Clock& clock, Options options)
+    : root_(root), clock_(clock), options_(options), files_(std::make_unique<Files>(root_)) {
+  RefreshCgroup();
+}
+
+ProgressProbe::~ProgressProbe() { Stop(); }
+
+void ProgressProbe::Start() {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable() || options_.interval.count() <= 0) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void ProgressProbe::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ProgressProbe::WatchThread(pid_t tid) {
+  std::lock_guard lock(mutex_);
+  watched_tid_ = tid;
+  files_->schedstat = std::make_unique<KernelFile>(
+      root_, "proc", "self/task/" + std::to_string(tid) + "/schedstat", 4096);
+}
+
+void ProgressProbe::RefreshCgroup() {
+  std::lock_guard lock(mutex_);
+  Files& f = *files_;
+  auto text = ReadWholeFile(root_, "proc", "self/cgroup", 64 << 10);
+  if (!text || *text == f.cgroup_text) return;
+  f.cgroup_text = *text;
+  if (!f.mounts) {
+    auto mountinfo = ReadWholeFile(root_, "proc", "self/mountinfo", 1 << 20);
+    f.mounts = mountinfo ? ParseMountInfo(*mountinfo) : std::vector<MountInfo>{};
+  }
+  const ProcCgroups cgroups = ParseProcCgroup(f.cgroup_text);
+  std::optional<TreePath> unified;
+  if (const MountInfo* v2 = FindCgroup2(*f.mounts); v2 != nullptr && cgroups.unified) {
+    unified = CgroupDirectory(root_, *v2, *cgroups.unified);
+  }
+
+  // The CPU quota's counters: v2 cpu.stat when the cpu controller is on there, else v1's.
+  f.cpu_stat.reset();
+  if (unified) {
+    auto file = std::make_unique<KernelFile>(root_, unified->tree,
+                                             unified->Child("cpu.stat").relative, 64 << 10);
+    if (auto content = file->Read(); content && ParseCpuThrottledSeconds(*content)) {
+      f.cpu_stat = std::move(file);
+    }
+  }
+  const MountInfo* v1 = FindCgroup1(*f.mounts, "cpu");
+  if (!f.cpu_stat && v1 != nullptr) {
+    if (auto path = cgroups.V1Path("cpu")) {
+      if (auto dir = CgroupDirectory(root_, *v1, *path)) {
+        f.cpu_stat = std::make_unique<KernelFile>(root_, dir->tree, dir->Child("cpu.stat").relative,
+                                                  64 << 10);
+      }
+    }
+  }
+
+  if (unified == f.unified_dir) return;
+  f.unified_dir = unified;
+  if (f.inotify_fd < 0) f.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (f.inotify_fd < 0) return;
+  if (f.watch >= 0) inotify_rm_watch(f.inotify_fd, f.watch);
+  f.watch = -1;
+  if (unified) {
+    const std::string events = root_.Path(unified->Child("cgroup.events")).string();
+    f.watch = inotify_add_watch(f.inotify_fd, events.c_str(), IN_MODIFY);
+  }
+  DrainWatchLocked(clock_.Now().monotonic_ns);
+  freeze_changes_.clear();  // the new cgroup's history starts now
+}
+
+double ProgressProbe::kept_seconds() const {
+  std::lock_guard lock(mutex_);
+  if (kept_.size() < 2) return 0;
+  return static_cast<double>(kept_.back().monotonic_ns - kept_.front().monotonic_ns) / 1e9;
+}
+
+bool ProgressProbe::watching_freezes() const {
+  std::lock_guard lock(mutex_);
+  return files_->watch >= 0;
+}
+
+void ProgressProbe::DrainWatchLocked(std::int64_t now_ns) {
+  Files& f = *files_;
+  if (f.inotify_fd < 0) return;
+  alignas(inotify_event) char buffer[4096];
+  for (;;) {
+    ssize_t n = read(f.inotify_fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (ssize_t at = 0; at < n;) {
+      const auto* event = reinterpret_cast<const inotify_event*>(buffer + at);
+      if ((event->mask & IN_MODIFY) != 0 && event->wd == f.watch) {
+        freeze_changes_.push_back(now_ns);
+        if (freeze_changes_.size() > 64) freeze_changes_.pop_front();
+      }
+      at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+    }
+  }
+}
+
+std::uint32_t ProgressProbe::FreezeChangesSince(std::int64_t monotonic_ns) {
+  std::lock_guard lock(mutex_);
+  DrainWatchLocked(clock_.Now().monotonic_ns);
+  std::uint32_t count = 0;
+  for (std::int64_t at : freeze_changes_) count += at >= monotonic_ns ? 1 : 0;
+  return count;
+}
+
+Result<ProgressReading> ProgressProbe::Read() {
+  std::lock_guard lock(mutex_);
+  return ReadLocked();
+}
+
+Result<ProgressReading> ProgressProbe::ReadLocked() {
+  Files& f = *files_;
+  ProgressReading r;
+  r.monotonic_ns = clock_.Now().monotonic_ns;
+  auto text = f.stat.Read();
+  if (!text) return text.error();
+  auto stat = ParseStat(*text, sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100);
+  if (!stat) return Error{f.stat.path() + ": " + stat.error().message};
+  r.context_switches = stat->context_switches;
+  r.interrupts = stat->interrupts;
+  const CpuTimes& t = stat->total;
+  r.busy_seconds = t.user + t.nice + t.system + t.irq + t.softirq;
+  r.steal_seconds = t.steal;
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) == 0) {
+    r.own_context_switches = static_cast<std::uint64_t>(usage.ru_nvcsw + usage.ru_nivcsw);
+  }
+  if (f.cpu_stat) {
+    if (auto content = f.cpu_stat->Read()) r.throttled_seconds = ParseCpuThrottledSeconds(*content);
+  }
+  if (f.schedstat) {
+    if (auto content = f.schedstat->Read()) r.run_delay_seconds = ParseSchedstatRunDelay(*content);
+  }
+  DrainWatchLocked(r.monotonic_ns);
+  return r;
+}
+
+ProgressProbe::Before ProgressProbe::ReadingsBefore(std::int64_t monotonic_ns,
+                                                    double pace_seconds) const {
+  std::lock_guard lock(mutex_);
+  Before out;
+  auto it = kept_.rbegin();
+  while (it != kept_.rend() && it->monotonic_ns > monotonic_ns) ++it;
+  if (it == kept_.rend()) return out;
+  out.before = *it;
+  const auto pace_ns = static_cast<std::int64_t>(pace_seconds * 1e9);
+  for (auto earlier = it + 1; earlier != kept_.rend(); ++earlier) {
+    const std::int64_t apart = it->monotonic_ns - earlier->monotonic_ns;
+    if (apart >= pace_ns / 5) out.pace_from = *earlier;  // the earliest so far that qualifies
+    if (apart >= pace_ns) break;
+  }
+  return out;
+}
+
+void ProgressProbe::Loop() {
+  std::unique_lock lock(mutex_);
+  auto next = std::chrono::steady_clock::now();
+  while (!stop_) {
+    if (auto r = ReadLocked()) {
+      kept_.push_back(*r);
+      if (kept_.size() > options_.keep) kept_.pop_front();
+    }
+    next += options_.interval;
+    // After a stall, go on from now rather than catching up.
+    if (next < std::chrono::steady_clock::now()) next = std::chrono::steady_clock::now();
+    wake_.wait_until(lock, next, [this] { return stop_; });
+  }
+}
+
+}  // namespace rh::collectors

@@ -1,0 +1,107 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "collectors/proc_root.h"
+
+namespace rh::collectors {
+
+/// Counters read at one moment, to tell afterwards whether the machine or only this daemon stood
+/// still (analysis/pause_scope.h). The system-wide ones advance whenever anything runs; the
+/// daemon's own are there to be told apart from them.
+struct ProgressReading {
+  std::int64_t monotonic_ns = 0;
+  std::uint64_t context_switches = 0;  ///< /proc/stat ctxt.
+  std::uint64_t interrupts = 0;        ///< /proc/stat intr (total).
+  double busy_seconds = 0;   ///< CPU time other than idle, iowait and steal, summed over CPUs.
+  double steal_seconds = 0;  ///< Stolen by the hypervisor, summed over CPUs.
+  std::uint64_t own_context_switches = 0;  ///< This process's (getrusage), all threads.
+  /// The daemon's cgroup: cumulative time its CPU quota held it (cpu.stat), when readable.
+  std::optional<double> throttled_seconds;
+  /// The watched thread's cumulative time runnable but waiting for a CPU (schedstat).
+  std::optional<double> run_delay_seconds;
+};
+
+/// Reads ProgressReadings of the machine and of this process every `interval` on its own thread
+/// and keeps the recent ones, so that when a pause ends the counters from just before it are at
+/// hand. Also watches this process's cgroup v2 `cgroup.events` (inotify): a freeze and a thaw
+/// each change it, and the changes are read after the thaw.
+///
+/// Everything is read through the ProcRoot: with a fixture tree the self files are absent and the
+/// readings say only what the tree holds. Thread-safe. Owns a thread and descriptors: not
+/// copyable or movable.
+class ProgressProbe {
+ public:
+  struct Options {
+    std::chrono::milliseconds interval{500};  ///< 0: no thread; only Read() on demand.
+    std::size_t keep = 40;                    ///< Readings kept (20 s at 500 ms).
+  };
+
+  ProgressProbe(const ProcRoot& root, const Clock& clock, Options options);
+  ~ProgressProbe();
+  ProgressProbe(const ProgressProbe&) = delete;
+  ProgressProbe& operator=(const ProgressProbe&) = delete;
+
+  void Start();
+  void Stop();
+
+  /// The thread whose run delay (schedstat) the readings carry: the watchdog's.
+  void WatchThread(pid_t tid);
+  /// Finds this process's cgroups again (after a move to another cgroup) and re-arms the watch
+  /// of cgroup.events if its cgroup changed. Cheap: one read of /proc/self/cgroup.
+  void RefreshCgroup();
+
+  /// Reads now; an error names the file when /proc/stat cannot be read.
+  Result<ProgressReading> Read();
+
+  /// The last kept reading at or before `monotonic_ns`, and the latest kept one at least
+  /// `pace_seconds` before that one (else the earliest kept, if a fifth of that before it).
+  struct Before {
+    std::optional<ProgressReading> before;
+    std::optional<ProgressReading> pace_from;
+  };
+  Before ReadingsBefore(std::int64_t monotonic_ns, double pace_seconds = 5) const;
+
+  /// How many changes of cgroup.events were seen at or after `monotonic_ns` (reading any that
+  /// are pending first). 0 when not watching.
+  std::uint32_t FreezeChangesSince(std::int64_t monotonic_ns);
+
+  /// Whether cgroup.events of this process's v2 cgroup is watched.
+  bool watching_freezes() const;
+  /// The time between the oldest and the newest kept reading.
+  double kept_seconds() const;
+
+ private:
+  struct Files;
+  void Loop();
+  void DrainWatchLocked(std::int64_t now_ns);
+  Result<ProgressReading> ReadLocked();
+
+  ProcRoot root_;
+  const Clock& clock_;
+  Options options_;
+
+  mutable std::mutex mutex_;  // guards everything below
+  std::unique_ptr<Files> files_;
+  std::deque<ProgressReading> kept_;
+  std::deque<std::int64_t> freeze_changes_;  // when changes were read (monotonic ns)
+  pid_t watched_tid_ = 0;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace rh::collectors

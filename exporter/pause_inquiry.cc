@@ -1,0 +1,50 @@
+#include "exporter/pause_inquiry.h"
+
+#include <signal.h>
+
+namespace rh::exporter {
+namespace {
+
+// SIGCONT that no thread has taken yet: every thread blocks it, so it stays pending.
+bool ContinuePending() {
+  sigset_t pending;
+  sigemptyset(&pending);
+  return sigpending(&pending) == 0 && sigismember(&pending, SIGCONT) == 1;
+}
+
+}  // namespace
+
+PauseInquiry::PauseInquiry(const collectors::ProcRoot& root, const Clock& clock,
+                           std::chrono::milliseconds interval)
+    : clock_(clock), probe_(root, clock, {interval, 40}) {}
+
+void PauseInquiry::Refresh(pid_t watchdog_tid) {
+  if (watchdog_tid != 0 && watchdog_tid != watched_tid_) {
+    probe_.WatchThread(watchdog_tid);
+    watched_tid_ = watchdog_tid;
+  }
+  probe_.RefreshCgroup();
+}
+
+analysis::PauseEvidence PauseInquiry::Gather(const analysis::WatchdogEvent& pause) {
+  analysis::PauseEvidence e;
+  e.start_monotonic_ns = pause.start_monotonic_ns;
+  e.end_monotonic_ns = pause.end_monotonic_ns;
+  auto before = probe_.ReadingsBefore(pause.start_monotonic_ns);
+  e.before = before.before;
+  e.pace_from = before.pace_from;
+  if (auto after = probe_.Read()) {
+    e.after = *after;
+  } else {
+    e.missing = after.error().message;
+  }
+  e.cgroup_freeze_changes = probe_.FreezeChangesSince(pause.start_monotonic_ns);
+  // Read last: SIGCONT woke every thread at once, and the signal thread has long noted it by
+  // the time the counters above are read.
+  e.continued_by_signal =
+      continued_ns_.load(std::memory_order_acquire) >= pause.start_monotonic_ns ||
+      ContinuePending();
+  return e;
+}
+
+}  // namespace rh::exporter

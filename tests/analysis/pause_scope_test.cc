@@ -1,0 +1,175 @@
+#include "analysis/pause_scope.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace rh::analysis {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr std::int64_t kSecond = 1'000'000'000;
+
+// A machine that switches context 1000 times a second, this daemon 50 times of them (its
+// watchdog's sleeps), 2 CPUs mostly idle. A reading at `t` seconds.
+ProgressReading Reading(double t, double others_per_second = 900, double own_per_second = 50) {
+  ProgressReading r;
+  r.monotonic_ns = static_cast<std::int64_t>(t * 1e9);
+  r.own_context_switches = static_cast<std::uint64_t>(own_per_second * t);
+  r.context_switches =
+      static_cast<std::uint64_t>(others_per_second * t) + 2 * r.own_context_switches;
+  r.interrupts = static_cast<std::uint64_t>(500 * t);
+  r.busy_seconds = 0.1 * t;
+  r.steal_seconds = 0.001 * t;
+  r.throttled_seconds = 0;
+  r.run_delay_seconds = 0.0001 * t;
+  return r;
+}
+
+// A pause from 100.0 s to 103.0 s, readings at 95, 99.8 and 103.01.
+PauseEvidence Evidence(ProgressReading after) {
+  PauseEvidence e;
+  e.start_monotonic_ns = 100 * kSecond;
+  e.end_monotonic_ns = 103 * kSecond;
+  e.pace_from = Reading(95);
+  e.before = Reading(99.8);
+  e.after = after;
+  return e;
+}
+
+TEST(DecideScope, OthersKeptTheirPaceWhileTheDaemonWasStoppedBySignal) {
+  ProgressReading after = Reading(103.01);
+  after.own_context_switches = Reading(99.8).own_context_switches;  // stopped: no own switches
+  after.context_switches =
+      Reading(103.01).context_switches -
+      2 * (Reading(103.01).own_context_switches - Reading(99.8).own_context_switches);
+  PauseEvidence e = Evidence(after);
+  e.continued_by_signal = true;
+  ScopeVerdict v = DecideScope(e);
+  EXPECT_EQ(v.scope, PauseScope::kProcess);
+  EXPECT_EQ(v.reason, PauseReason::kSignal);
+  EXPECT_NEAR(v.expected_switches, 2700, 1);
+  EXPECT_NEAR(v.observed_switches, 2700, 20);
+  EXPECT_THAT(v.evidence, HasSubstr("the rest of the machine kept running"));
+  EXPECT_THAT(v.evidence, HasSubstr("stopped by a signal"));
+  EXPECT_THAT(DescribePause(v, 3.01, 0.01),
+              HasSubstr("rogue-hunter itself did not run for 3.010 s (start ±0.010 s)"));
+}
+
+TEST(DecideScope, NothingElseSwitchedIsTheMachine) {
+  ProgressReading after = Reading(99.8);  // nothing moved from 99.8 to the end of the pause...
+  after.monotonic_ns = 103'010'000'000;
+  after.context_switches += 5;  // ...but a handful of switches
+  after.busy_seconds += 6;      // both CPUs busy all the time (real-time hogs)
+  ScopeVerdict v = DecideScope(Evidence(after));
+  EXPECT_EQ(v.scope, PauseScope::kMachine);
+  EXPECT_EQ(v.reason, PauseReason::kNone);
+  EXPECT_THAT(v.evidence, HasSubstr("against 2700 expected"));
+  EXPECT_THAT(DescribePause(v, 3, 0.01), HasSubstr("the machine froze for 3.000 s"));
+}
+
+TEST(DecideScope, StealOfHalfThePauseIsTheHypervisor) {
+  ProgressReading after = Reading(103.01);
+  after.context_switches = Reading(99.8).context_switches;
+  after.steal_seconds += 2.5;
+  ScopeVerdict v = DecideScope(Evidence(after));
+  EXPECT_EQ(v.scope, PauseScope::kHypervisor);
+  EXPECT_NEAR(v.steal_seconds, 2.5, 0.01);
+  EXPECT_THAT(DescribePause(v, 3, 0.01), HasSubstr("the hypervisor did not run this machine"));
+}
+
+TEST(DecideScope, ProcessReasonsInOrder) {
+  ProgressReading after = Reading(103.01);
+  {
+    PauseEvidence e = Evidence(after);
+    e.cgroup_freeze_changes = 2;
+    ScopeVerdict v = DecideScope(e);
+    EXPECT_EQ(v.scope, PauseScope::kProcess);
+    EXPECT_EQ(v.reason, PauseReason::kFrozen);
+    EXPECT_THAT(v.evidence, HasSubstr("its cgroup was frozen"));
+  }
+  {
+    ProgressReading throttled = after;
+    throttled.throttled_seconds = 2.2;
+    ScopeVerdict v = DecideScope(Evidence(throttled));
+    EXPECT_EQ(v.reason, PauseReason::kThrottled);
+    EXPECT_THAT(v.evidence, HasSubstr("for 2.200 s (cpu.stat)"));
+  }
+  {
+    ProgressReading waiting = after;
+    *waiting.run_delay_seconds += 2.9;
+    ScopeVerdict v = DecideScope(Evidence(waiting));
+    EXPECT_EQ(v.reason, PauseReason::kRunDelay);
+  }
+  {
+    ScopeVerdict v = DecideScope(Evidence(after));
+    EXPECT_EQ(v.scope, PauseScope::kProcess);
+    EXPECT_EQ(v.reason, PauseReason::kNone);
+    EXPECT_THAT(v.evidence, HasSubstr("what stopped rogue-hunter is not known"));
+  }
+}
+
+TEST(DecideScope, MissingOrUndecidingEvidenceIsUnknown) {
+  PauseEvidence e = Evidence(Reading(103.01));
+  e.after.reset();
+  e.missing = "/proc/stat: No such file or directory";
+  ScopeVerdict v = DecideScope(e);
+  EXPECT_EQ(v.scope, PauseScope::kUnknown);
+  EXPECT_THAT(v.evidence, HasSubstr("after the pause (/proc/stat: No such file"));
+
+  e = Evidence(Reading(103.01));
+  e.before.reset();
+  EXPECT_EQ(DecideScope(e).scope, PauseScope::kUnknown);
+
+  e = Evidence(Reading(103.01));
+  e.pace_from.reset();
+  EXPECT_THAT(DecideScope(e).evidence, HasSubstr("no earlier reading"));
+  EXPECT_EQ(DecideScope(e).scope, PauseScope::kUnknown);
+
+  // A quiet machine (as a fixture tree whose counters never move) cannot be compared with.
+  e = Evidence(Reading(103.01, 1, 0));
+  e.pace_from = Reading(95, 1, 0);
+  e.before = Reading(99.8, 1, 0);
+  v = DecideScope(e);
+  EXPECT_EQ(v.scope, PauseScope::kUnknown);
+  EXPECT_THAT(v.evidence, HasSubstr("too quiet"));
+  e.continued_by_signal = true;  // stopped, yes, but whether the rest ran is not known
+  EXPECT_EQ(DecideScope(e).scope, PauseScope::kUnknown);
+
+  // Half the pace: neither.
+  ProgressReading half = Reading(99.8);
+  half.monotonic_ns = 103'010'000'000;
+  half.context_switches += 1350;
+  v = DecideScope(Evidence(half));
+  EXPECT_EQ(v.scope, PauseScope::kUnknown);
+  EXPECT_THAT(DescribePause(v, 3, 0.01),
+              HasSubstr("whether the rest of the machine ran is unknown"));
+}
+
+TEST(DecideScope, CountersGoingBackwardsDoNotCount) {
+  ProgressReading after = Reading(103.01);
+  after.context_switches = 0;  // a wrapped or reset counter
+  ScopeVerdict v = DecideScope(Evidence(after));
+  EXPECT_EQ(v.observed_switches, 0);
+  EXPECT_EQ(v.scope, PauseScope::kMachine);
+}
+
+TEST(PauseStats, RecordsByScopeAndKeepsTheLast) {
+  PauseStats stats;
+  EXPECT_FALSE(stats.any);
+  ScopeVerdict v;
+  v.scope = PauseScope::kProcess;
+  v.reason = PauseReason::kFrozen;
+  stats.Record(v, 2 * kSecond, 10'000'000);
+  v.scope = PauseScope::kMachine;
+  v.reason = PauseReason::kNone;
+  stats.Record(v, 3 * kSecond, 10'000'000);
+  EXPECT_EQ(stats.count[static_cast<int>(PauseScope::kProcess)], 1u);
+  EXPECT_EQ(stats.count[static_cast<int>(PauseScope::kMachine)], 1u);
+  EXPECT_EQ(stats.durations[static_cast<int>(PauseScope::kMachine)].Read().count(), 1u);
+  EXPECT_EQ(stats.last_scope, static_cast<std::uint8_t>(PauseScope::kMachine));
+  EXPECT_TRUE(stats.any);
+}
+
+}  // namespace
+}  // namespace rh::analysis
