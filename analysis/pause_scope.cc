@@ -104,7 +104,10 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
                                   Moved(after.interrupts, before.interrupts));
     return v;
   }
-  if (share < rules.process_from) {
+  // In between, a SIGCONT decides: the daemon was stopped by a signal, and whoever sent the
+  // SIGCONT ran (a machine that was not clearly frozen, whose pace only dipped, e.g. because the
+  // one who stopped the daemon went quiet as well).
+  if (share < rules.process_from && !e.continued_by_signal) {
     v.evidence = figures + Format(" (%.0f%%): neither stopped nor running as before", share * 100);
     return v;
   }

@@ -41,12 +41,14 @@ void PauseAlertBook::AddPause(const RecordedEvent& pause, std::int64_t now_monot
   }
   const double seconds = pause.record.duration_seconds;
   const std::string duration = HumanizeDuration(seconds);
-  auto raise = [&](std::string_view alertname, std::string_view severity, std::string summary,
-                   std::string description) {
+  // The labels are the rule's (alerts/rogue-hunter.rules.yml), so that Alertmanager sees the
+  // pushed alert and the one Prometheus raises later as one alert.
+  auto raise = [&](std::string_view alertname, std::string_view severity, std::string_view category,
+                   std::string summary, std::string description) {
     Alert alert;
     alert.labels = {{"alertname", std::string(alertname)},
                     {"severity", std::string(severity)},
-                    {"category", "pause"}};
+                    {"category", std::string(category)}};
     for (const auto& [name, value] : settings_.labels) alert.labels[name] = value;
     alert.annotations = {
         {"summary", std::move(summary)},        {"description", std::move(description)},
@@ -67,13 +69,14 @@ void PauseAlertBook::AddPause(const RecordedEvent& pause, std::int64_t now_monot
   const std::string evidence =
       pause.record.notes.empty() ? "" : " Evidence: " + pause.record.notes + ".";
   if (scope == analysis::PauseScope::kProcess) {
-    raise(kPauseAlertName, "warning", "rogue-hunter on " + instance + " paused for " + duration,
+    raise(kMonitoringPausedAlertName, "warning", "daemon",
+          "rogue-hunter on " + instance + " did not run for " + duration,
           "rogue-hunter on " + instance + " did not run for " + duration +
               " while the rest of the machine kept running: a problem of the monitoring, not of "
               "the host." +
               evidence);
   } else {
-    raise(kPauseAlertName, "warning", instance + " paused for " + duration,
+    raise(kPauseAlertName, "warning", "pause", instance + " paused for " + duration,
           "rogue-hunter on " + instance +
               " detected a pause: its monotonic clock stood still for " + duration +
               " while the machine was not suspended (scope: " +
@@ -82,12 +85,12 @@ void PauseAlertBook::AddPause(const RecordedEvent& pause, std::int64_t now_monot
   }
   if (seconds >= settings_.long_pause_seconds && scope != analysis::PauseScope::kProcess) {
     if (scope == analysis::PauseScope::kMachine) {
-      raise(kLongPauseAlertName, "critical", instance + " froze for " + duration,
+      raise(kLongPauseAlertName, "critical", "pause", instance + " froze for " + duration,
             "rogue-hunter on " + instance + " detected a pause of " + duration + ", above " +
                 HumanizeDuration(settings_.long_pause_seconds) +
                 ". Everything on the machine, including remote sessions, stood still." + evidence);
     } else {
-      raise(kLongPauseAlertName, "critical", instance + " paused for " + duration,
+      raise(kLongPauseAlertName, "critical", "pause", instance + " paused for " + duration,
             "rogue-hunter on " + instance + " detected a pause of " + duration + ", above " +
                 HumanizeDuration(settings_.long_pause_seconds) + " (scope: " +
                 (pause.record.scope.empty() ? std::string("unknown") : pause.record.scope) + ")." +

@@ -21,6 +21,8 @@ namespace rh::exporter::otel {
 /// The alertnames of alerts/rogue-hunter.rules.yml that a pause raises directly.
 inline constexpr std::string_view kPauseAlertName = "RogueHunterPauseDetected";
 inline constexpr std::string_view kLongPauseAlertName = "RogueHunterLongPause";
+/// A pause of rogue-hunter alone (scope `process`): a warning about the monitoring.
+inline constexpr std::string_view kMonitoringPausedAlertName = "RogueHunterMonitoringPaused";
 
 /// Counters of the Alertmanager pusher for docs/metrics.md. Thread-safe.
 struct AlertmanagerStats {

@@ -144,6 +144,13 @@ TEST(DecideScope, MissingOrUndecidingEvidenceIsUnknown) {
   EXPECT_EQ(v.scope, PauseScope::kUnknown);
   EXPECT_THAT(DescribePause(v, 3, 0.01),
               HasSubstr("whether the rest of the machine ran is unknown"));
+  // Half the pace, and a SIGCONT resumed it: someone ran to send it, and the machine was not
+  // clearly frozen, so only rogue-hunter stopped.
+  PauseEvidence signalled = Evidence(half);
+  signalled.continued_by_signal = true;
+  v = DecideScope(signalled);
+  EXPECT_EQ(v.scope, PauseScope::kProcess);
+  EXPECT_EQ(v.reason, PauseReason::kSignal);
 }
 
 TEST(DecideScope, CountersGoingBackwardsDoNotCount) {

@@ -459,7 +459,8 @@ TEST_F(DockerTest, PauseAlertGoesFromTheContainerThroughPrometheusToAlertmanager
         if (!alerts.is_array()) return false;
         for (const json& a : alerts) {
           const json labels = a.value("labels", json::object());
-          if (labels.value("alertname", "") == "RogueHunterPauseDetected" &&
+          // The daemon stopped alone: a pause of scope `process`.
+          if (labels.value("alertname", "") == "RogueHunterMonitoringPaused" &&
               labels.value("instance", "") == instance) {
             alert = a;
             return true;
@@ -468,7 +469,7 @@ TEST_F(DockerTest, PauseAlertGoesFromTheContainerThroughPrometheusToAlertmanager
         return false;
       },
       180s, 1s);
-  ASSERT_TRUE(arrived) << "RogueHunterPauseDetected never reached Alertmanager; Prometheus has "
+  ASSERT_TRUE(arrived) << "RogueHunterMonitoringPaused never reached Alertmanager; Prometheus has "
                        << query("ALERTS").dump();
   std::cout << "The pause alert reached the containerised Alertmanager "
             << std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
@@ -476,8 +477,8 @@ TEST_F(DockerTest, PauseAlertGoesFromTheContainerThroughPrometheusToAlertmanager
                    .count()
             << " s after SIGCONT (scrape and evaluation every 15 s)" << std::endl;
   EXPECT_EQ(alert["labels"].value("job", ""), "rogue-hunter");
-  EXPECT_EQ(alert["labels"].value("category", ""), "pause");
-  EXPECT_THAT(alert["annotations"].value("summary", ""), HasSubstr(instance + " paused for"));
+  EXPECT_EQ(alert["labels"].value("category", ""), "daemon");
+  EXPECT_THAT(alert["annotations"].value("summary", ""), HasSubstr(instance + " did not run for"));
   EXPECT_EQ(alert["status"].value("state", ""), "active");
 }
 

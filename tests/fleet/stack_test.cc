@@ -52,7 +52,10 @@ using Contract = std::map<std::string, std::string, std::less<>>;
 
 const std::filesystem::path kRoot = RH_SOURCE_DIR;
 constexpr const char* kJob = "rogue-hunter";  // deploy/prometheus/prometheus.yml's job_name
-constexpr const char* kPauseAlert = "RogueHunterPauseDetected";
+// The test stops the daemon alone (SIGSTOP): a pause of scope `process`, whose alert is
+// RogueHunterMonitoringPaused (category daemon), routed like the pauses of the machine.
+constexpr const char* kPauseAlert = "RogueHunterMonitoringPaused";
+constexpr const char* kPauseCategory = "daemon";
 constexpr const char* kPauseReceiver = "rogue-hunter-pauses";  // alerts/alertmanager.yml
 constexpr auto kStartTimeout = 30s;
 constexpr auto kStepTimeout = 45s;
@@ -388,7 +391,7 @@ TEST_F(FleetStack, PauseIsSeenByPrometheusFiresAndReachesAlertmanagerAndTheWebho
       kStepTimeout, 250ms);
   ASSERT_TRUE(fired) << kPauseAlert << " never fired in Prometheus for " << instance;
   std::cout << "firing in Prometheus " << since_resumed() << "\n";
-  EXPECT_EQ(LabelOf(firing, "category"), "pause");
+  EXPECT_EQ(LabelOf(firing, "category"), kPauseCategory);
   EXPECT_EQ(LabelOf(firing, "severity"), "warning");
   std::cout << "Prometheus: " << firing.dump() << "\n";
 
@@ -441,10 +444,11 @@ TEST_F(FleetStack, PauseIsSeenByPrometheusFiresAndReachesAlertmanagerAndTheWebho
   std::cout << "Webhook: " << notification.dump() << "\n";
   EXPECT_EQ(Text(Field(notification, "receiver")), kPauseReceiver);
   EXPECT_EQ(LabelOf(delivered, "instance"), instance);
-  EXPECT_EQ(LabelOf(delivered, "category"), "pause");
-  // "127.0.0.1:PORT paused for 2.999s": the instance, and the figure the daemon measured.
+  EXPECT_EQ(LabelOf(delivered, "category"), kPauseCategory);
+  // "rogue-hunter on 127.0.0.1:PORT did not run for 2.999s": the instance, and the figure the
+  // daemon measured.
   const std::string summary = AnnotationOf(delivered, "summary");
-  const std::string prefix = instance + " paused for ";
+  const std::string prefix = "rogue-hunter on " + instance + " did not run for ";
   ASSERT_EQ(summary.rfind(prefix, 0), 0u) << summary;
   const std::string figure = summary.substr(prefix.size());
   EXPECT_EQ(figure.back(), 's') << summary;

@@ -91,8 +91,13 @@ TEST(PauseAlertBook, AProcessScopePauseIsOnlyAWarningAboutTheMonitoring) {
   book.AddPause(Pause(42, true, "process"), kMono);
   json alerts = Posted(book, kEnd, kMono);
   ASSERT_EQ(alerts.size(), 1u);
-  EXPECT_EQ(alerts[0]["labels"]["alertname"], "RogueHunterPauseDetected");
-  EXPECT_EQ(alerts[0]["annotations"]["summary"], "rogue-hunter on host-a:9795 paused for 42s");
+  // The rule's alert for it, with the rule's labels: RogueHunterMonitoringPaused.
+  EXPECT_EQ(alerts[0]["labels"], json::parse(R"({"alertname":"RogueHunterMonitoringPaused",
+      "severity":"warning","category":"daemon","instance":"host-a:9795","job":"rogue-hunter"})"));
+  EXPECT_EQ(alerts[0]["annotations"]["summary"], "rogue-hunter on host-a:9795 did not run for 42s");
+  EXPECT_EQ(alerts[0]["annotations"]["runbook_url"],
+            "https://github.com/rogue-hunter/rogue-hunter/blob/main/docs/runbooks.md"
+            "#roguehuntermonitoringpaused");
   EXPECT_NE(alerts[0]["annotations"]["description"].get<std::string>().find("not of the host"),
             std::string::npos);
 

@@ -30,6 +30,10 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// The daemon stopped alone with SIGSTOP is a pause of scope `process`, whose alert (the rule's and
+// the pushed one) is RogueHunterMonitoringPaused.
+constexpr const char* kAlert = "RogueHunterMonitoringPaused";
+
 const std::filesystem::path kRoot = RH_SOURCE_DIR;
 
 json Get(const std::string& url) {
@@ -95,20 +99,23 @@ class AlertmanagerPush : public ::testing::Test {
   std::string Instance() const { return "127.0.0.1:" + std::to_string(daemon_->port()); }
 
   void InjectPause(std::chrono::milliseconds length) {
+    // The scope of a pause is told against the machine's pace before it: a reading must exist.
+    ASSERT_TRUE(WaitUntil(
+        [&] { return daemon_->Metric("rogue_hunter_samples_total").value_or(0) >= 2; }, 30s));
     daemon_->process().Signal(SIGSTOP);
     std::this_thread::sleep_for(length);
     daemon_->process().Signal(SIGCONT);
   }
 
-  // Alertmanager's alerts named RogueHunterPauseDetected for the daemon.
+  // Alertmanager's pause alerts for the daemon. The test stops the daemon alone (SIGSTOP): a
+  // pause of scope `process`, whose alert is RogueHunterMonitoringPaused.
   json PauseAlerts() {
     json out = json::array();
     json alerts = Get(Am("/api/v2/alerts"));
     if (!alerts.is_array()) return out;
     for (const json& a : alerts) {
       const json& labels = a["labels"];
-      if (labels.value("alertname", "") == "RogueHunterPauseDetected" &&
-          labels.value("instance", "") == Instance()) {
+      if (labels.value("alertname", "") == kAlert && labels.value("instance", "") == Instance()) {
         out.push_back(a);
       }
     }
@@ -144,9 +151,9 @@ TEST_F(AlertmanagerPush, APauseIsInAlertmanagerWithinASecondWithTheRuleLabels) {
   ASSERT_EQ(alerts.size(), 1u);
   const json& a = alerts[0];
   // Exactly the labels Prometheus gives the rule's alert for this target.
-  EXPECT_EQ(a["labels"], (json{{"alertname", "RogueHunterPauseDetected"},
+  EXPECT_EQ(a["labels"], (json{{"alertname", kAlert},
                                {"severity", "warning"},
-                               {"category", "pause"},
+                               {"category", "daemon"},
                                {"instance", Instance()},
                                {"job", "rogue-hunter"}}));
   EXPECT_EQ(a["status"]["state"], "active");
@@ -154,7 +161,7 @@ TEST_F(AlertmanagerPush, APauseIsInAlertmanagerWithinASecondWithTheRuleLabels) {
   EXPECT_GT(seconds, 1.7);
   EXPECT_LT(seconds, 3.5);  // the test's own 2 s sleep may overshoot on a busy machine
   EXPECT_THAT(a["annotations"]["summary"].get<std::string>(),
-              HasSubstr(Instance() + " paused for "));
+              HasSubstr(Instance() + " did not run for "));
   EXPECT_THAT(a["annotations"].value("bundle_id", ""), ::testing::EndsWith("-pause"));
   EXPECT_EQ(a["generatorURL"], "http://" + Instance() + "/");
   // It ends 10 minutes after the pause, as the rule's alert would.
@@ -201,8 +208,7 @@ TEST_F(AlertmanagerPush, WithPrometheusReportingTheSamePauseAlertmanagerShowsOne
         json r = Get(prom + "/api/v1/alerts");
         if (!r.is_object()) return false;
         for (const json& a : r["data"]["alerts"]) {
-          if (a["labels"].value("alertname", "") == "RogueHunterPauseDetected" &&
-              a["state"] == "firing") {
+          if (a["labels"].value("alertname", "") == kAlert && a["state"] == "firing") {
             return true;
           }
         }
@@ -228,7 +234,7 @@ TEST_F(AlertmanagerPush, WithPrometheusReportingTheSamePauseAlertmanagerShowsOne
   for (const json& g : groups) {
     int here = 0;
     for (const json& a : g["alerts"]) {
-      if (a["labels"].value("alertname", "") == "RogueHunterPauseDetected") ++here;
+      if (a["labels"].value("alertname", "") == kAlert) ++here;
     }
     pause_alerts_in_groups += here;
     groups_with_the_pause += here > 0 ? 1 : 0;
