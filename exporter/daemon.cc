@@ -24,6 +24,7 @@
 #include "exporter/sampler.h"
 #include "exporter/snapshot.h"
 #include "exporter/web.h"
+#include "exporter/web_metrics.h"
 #include "forensics/bundle.h"
 #include "forensics/capture/capture_worker.h"
 #include "forensics/flight_recorder.h"
@@ -62,10 +63,11 @@ class Daemon final : public SampleSink {
                           static_cast<std::int64_t>(config.pause.min_seconds * 1e9),
                           config.pause.raise_priority}),
         page_({std::make_shared<DaemonMetrics>(
-                  hub_, static_cast<double>(clock.Now().realtime_ns) / 1e9,
-                  LiveSources{&watchdog_.stats(), &critical_episodes_,
-                              config.storage.enabled ? &storage_stats_ : nullptr,
-                              config.forensics.enabled ? &capture_stats_ : nullptr})},
+                   hub_, static_cast<double>(clock.Now().realtime_ns) / 1e9,
+                   LiveSources{&watchdog_.stats(), &critical_episodes_,
+                               config.storage.enabled ? &storage_stats_ : nullptr,
+                               config.forensics.enabled ? &capture_stats_ : nullptr}),
+               std::make_shared<WebMetrics>(web_stats_)},
               clock, MetricsMaxAge(config)),
         root_(root) {
     if (config.storage.enabled) {
@@ -90,10 +92,14 @@ class Daemon final : public SampleSink {
   // Binds the HTTP port first (so a port in use fails before anything runs), then starts the
   // watchdog, the event thread and the sampler.
   Status Start(const config::ListenAddress& listen) {
-    HttpServer::Options http{listen.host, listen.port, config_.http.threads,
-                             config_.http.request_timeout_ms};
+    HttpServer::Options http;
+    http.host = listen.host;
+    http.port = listen.port;
+    http.threads = config_.http.threads;
+    http.request_timeout_ms = config_.http.request_timeout_ms;
     double stale_after = 3 * config_.sampling.normal_interval + 10;
-    auto server = HttpServer::Start(http, MakeWebHandler({page_, hub_, clock_, stale_after}));
+    auto server = HttpServer::Start(http, MakeWebHandler({page_, hub_, clock_, stale_after}),
+                                    &web_stats_.http);
     if (!server.ok()) return server.error();
     server_ = std::move(server).value();
 
@@ -261,6 +267,7 @@ class Daemon final : public SampleSink {
   std::unique_ptr<forensics::HistoryWriter> history_;
   forensics::CaptureStats capture_stats_;
   std::unique_ptr<forensics::CaptureWorker> capture_;  // after what it uses; stopped first
+  WebStats web_stats_;
   MetricsPage page_;
   collectors::ProcRoot root_;
   std::unique_ptr<HttpServer> server_;

@@ -33,7 +33,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-HttpResponse Metrics(const HttpRequest& request, MetricsPage& page) {
+HttpResponse Metrics(HttpRequest& request, MetricsPage& page) {
   bool gzip = AcceptsGzip(request.header("Accept-Encoding"));
   HttpResponse response;
   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -82,7 +82,7 @@ bool AcceptsGzip(std::string_view header) {
 }
 
 HttpHandler MakeWebHandler(WebContext context) {
-  return [context](const HttpRequest& request) -> HttpResponse {
+  return [context](HttpRequest& request) -> HttpResponse {
     if (request.method() != "GET" && request.method() != "HEAD") {
       HttpResponse r = HttpResponse::Text(405, "method not allowed\n");
       r.headers.emplace_back("Allow", "GET, HEAD");

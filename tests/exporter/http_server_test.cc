@@ -13,6 +13,15 @@
 namespace rh::exporter {
 namespace {
 
+HttpServer::Options Local(int threads, int timeout_ms) {
+  HttpServer::Options o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.threads = threads;
+  o.request_timeout_ms = timeout_ms;
+  return o;
+}
+
 class WebTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -21,9 +30,8 @@ class WebTest : public ::testing::Test {
     snapshot->sample.clock = clock_.Now();
     snapshot->sample.collectors.push_back({"loadavg", true, 0.0, ""});
     hub_.Publish(snapshot);
-    auto server =
-        HttpServer::Start({"127.0.0.1", 0, 2, 2000},
-                          MakeWebHandler({page_, hub_, clock_, /*stale_after_seconds=*/30}));
+    auto server = HttpServer::Start(
+        Local(2, 2000), MakeWebHandler({page_, hub_, clock_, /*stale_after_seconds=*/30}));
     ASSERT_TRUE(server.ok()) << server.error().message;
     server_ = std::move(server).value();
   }
@@ -111,12 +119,16 @@ TEST_F(WebTest, ServesConcurrentClients) {
 }
 
 TEST(HttpServer, PortInUseIsAnErrorNamingTheAddress) {
-  auto first = HttpServer::Start({"127.0.0.1", 0, 1, 1000},
-                                 [](const HttpRequest&) { return HttpResponse{}; });
+  auto first = HttpServer::Start(Local(1, 1000), [](HttpRequest&) { return HttpResponse{}; });
   ASSERT_TRUE(first.ok());
   int port = (*first)->port();
-  auto second = HttpServer::Start({"127.0.0.1", port, 1, 1000},
-                                  [](const HttpRequest&) { return HttpResponse{}; });
+  auto second = HttpServer::Start(
+      [&] {
+        auto o = Local(1, 1000);
+        o.port = port;
+        return o;
+      }(),
+      [](HttpRequest&) { return HttpResponse{}; });
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.error().message.find("127.0.0.1:" + std::to_string(port)), std::string::npos)
       << second.error().message;
@@ -125,8 +137,7 @@ TEST(HttpServer, PortInUseIsAnErrorNamingTheAddress) {
 
 TEST(HttpServer, HandlerExceptionsBecome500) {
   auto server = HttpServer::Start(
-      {"127.0.0.1", 0, 1, 1000},
-      [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("boom"); });
+      Local(1, 1000), [](HttpRequest&) -> HttpResponse { throw std::runtime_error("boom"); });
   ASSERT_TRUE(server.ok());
   auto r = test::HttpGet("http://127.0.0.1:" + std::to_string((*server)->port()) + "/");
   EXPECT_EQ(r.status, 500);
