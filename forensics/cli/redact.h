@@ -24,7 +24,4 @@ namespace rh::forensics::cli {
 Result<std::map<std::string, std::string>> RedactBundle(const OpenedBundle& bundle,
                                                         std::string_view salt);
 
-/// 16 random bytes as hex, from getrandom(2).
-std::string RandomSalt();
-
 }  // namespace rh::forensics::cli

@@ -112,7 +112,7 @@ TEST(Store, CreatesTheDirectoryAndASchemaInWalMode) {
   ASSERT_EQ(::stat((dir / "a/b").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
   EXPECT_EQ(Query(path, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(Query(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(Query(path, "PRAGMA user_version"), std::to_string(Store::kSchemaVersion));
 
   store.reset();
   store = OpenOrFail(path, {}, &report);
@@ -352,7 +352,7 @@ TEST(StoreMigration, FromAnEmptyFile) {
   ASSERT_TRUE(store);
   EXPECT_FALSE(report.created);
   EXPECT_EQ(report.migrated_from, 0);
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), Store::kSchemaVersion);
   ASSERT_TRUE(store->AppendSamples({MakeRow(kNow, 1)}));
   ASSERT_TRUE(store->AppendCapture(MakeCapture("k", kNow)));
 }
@@ -400,8 +400,8 @@ TEST(StoreMigration, FromVersion1KeepsItsRows) {
   ASSERT_TRUE(store);
   EXPECT_EQ(report.migrated_from, 1);
   EXPECT_FALSE(report.created);
-  EXPECT_EQ(store->schema_version(), 2);
-  EXPECT_EQ(Query(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(store->schema_version(), Store::kSchemaVersion);
+  EXPECT_EQ(Query(path, "PRAGMA user_version"), std::to_string(Store::kSchemaVersion));
   auto samples = store->Samples(-kInf, kInf);
   ASSERT_TRUE(samples.ok());
   ASSERT_EQ(samples->size(), 1u);
@@ -424,22 +424,24 @@ TEST(StoreMigration, FromVersion1KeepsItsRows) {
 TEST(StoreMigration, ANewerSchemaIsRefusedAndLeftAlone) {
   rh::test::TempDir dir;
   std::string path = (dir / "data.db").string();
-  ASSERT_TRUE(Store::MigrateForTest(path, 2));
-  ASSERT_EQ(Query(path, "PRAGMA user_version = 3"), "");
+  ASSERT_TRUE(Store::MigrateForTest(path, Store::kSchemaVersion));
+  const std::string newer = std::to_string(Store::kSchemaVersion + 1);
+  ASSERT_EQ(Query(path, "PRAGMA user_version = " + newer), "");
 
   auto reader = Store::Open(path, ReadOnly());
   ASSERT_FALSE(reader.ok());
   const std::string& message = reader.error().message;
   EXPECT_NE(message.find(path), std::string::npos) << message;
-  EXPECT_NE(message.find("version 3"), std::string::npos) << message;
-  EXPECT_NE(message.find("program's 2"), std::string::npos) << message;
+  EXPECT_NE(message.find("version " + newer), std::string::npos) << message;
+  EXPECT_NE(message.find("program's " + std::to_string(Store::kSchemaVersion)), std::string::npos)
+      << message;
 
   OpenReport report;
   auto writer = Store::Open(path, {}, &report);
   ASSERT_FALSE(writer.ok());
-  EXPECT_NE(writer.error().message.find("version 3"), std::string::npos);
+  EXPECT_NE(writer.error().message.find("version " + newer), std::string::npos);
   EXPECT_TRUE(report.moved_aside.empty());
-  EXPECT_EQ(Query(path, "PRAGMA user_version"), "3");
+  EXPECT_EQ(Query(path, "PRAGMA user_version"), newer);
 }
 
 // --- Read-only mode and unusable paths ------------------------------------------------------
