@@ -389,6 +389,10 @@ Result<Config> Parse(std::string_view text, std::string_view source_name) {
                      "kill_allow_exe, kill_allow_users or kill_allow_cgroups ([\"*\"] allows "
                      "every process not protected)");
     }
+    if (p.kill_enabled && !config.storage.enabled) {
+      process.FailAt("kill_enabled",
+                     "needs storage.enabled: every kill request is written to the audit table");
+    }
   }
 
   if (!errors.empty()) {

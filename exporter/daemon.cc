@@ -18,8 +18,8 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "collectors/collector.h"
+#include "collectors/process_detail.h"
 #include "config/config.h"
-#include "exporter/http_server.h"
 #include "exporter/metrics.h"
 #include "exporter/sampler.h"
 #include "exporter/snapshot.h"
@@ -56,8 +56,14 @@ std::string Seconds(double s) {
 // The running daemon: owns every thread and wires them together.
 class Daemon final : public SampleSink {
  public:
-  Daemon(const config::Config& config, const collectors::ProcRoot& root, const Clock& clock)
+  Daemon(const config::Config& config, WebSettings web, const collectors::ProcRoot& root,
+         const Clock& clock)
       : config_(config),
+        web_settings_(std::move(web)),
+        boot_id_([&] {
+          auto id = collectors::ReadBootId(root);
+          return id.ok() ? *id : std::string();
+        }()),
         clock_(clock),
         watchdog_(clock, {static_cast<std::int64_t>(config.pause.tick_ms) * 1'000'000,
                           static_cast<std::int64_t>(config.pause.min_seconds * 1e9),
@@ -71,8 +77,12 @@ class Daemon final : public SampleSink {
               clock, MetricsMaxAge(config)),
         root_(root) {
     if (config.storage.enabled) {
+      forensics::HistoryWriterOptions history;
+      history.boot_id = boot_id_;
+      history.process_interval_seconds = config.process.history_interval_seconds;
+      history.process_retention_seconds = config.process.history_hours * 3600;
       history_ = std::make_unique<forensics::HistoryWriter>(
-          config.storage.database, config.retention, clock, storage_stats_);
+          config.storage.database, config.retention, clock, storage_stats_, history);
     }
     if (config.forensics.enabled) {
       forensics::CaptureOptions options;
@@ -92,16 +102,10 @@ class Daemon final : public SampleSink {
   // Binds the HTTP port first (so a port in use fails before anything runs), then starts the
   // watchdog, the event thread and the sampler.
   Status Start(const config::ListenAddress& listen) {
-    HttpServer::Options http;
-    http.host = listen.host;
-    http.port = listen.port;
-    http.threads = config_.http.threads;
-    http.request_timeout_ms = config_.http.request_timeout_ms;
-    double stale_after = 3 * config_.sampling.normal_interval + 10;
-    auto server = HttpServer::Start(http, MakeWebHandler({page_, hub_, clock_, stale_after}),
-                                    &web_stats_.http);
-    if (!server.ok()) return server.error();
-    server_ = std::move(server).value();
+    auto web = WebServer::Start(
+        {config_, listen, web_settings_, page_, hub_, clock_, root_, web_stats_, boot_id_});
+    if (!web.ok()) return web.error();
+    web_ = std::move(web).value();
 
     if (history_) history_->Start();
     if (capture_) {
@@ -133,7 +137,7 @@ class Daemon final : public SampleSink {
     }
     if (capture_) capture_->Stop();  // cancels a capture under way: returns within ~0.1 s
     if (history_) history_->Stop();
-    server_.reset();
+    web_.reset();
   }
 
   void OnSample(const std::shared_ptr<const analysis::ScoredSample>& sample,
@@ -258,6 +262,8 @@ class Daemon final : public SampleSink {
   }
 
   config::Config config_;
+  WebSettings web_settings_;
+  std::string boot_id_;
   const Clock& clock_;
   SnapshotHub hub_;
   analysis::Watchdog watchdog_;
@@ -270,7 +276,7 @@ class Daemon final : public SampleSink {
   WebStats web_stats_;
   MetricsPage page_;
   collectors::ProcRoot root_;
-  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<WebServer> web_;
   std::unique_ptr<Sampler> sampler_;
   int stop_fd_ = eventfd(0, EFD_CLOEXEC);
   std::thread events_;
@@ -290,7 +296,10 @@ int RunDaemon(const DaemonOptions& options) {
     }
     config.http.listen = *options.listen;
   }
+  if (options.web_config_file) config.http.web_config_file = options.web_config_file->string();
   auto listen = config::ParseListen(config.http.listen);
+  auto web = LoadWebSettings(config, *listen);
+  if (!web.ok()) return Fail(kExitBadConfig, web.error().message);
   for (const auto& dir : {options.proc_root, options.sys_root}) {
     std::error_code ec;
     if (dir && !std::filesystem::is_directory(*dir, ec)) {
@@ -308,7 +317,8 @@ int RunDaemon(const DaemonOptions& options) {
 
   collectors::ProcRoot root(options.proc_root.value_or(collectors::ProcRoot::DefaultProc()),
                             options.sys_root.value_or(collectors::ProcRoot::DefaultSys()));
-  auto daemon = std::make_unique<Daemon>(config, root, SystemClock::Instance());
+  auto daemon =
+      std::make_unique<Daemon>(config, std::move(web).value(), root, SystemClock::Instance());
   if (Status started = daemon->Start(*listen); !started.ok())
     return Fail(kExitFailure, started.error().message);
   LogInfo("listening on " + config.http.listen +

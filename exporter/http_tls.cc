@@ -28,6 +28,7 @@ struct OpenSsl {
   decltype(&::SSL_CTX_use_PrivateKey_file) SSL_CTX_use_PrivateKey_file = nullptr;
   decltype(&::SSL_CTX_check_private_key) SSL_CTX_check_private_key = nullptr;
   decltype(&::SSL_CTX_load_verify_locations) SSL_CTX_load_verify_locations = nullptr;
+  decltype(&::SSL_CTX_set_default_verify_paths) SSL_CTX_set_default_verify_paths = nullptr;
   decltype(&::SSL_load_client_CA_file) SSL_load_client_CA_file = nullptr;
   decltype(&::SSL_CTX_set_client_CA_list) SSL_CTX_set_client_CA_list = nullptr;
   decltype(&::SSL_CTX_set_verify) SSL_CTX_set_verify = nullptr;
@@ -71,6 +72,7 @@ const OpenSsl& Library() {
     Resolve(libssl, "SSL_CTX_use_PrivateKey_file", ssl.SSL_CTX_use_PrivateKey_file, e);
     Resolve(libssl, "SSL_CTX_check_private_key", ssl.SSL_CTX_check_private_key, e);
     Resolve(libssl, "SSL_CTX_load_verify_locations", ssl.SSL_CTX_load_verify_locations, e);
+    Resolve(libssl, "SSL_CTX_set_default_verify_paths", ssl.SSL_CTX_set_default_verify_paths, e);
     Resolve(libssl, "SSL_load_client_CA_file", ssl.SSL_load_client_CA_file, e);
     Resolve(libssl, "SSL_CTX_set_client_CA_list", ssl.SSL_CTX_set_client_CA_list, e);
     Resolve(libssl, "SSL_CTX_set_verify", ssl.SSL_CTX_set_verify, e);
@@ -157,6 +159,11 @@ Status ConfigureTlsContext(void* ssl_context, const TlsOptions& o) {
     // Tells clients which CAs are accepted; takes ownership of the list.
     if (STACK_OF(X509_NAME)* names = ssl.SSL_load_client_CA_file(o.client_ca_file.c_str())) {
       ssl.SSL_CTX_set_client_CA_list(ctx, names);
+    }
+  } else if (o.client_auth == Auth::kVerifyIfGiven || o.client_auth == Auth::kRequireAndVerify) {
+    // Without client_ca_file, Go verifies client certificates against the system's CAs.
+    if (ssl.SSL_CTX_set_default_verify_paths(ctx) != 1) {
+      return fail("client_ca_file", "cannot load the system's CAs");
     }
   }
   switch (o.client_auth) {
