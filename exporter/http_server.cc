@@ -417,6 +417,8 @@ void HttpServer::Send(mg_connection* connection, const HttpResponse& response, b
   out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   out += "Date: " + HttpDate() + "\r\n";
   out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+  // Closing also keeps civetweb from reading (to discard) a body the handler left unread.
+  if (!keep_alive) mg_disable_connection_keep_alive(connection);
   auto add = [&](const std::pair<std::string, std::string>& header) {
     if (!SafeHeaderName(header.first) || !SafeHeaderText(header.second)) {
       LogWarning("http: dropped a response header holding a control character");

@@ -10,6 +10,8 @@
 #include "tests/support/http.h"
 #include "tests/support/process.h"
 
+using namespace std::chrono_literals;
+
 namespace rh::exporter {
 namespace {
 
@@ -118,6 +120,53 @@ TEST_F(WebTest, ServesConcurrentClients) {
   EXPECT_EQ(ok.load(), 160);
 }
 
+// bcrypt("fakepassword"), cost 10.
+constexpr char kHash[] = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi";
+
+class WebAuthTest : public WebTest {
+ protected:
+  void SetUp() override {
+    auto snapshot = std::make_shared<Snapshot>();
+    snapshot->sample.clock = clock_.Now();
+    hub_.Publish(snapshot);
+    WebContext context{page_, hub_, clock_, 30, &stats_, &auth_, nullptr};
+    auto server = HttpServer::Start(Local(2, 2000), MakeWebHandler(context));
+    ASSERT_TRUE(server.ok()) << server.error().message;
+    server_ = std::move(server).value();
+  }
+  test::HttpResponse Get(const std::string& user, const std::string& password) {
+    test::HttpOptions o;
+    o.user = user;
+    o.password = password;
+    return test::HttpRequestWith("GET", url("/metrics"), o);
+  }
+
+  WebStats stats_;
+  Authenticator auth_{{{"prometheus", kHash}}, "", clock_, {5, 60, 60, 100}};
+};
+
+TEST_F(WebAuthTest, EveryRequestNeedsARightPassword) {
+  auto none = test::HttpGet(url("/metrics"));
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(none.headers["www-authenticate"], "Basic realm=\"rogue-hunter\", charset=\"UTF-8\"");
+  EXPECT_EQ(test::HttpGet(url("/healthz")).status, 401);
+  EXPECT_EQ(test::HttpGet(url("/api/processes")).status, 401);
+  EXPECT_EQ(Get("prometheus", "fakepassword").status, 200);
+  EXPECT_EQ(Get("prometheus", "fakepasswore").status, 401);
+  EXPECT_EQ(Get("nobody", "fakepassword").status, 401);
+  EXPECT_EQ(stats_.auth_failures.load(), 5u);
+}
+
+TEST_F(WebAuthTest, RepeatedFailuresFromAnAddressAre429ForAWhile) {
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Get("prometheus", "guess" + std::to_string(i)).status, 401);
+  auto blocked = Get("prometheus", "fakepassword");
+  EXPECT_EQ(blocked.status, 429);
+  EXPECT_EQ(blocked.headers["retry-after"], "60");
+  EXPECT_EQ(stats_.rate_limited.load(), 1u);
+  clock_.AdvanceSeconds(60);
+  EXPECT_EQ(Get("prometheus", "fakepassword").status, 200);
+}
+
 TEST(HttpServer, PortInUseIsAnErrorNamingTheAddress) {
   auto first = HttpServer::Start(Local(1, 1000), [](HttpRequest&) { return HttpResponse{}; });
   ASSERT_TRUE(first.ok());
@@ -133,6 +182,79 @@ TEST(HttpServer, PortInUseIsAnErrorNamingTheAddress) {
   EXPECT_NE(second.error().message.find("127.0.0.1:" + std::to_string(port)), std::string::npos)
       << second.error().message;
   EXPECT_EQ(second.error().message.find('\n'), std::string::npos);
+}
+
+TEST_F(WebTest, MalformedPathsAre400) {
+  for (const char* path : {"//metrics", "/api/../metrics", "/metrics/./x", "/a%0d%0aX:%20y"}) {
+    auto raw = test::RawHttp(server_->port(),
+                             std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\n\r\n", 2000ms);
+    EXPECT_EQ(test::RawStatus(raw), 400) << path << "\n" << raw;
+    EXPECT_EQ(raw.find("\r\nX: y"), std::string::npos) << raw;
+  }
+  EXPECT_EQ(test::HttpGet(url("/metrics")).status, 200);
+}
+
+// A server whose handler answers with the headers the test gives it.
+TEST(HttpServer, HeadersWithControlCharactersAreNeverWritten) {
+  auto server = HttpServer::Start(Local(1, 1000), [](HttpRequest&) {
+    HttpResponse r = HttpResponse::Text(200, "ok");
+    r.headers.emplace_back("X-Good", "fine");
+    r.headers.emplace_back("X-Bad", "a\r\nSet-Cookie: owned=1");
+    r.headers.emplace_back("X-Bad\r\nName", "v");
+    return r;
+  });
+  ASSERT_TRUE(server.ok());
+  auto raw =
+      test::RawHttp((*server)->port(), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(test::RawStatus(raw), 200);
+  EXPECT_NE(raw.find("X-Good: fine\r\n"), std::string::npos);
+  EXPECT_EQ(raw.find("Set-Cookie"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("X-Bad"), std::string::npos) << raw;
+}
+
+TEST(HttpServer, ConfiguredHeadersGoOnEveryResponse) {
+  auto options = Local(1, 1000);
+  options.headers = {{"X-Frame-Options", "deny"}};
+  auto server =
+      HttpServer::Start(options, [](HttpRequest&) { return HttpResponse::Text(404, "x"); });
+  ASSERT_TRUE(server.ok());
+  auto r = test::HttpGet("http://127.0.0.1:" + std::to_string((*server)->port()) + "/x");
+  EXPECT_EQ(r.headers["x-frame-options"], "deny");
+  // Also on the errors civetweb answers itself, which carry no CORS header.
+  auto raw =
+      test::RawHttp((*server)->port(),
+                    "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
+  EXPECT_GE(test::RawStatus(raw), 400);
+  EXPECT_LT(test::RawStatus(raw), 500);
+  EXPECT_NE(raw.find("X-Frame-Options: deny"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("Access-Control"), std::string::npos) << raw;
+}
+
+TEST(HttpServer, ABodyIsReadOnlyWithinItsLimit) {
+  std::atomic<int> status{-1};
+  std::atomic<std::size_t> size{0};
+  auto server = HttpServer::Start(Local(2, 2000), [&](HttpRequest& request) {
+    RequestBody body = request.ReadBody(16);
+    status = body.status;
+    size = body.bytes.size();
+    return HttpResponse::Text(body.status == 0 ? 200 : body.status, "done");
+  });
+  ASSERT_TRUE(server.ok());
+  const std::string base = "http://127.0.0.1:" + std::to_string((*server)->port()) + "/";
+  EXPECT_EQ(test::HttpRequest("POST", base, {}, "0123456789").status, 200);
+  EXPECT_EQ(size.load(), 10u);
+  // Over the limit: refused from its Content-Length alone. The body is never sent, and the
+  // answer comes at once instead of after the request timeout.
+  auto start = std::chrono::steady_clock::now();
+  auto raw = test::RawHttp((*server)->port(),
+                           "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n", 5000ms);
+  EXPECT_EQ(test::RawStatus(raw), 413);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
+  EXPECT_NE(raw.find("Connection: close"), std::string::npos);
+  auto chunked = test::RawHttp(
+      (*server)->port(),
+      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  EXPECT_EQ(test::RawStatus(chunked), 411);
 }
 
 TEST(HttpServer, HandlerExceptionsBecome500) {
