@@ -19,7 +19,7 @@ struct Sampling {
   double recovery_threshold = 20;    ///< Score below which elevated sampling may end (hysteresis).
   double min_elevated_seconds = 30;  ///< Least time spent elevated before returning to normal.
   double critical_threshold = 60;    ///< Score that starts a critical episode (preemptive capture).
-  int top_processes = 5;             ///< N of the top-N process lists.
+  int top_processes = 10;            ///< N of the top-N process lists (the process API's top 10).
 };
 
 struct Pause {

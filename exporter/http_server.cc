@@ -286,6 +286,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const Options& options, Ht
                           "access_control_allow_headers",
                           "",
                           nullptr};
+  if (options.tls) {
+    // Loads OpenSSL (and what Debian's civetweb needs to use it) before civetweb looks for it.
+    if (Status s = CheckTlsOptions(*options.tls); !s.ok()) {
+      return Error{"cannot listen on " + listen + ": " + s.error().message};
+    }
+  }
   mg_callbacks callbacks{};
   callbacks.log_message = &HttpServer::OnLog;
   callbacks.http_error = &HttpServer::OnHttpError;

@@ -11,9 +11,14 @@ namespace rh::exporter {
 namespace {
 
 // civetweb loads OpenSSL with dlopen under these names (Debian's build: the unversioned names of
-// libssl-dev); the same names give the same library here.
+// libssl-dev); the same names give the same library here. Debian 12's civetweb cannot use
+// OpenSSL 3 as it is: the libraries of tls_compat/, which carry these names as their SONAMEs and
+// depend on OpenSSL 3, are loaded first (found next to the executable through its RUNPATH), so
+// that both dlopen() calls return them. See tls_compat/libssl_compat.c.
 constexpr const char* kSslLibrary = "libssl.so";
 constexpr const char* kCryptoLibrary = "libcrypto.so";
+constexpr const char* kSslCompat = "librogue-hunter-libssl.so";
+constexpr const char* kCryptoCompat = "librogue-hunter-libcrypto.so";
 
 // The OpenSSL functions used here, resolved from the loaded libraries.
 struct OpenSsl {
@@ -50,13 +55,21 @@ const OpenSsl& Library() {
   static OpenSsl ssl;
   static std::once_flag once;
   std::call_once(once, [] {
+    for (const char* compat : {kCryptoCompat, kSslCompat}) {
+      if (dlopen(compat, RTLD_NOW | RTLD_LOCAL) == nullptr) {
+        const char* why = dlerror();
+        ssl.error = std::string("TLS needs ") + compat +
+                    " next to the rogue-hunter executable (it lets civetweb load OpenSSL 3): " +
+                    (why != nullptr ? why : "not found");
+        return;
+      }
+    }
     void* libssl = dlopen(kSslLibrary, RTLD_NOW | RTLD_LOCAL);
     void* libcrypto = dlopen(kCryptoLibrary, RTLD_NOW | RTLD_LOCAL);
     if (libssl == nullptr || libcrypto == nullptr) {
       const char* why = dlerror();
-      ssl.error = std::string("TLS needs OpenSSL's ") + kSslLibrary + " and " + kCryptoLibrary +
-                  " (Debian package libssl-dev), which civetweb loads at run time: " +
-                  (why != nullptr ? why : "not found");
+      ssl.error = std::string("cannot load OpenSSL (") + kSslLibrary + ", " + kCryptoLibrary +
+                  "): " + (why != nullptr ? why : "not found");
       return;
     }
     std::string& e = ssl.error;

@@ -234,7 +234,8 @@ KillOutcome ProcessKiller::Kill(const KillRequest& request) {
   row.comm = target.stat.comm;
   row.exe = target.exe;
 
-  // 2. Identity, then policy.
+  // 2. Policy, then identity.
+  if (auto why = Refusal(target)) return refuse(KillResult::kForbidden, 403, *why);
   if (request.expected_boot_id && *request.expected_boot_id != options_.boot_id) {
     return refuse(KillResult::kIdentityMismatch, 409,
                   "the process was observed in another boot; nothing was signalled");
@@ -249,7 +250,6 @@ KillOutcome ProcessKiller::Kill(const KillRequest& request) {
                       " now belongs to another process (start time differs); nothing was "
                       "signalled");
   }
-  if (auto why = Refusal(target)) return refuse(KillResult::kForbidden, 403, *why);
   if (target.stat.state == 'Z') {
     return refuse(KillResult::kNotFound, 404,
                   "the process has already exited (a zombie waiting for its parent)");

@@ -46,9 +46,9 @@ struct KillOutcome {
 ///  1. opens a pidfd for the pid, then the process's /proc directory, and checks through the
 ///     pidfd that the process is still alive: from then on every read and every signal concerns
 ///     that one process, even if its pid is reused;
-///  2. refuses on a stale identity (start time or boot id other than expected), pid 1, the daemon
-///     and its parent, kernel threads, protected processes (globs on name, executable path and
-///     base name) and anything outside the allowlist (every non-empty list must match);
+///  2. refuses pid 1, the daemon and its parent, kernel threads, protected processes (globs on
+///     name, executable path and base name), anything outside the allowlist (every non-empty
+///     list must match), and a stale identity (start time or boot id other than expected);
 ///  3. writes the attempt to the audit table with a durable commit, and signals nothing if that
 ///     fails;
 ///  4. sends SIGTERM through the pidfd (SIGKILL if `force`), waits up to the grace period for the

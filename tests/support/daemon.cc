@@ -5,7 +5,7 @@
 namespace rh::test {
 
 Daemon::Daemon(std::vector<std::string> extra_args, std::vector<std::string> env,
-               std::chrono::milliseconds ready_timeout)
+               std::chrono::milliseconds ready_timeout, std::vector<std::string> ready_headers)
     : port_(FreePort()), process_([&] {
         std::vector<std::string> argv = {BinaryPath("exporter/rogue-hunter").string(), "daemon",
                                          "--listen", "127.0.0.1:" + std::to_string(port_)};
@@ -17,7 +17,8 @@ Daemon::Daemon(std::vector<std::string> extra_args, std::vector<std::string> env
         options.env.insert(options.env.end(), env.begin(), env.end());
         return Subprocess::Start(argv, options);
       }()) {
-  ready_ = WaitUntil([this] { return !process_.Running() || Get("/healthz").status == 200; },
+  ready_ = WaitUntil(
+               [&] { return !process_.Running() || Get("/healthz", ready_headers).status == 200; },
                      ready_timeout, std::chrono::milliseconds(20)) &&
            process_.Running();
 }

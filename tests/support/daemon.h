@@ -17,9 +17,11 @@ namespace rh::test {
 class Daemon {
  public:
   /// Starts `rogue-hunter daemon --listen 127.0.0.1:<free port> <extra_args...>` and waits (up to
-  /// `ready_timeout`) until /healthz answers 200. Check ready() before using it.
+  /// `ready_timeout`) until /healthz answers 200 to a request with `ready_headers` (credentials,
+  /// when the daemon asks for them). Check ready() before using it.
   explicit Daemon(std::vector<std::string> extra_args = {}, std::vector<std::string> env = {},
-                  std::chrono::milliseconds ready_timeout = std::chrono::seconds(20));
+                  std::chrono::milliseconds ready_timeout = std::chrono::seconds(20),
+                  std::vector<std::string> ready_headers = {});
 
   bool ready() const { return ready_; }
   int port() const { return port_; }

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   volatile unsigned long spin = 0;
   for (;;) {
     if (burn) {
-      ++spin;
+      spin = spin + 1;
     } else {
       pause();
     }
