@@ -33,7 +33,8 @@ std::vector<std::string> RedactArguments(const std::vector<std::string>& args,
   std::vector<std::string> out;
   out.reserve(args.size());
   for (std::size_t i = 0; i < args.size(); ++i) {
-    out.push_back(i == 0 ? BaseName(args[0]) : RedactedHash(salt, args[i]));
+    // An empty argument tells nothing: it stays empty.
+    out.push_back(i == 0 ? BaseName(args[0]) : args[i].empty() ? "" : RedactedHash(salt, args[i]));
   }
   return out;
 }

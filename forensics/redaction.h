@@ -19,8 +19,8 @@ bool IsRedactedHash(std::string_view text);
 /// The last component of a path ("/usr/bin/python3" -> "python3").
 std::string BaseName(std::string_view path);
 
-/// `args` with argv[0] reduced to its base name and every later argument replaced by its
-/// RedactedHash().
+/// `args` with argv[0] reduced to its base name and every later non-empty argument replaced by
+/// its RedactedHash().
 std::vector<std::string> RedactArguments(const std::vector<std::string>& args,
                                          std::string_view salt);
 

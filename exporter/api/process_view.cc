@@ -192,6 +192,7 @@ Json ProcessJson::Summary(const ProcessView& p) const {
     std::vector<std::string> args = redact_ ? forensics::RedactArguments(*p.args, salt_) : *p.args;
     std::string line;
     for (const auto& a : args) line += (line.empty() ? "" : " ") + a;
+    while (!line.empty() && line.back() == ' ') line.pop_back();
     j["cmdline"] = line;
   } else {
     j["cmdline"] = nullptr;

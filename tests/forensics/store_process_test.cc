@@ -200,6 +200,7 @@ TEST(Redaction, KeepsArgv0BaseNameAndHashesTheRest) {
   EXPECT_NE(out[2], RedactedHash("other", "--password=hunter2"));
   EXPECT_EQ(out[2].find("hunter2"), std::string::npos);
   EXPECT_TRUE(RedactArguments({}, "s").empty());
+  EXPECT_EQ(RedactArguments({"a", ""}, "s")[1], "");
   EXPECT_NE(RandomSalt(), RandomSalt());
   EXPECT_EQ(RandomSalt().size(), 32u);
 }
