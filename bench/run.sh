@@ -56,4 +56,7 @@ echo "median watchdog work per wake-up: $(median "$out/daemon.json" BM_WatchdogW
 echo "== Side by side with node_exporter"
 "$(dirname "$0")/compare.sh" "$build" || status=1
 
+echo "== Slow clients, side by side with node_exporter"
+"$(dirname "$0")/slow_clients.sh" "$build" || status=1
+
 exit "$status"

@@ -54,6 +54,7 @@ for n in $counts; do
   for target in rogue-hunter node_exporter; do
     if [ "$target" = rogue-hunter ]; then port=$rh_port; pid=$rh_pid; else port=$ne_port; pid=$ne_pid; fi
     out="$tmp/$target.$n.out"
+    : >"$out"
     "$tool" --port "$port" --connections "$n" --interval-ms 500 --scrapes "$scrapes" \
       --scrape-interval-ms 500 --scrape-timeout-ms 5000 >"$out" 2>&1 &
     tool_pid=$!
