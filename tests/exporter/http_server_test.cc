@@ -9,6 +9,7 @@
 #include "tests/support/fake_clock.h"
 #include "tests/support/http.h"
 #include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
 
 using namespace std::chrono_literals;
 
@@ -255,6 +256,46 @@ TEST(HttpServer, ABodyIsReadOnlyWithinItsLimit) {
       (*server)->port(),
       "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
   EXPECT_EQ(test::RawStatus(chunked), 411);
+}
+
+// A TLS server answering real HTTPS, while a client speaking plain HTTP to it makes civetweb log
+// from a worker thread (the path where the server's start-up state is read concurrently).
+TEST(HttpServer, ServesTlsAndSurvivesPlainTextClients) {
+  test::TempDir dir;
+  auto r = test::Run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                      "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", (dir / "k.pem").string(),
+                      "-out", (dir / "c.pem").string(), "-days", "1", "-subj", "/CN=127.0.0.1"},
+                     60s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto options = Local(2, 1000);
+  options.tls = TlsOptions{};
+  options.tls->cert_file = (dir / "c.pem").string();
+  options.tls->key_file = (dir / "k.pem").string();
+  auto server =
+      HttpServer::Start(options, [](HttpRequest&) { return HttpResponse::Text(200, "tls"); });
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  const std::string port = std::to_string((*server)->port());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(test::HttpGet("http://127.0.0.1:" + port + "/").status, 200);
+  }
+  test::HttpOptions o;
+  o.ca_file = (dir / "c.pem").string();
+  auto https = test::HttpRequestWith("GET", "https://127.0.0.1:" + port + "/", o);
+  EXPECT_EQ(https.status, 200) << https.error;
+  EXPECT_EQ(https.body, "tls");
+}
+
+TEST(HttpServer, ABadCertificateIsAnErrorNamingTheField) {
+  test::TempDir dir;
+  auto options = Local(1, 1000);
+  options.tls = TlsOptions{};
+  options.tls->cert_file = dir.Write("c.pem", "not a certificate").string();
+  options.tls->key_file = (dir / "missing.pem").string();
+  auto server = HttpServer::Start(options, [](HttpRequest&) { return HttpResponse{}; });
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.error().message.find("tls_server_config.cert_file: " + options.tls->cert_file),
+            std::string::npos)
+      << server.error().message;
 }
 
 TEST(HttpServer, HandlerExceptionsBecome500) {
