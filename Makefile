@@ -19,7 +19,7 @@ SECTIONS := $(or $(SECTIONS_$(PRESET)),build test)
 
 # The test suite's Node.js projects (package.json + package-lock.json each), installed by
 # `make test` with `npm ci`.
-NODE_PROJECTS :=
+NODE_PROJECTS := tests/fleet/schemas tests/otel/collector
 
 .PHONY: all deps node-deps configure build run test bench asan golden format clean
 
@@ -41,8 +41,10 @@ run:
 node-deps:
 	@$(if $(strip $(NODE_PROJECTS)),./scripts/install-node-deps.sh $(NODE_PROJECTS),true)
 
+# ctest does not show why a test was skipped; print-skipped.sh does, after the summary.
 test: build node-deps
-	ctest --preset $(PRESET) -j $(JOBS) $(CTEST_ARGS)
+	@status=0; ctest --preset $(PRESET) -j $(JOBS) $(CTEST_ARGS) || status=$$?; \
+	  ./scripts/print-skipped.sh $(BUILD); exit $$status
 
 # Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:

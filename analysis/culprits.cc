@@ -150,7 +150,7 @@ std::optional<double> BlockedSince(const std::vector<std::shared_ptr<const Score
     if (!*it) continue;
     const auto& blocked = (*it)->sample.processes.blocked;
     if (std::none_of(blocked.begin(), blocked.end(),
-                     [&](const collectors::BlockedTask& b) { return b.pid == tid; })) {
+                     [&](const collectors::BlockedTask& b) { return b.task() == tid; })) {
       break;
     }
     since = Realtime(**it);

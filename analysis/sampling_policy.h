@@ -37,6 +37,10 @@ class SamplingPolicy {
 
   PolicyDecision Update(double score, std::int64_t now_monotonic_ns);
 
+  /// New thresholds and intervals (a configuration reload); the state and how long it has
+  /// lasted are kept, so a critical episode under way stays one episode.
+  void Reconfigure(const config::Sampling& settings) { settings_ = settings; }
+
   SamplingState state() const { return state_; }
   std::uint64_t critical_episodes() const { return critical_episodes_; }
 

@@ -59,7 +59,10 @@ Status Watchdog::Start() {
   mprotect(stack_, kGuardBytes, PROT_NONE);  // stack overflow faults instead of corrupting memory
   void* usable = static_cast<char*>(stack_) + kGuardBytes;
   // Locking fails without CAP_IPC_LOCK beyond RLIMIT_MEMLOCK; the watchdog then still runs.
-  stats_.memory_locked = LockRange(usable, kStackBytes) && LockRange(this, sizeof(*this));
+  const bool locked = LockRange(usable, kStackBytes) && LockRange(this, sizeof(*this));
+  lock_errno_ = locked ? 0 : errno;
+  stats_.memory_locked = locked;
+  priority_tried_ = false;
 
   pthread_attr_t attr;
   pthread_attr_init(&attr);
@@ -75,7 +78,41 @@ Status Watchdog::Start() {
     return Error{std::string("watchdog: cannot start its thread: ") + std::strerror(rc)};
   }
   started_ = true;
+  priority_tried_.wait(false, std::memory_order_acquire);
   return {};
+}
+
+Watchdog::ProtectionReport Watchdog::Protection() const {
+  ProtectionReport report;
+  report.complete = true;
+  std::string priority;
+  if (!options_.raise_priority) {
+    priority = "normal priority (pause.raise_priority = false)";
+  } else if (stats_.priority_raised.load()) {
+    priority = fifo_error_.load() == 0 ? "real-time priority (SCHED_FIFO 1)"
+                                       : "nice -10 (real-time priority refused: " +
+                                             std::string(std::strerror(fifo_error_.load())) + ")";
+  } else {
+    report.complete = false;
+    priority = "normal priority: SCHED_FIFO 1 refused (" +
+               std::string(std::strerror(fifo_error_.load())) + ") and nice -10 refused (" +
+               std::strerror(nice_error_.load()) + "); grant CAP_SYS_NICE";
+  }
+  std::string memory;
+  if (stats_.memory_locked.load()) {
+    memory = "memory locked";
+  } else {
+    report.complete = false;
+    rlimit limit{};
+    std::string current;
+    if (getrlimit(RLIMIT_MEMLOCK, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+      current = ", RLIMIT_MEMLOCK " + std::to_string(limit.rlim_cur) + " bytes";
+    }
+    memory = "memory not locked: mlock refused (" + std::string(std::strerror(lock_errno_)) +
+             current + "); grant CAP_IPC_LOCK or raise the memlock limit (LimitMEMLOCK=infinity)";
+  }
+  report.text = "watchdog: " + priority + "; " + memory;
+  return report;
 }
 
 void Watchdog::Stop() {
@@ -101,10 +138,18 @@ void Watchdog::Run() {
   if (options_.raise_priority) {
     sched_param param{};
     param.sched_priority = 1;  // the lowest real-time priority still runs before every normal task
-    bool raised = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0;
-    if (!raised) raised = setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -10) == 0;
+    const int fifo = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
+    bool raised = fifo == 0;
+    if (!raised) {
+      raised = setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -10) == 0;
+      nice_error_ = raised ? 0 : errno;
+    }
+    fifo_error_ = fifo;
     stats_.priority_raised = raised;
   }
+  // Start() waits for this (once, before the first tick; never on the watchdog's path).
+  priority_tried_.store(true, std::memory_order_release);
+  priority_tried_.notify_all();
   while (!stop_.load(std::memory_order_relaxed)) Step();
 }
 

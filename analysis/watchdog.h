@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <string>
 
 #include "analysis/atomic_histogram.h"
 #include "analysis/pause_detector.h"
@@ -50,8 +51,18 @@ class Watchdog {
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
 
-  /// Starts the thread on its own locked stack.
+  /// Starts the thread on its own locked stack, and returns once the thread has tried to raise
+  /// its priority (so that Protection() is final).
   Status Start();
+
+  /// What protects the watchdog, for the start-up log: priority and locked memory, and for each
+  /// that failed the system's reason and what would grant it. `complete` is false when either
+  /// failed (a priority left normal on purpose, raise_priority false, is not a failure).
+  struct ProtectionReport {
+    bool complete = false;
+    std::string text;
+  };
+  ProtectionReport Protection() const;
   /// Stops and joins the thread (within one tick).
   void Stop();
 
@@ -87,6 +98,12 @@ class Watchdog {
   std::atomic<std::uint64_t> head_{0};  // next slot to write (producer)
   std::atomic<std::uint64_t> tail_{0};  // next slot to read (consumer)
   int event_fd_ = -1;
+
+  // Why protection failed: errno values, 0 when it worked (or was not tried).
+  int lock_errno_ = 0;
+  std::atomic<int> fifo_error_{0};
+  std::atomic<int> nice_error_{0};
+  std::atomic<bool> priority_tried_{false};
 
   std::atomic<bool> stop_{false};
   pthread_t thread_{};

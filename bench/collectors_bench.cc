@@ -3,7 +3,9 @@
 // BM_SampleSystemFiles  every collector except "processes", on the real /proc and /sys
 // BM_PreadSameFiles     pread of exactly the files one pass reads, on descriptors kept open,
 //                       into a buffer, no parsing: the floor a pass cannot go below
-// BM_ProcessTable       the "processes" collector alone, for information
+// BM_ProcessTable       the "processes" collector alone as the daemon runs it (reads bounded on
+//                       its scanner thread), for information
+// BM_ProcessTableOnCallingThread  the same with unbounded reads on the calling thread
 //
 // docs/benchmarks.md requires BM_SampleSystemFiles <= 2 x BM_PreadSameFiles (bench/run.sh).
 
@@ -116,9 +118,13 @@ void BM_PreadSameFiles(benchmark::State& state) {
 }
 BENCHMARK(BM_PreadSameFiles)->Unit(benchmark::kMicrosecond);
 
-void BM_ProcessTable(benchmark::State& state) {
+// The processes collector with `read_timeout`: 0 reads on the calling thread (unbounded), else
+// on its scanner thread with each read bounded.
+void ProcessTable(benchmark::State& state, std::chrono::milliseconds read_timeout) {
+  CollectorOptions options;
+  options.read_timeout = read_timeout;
   CollectorList collectors;
-  collectors.push_back(MakeProcessCollector(ProcRoot(), CollectorOptions{}));
+  collectors.push_back(MakeProcessCollector(ProcRoot(), options));
   SystemSample sample;
   CollectAll(collectors, SystemClock::Instance(), sample);
   if (!AllSucceeded(sample, state)) return;
@@ -127,8 +133,18 @@ void BM_ProcessTable(benchmark::State& state) {
     benchmark::DoNotOptimize(sample);
   }
   state.counters["processes"] = static_cast<double>(sample.processes.counts.total);
+  state.counters["threads"] = static_cast<double>(sample.processes.counts.threads);
+}
+
+void BM_ProcessTable(benchmark::State& state) {
+  ProcessTable(state, CollectorOptions{}.read_timeout);
 }
 BENCHMARK(BM_ProcessTable)->Unit(benchmark::kMicrosecond);
+
+void BM_ProcessTableOnCallingThread(benchmark::State& state) {
+  ProcessTable(state, std::chrono::milliseconds(0));
+}
+BENCHMARK(BM_ProcessTableOnCallingThread)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace rh::collectors

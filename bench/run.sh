@@ -31,6 +31,10 @@ echo "== Collectors: one sample vs. pread"
 sample=$(median "$out/collectors.json" BM_SampleSystemFiles real_time)
 pread=$(median "$out/collectors.json" BM_PreadSameFiles real_time)
 echo "median one sample: ${sample} us, median pread of the same files: ${pread} us"
+bounded=$(median "$out/collectors.json" BM_ProcessTable real_time)
+unbounded=$(median "$out/collectors.json" BM_ProcessTableOnCallingThread real_time)
+echo "median process table: ${bounded} us with bounded reads on its thread," \
+  "${unbounded} us on the calling thread"
 ratio "$sample" "$pread" "one sample / pread (median real time)" 2 || status=1
 
 echo "== History store: one stored sample"
@@ -46,12 +50,32 @@ echo "median one stored sample: ${stored_real} us real, ${stored_cpu} us CPU;" \
 ratio "$stored_cpu" "$insert_cpu" "one stored sample / one-integer insert (median CPU time)" 3 ||
   status=1
 
+echo "== History store at 30 days: writer start-up, and space given back after pruning"
+"$build/bench/store_startup" >"$out/startup.txt"
+cat "$out/startup.txt"
+full=$(awk '$1 == "open_full_check_s" { print $2 }' "$out/startup.txt")
+cheap=$(awk '$1 == "open_cheap_check_s" { print $2 }' "$out/startup.txt")
+ratio "$cheap" "$full" "writer start-up now / with the full check at every open (median)" 0.1 ||
+  status=1
+
 echo "== Daemon hot paths: watchdog wake-up, one sample with scoring"
 "$build/bench/daemon_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
   --benchmark_out="$out/daemon.json" --benchmark_out_format=json
 echo "median watchdog work per wake-up: $(median "$out/daemon.json" BM_WatchdogWakeWork cpu_time) ns CPU;" \
   "whole wake-up: $(median "$out/daemon.json" BM_WatchdogWakeUp cpu_time) ns CPU;" \
   "one sample with scoring: $(median "$out/daemon.json" BM_SampleWithScoring cpu_time) us CPU"
+
+echo "== OTLP: one event from the event stream to the request answered, vs. a bare libcurl POST"
+"$build/bench/otel_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  --benchmark_out="$out/otel.json" --benchmark_out_format=json
+event_cpu=$(median "$out/otel.json" BM_OtlpEventToRequest/process_time/real_time cpu_time)
+curl_cpu=$(median "$out/otel.json" BM_BareCurlPost/process_time/real_time cpu_time)
+echo "median one event: ${event_cpu} us CPU; bare POST of the same body: ${curl_cpu} us CPU;" \
+  "encoding alone: $(median "$out/otel.json" BM_EncodePause cpu_time) us CPU"
+awk -v a="$event_cpu" -v b="$curl_cpu" 'BEGIN {printf "one event / bare POST: %.2f\n", a / b}'
+
+echo "== OTLP export on against off, idle"
+"$(dirname "$0")/otel_idle.sh" "$build" || status=1
 
 echo "== Side by side with node_exporter"
 "$(dirname "$0")/compare.sh" "$build" || status=1

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string_view>
@@ -18,6 +19,9 @@ struct CollectorOptions {
   std::size_t max_blocked = 32;     ///< Most D-state tasks listed per sample.
   long clock_ticks_per_second = 0;  ///< USER_HZ; 0 means sysconf(_SC_CLK_TCK).
   long page_size = 0;               ///< 0 means sysconf(_SC_PAGESIZE).
+  /// Bound on each per-process read of the "processes" collector (a /proc file of a task stuck
+  /// in the kernel can hang a read); 0 reads on the calling thread, unbounded.
+  std::chrono::milliseconds read_timeout{1000};
 };
 
 /// Reads one group of kernel files into its part of a SystemSample.

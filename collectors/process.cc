@@ -1,14 +1,22 @@
 #include "collectors/process.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "collectors/text.h"
@@ -52,15 +60,30 @@ Status ParseField(int field, std::string_view name, std::string_view token, T& o
   return {};
 }
 
+std::int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// The read a scan has under way, for a watcher on another thread (BoundedProcessCollector).
+struct ReadWatch {
+  std::atomic<std::int64_t> since_ns{0};  // steady clock; 0 when no read is under way
+  std::atomic<std::int32_t> pid{0};
+  std::atomic<std::int32_t> tid{0};   // a thread's file (PID/task/TID/...); 0: the process's
+  std::atomic<const char*> file{""};  // "stat", "wchan"
+};
+
 class ProcessCollector final : public Collector {
  public:
   ProcessCollector(const ProcRoot& root, const CollectorOptions& options, long ticks_per_second,
-                   long page_size)
+                   long page_size, ReadWatch* watch = nullptr)
       : root_(root),
         top_n_(options.top_n),
         max_blocked_(options.max_blocked),
         ticks_per_second_(static_cast<double>(ticks_per_second)),
-        page_size_(static_cast<std::uint64_t>(page_size)) {}
+        page_size_(static_cast<std::uint64_t>(page_size)),
+        watch_(watch) {}
 
   ~ProcessCollector() override {
     if (dir_ != nullptr) closedir(dir_);
@@ -69,6 +92,9 @@ class ProcessCollector final : public Collector {
   ProcessCollector& operator=(const ProcessCollector&) = delete;
 
   std::string_view name() const override { return "processes"; }
+
+  // PIDs not to read (their reads hang), sorted.
+  void Skip(std::vector<std::int32_t> pids) { skip_ = std::move(pids); }
 
   Status Collect(SystemSample& sample) override {
     Status status = Scan(sample.processes.counts);
@@ -91,6 +117,7 @@ class ProcessCollector final : public Collector {
     std::uint64_t rss_bytes = 0;
     std::uint64_t major_faults = 0;
     double cpu_ratio = 0;
+    std::int64_t threads = 0;
     std::string comm;
   };
   struct Previous {
@@ -111,9 +138,13 @@ class ProcessCollector final : public Collector {
     }
     while (const dirent* de = readdir(dir_)) {
       if (!IsPid(de->d_name)) continue;
+      const auto pid = ParseNumber<std::int32_t>(de->d_name).value_or(0);
+      if (std::binary_search(skip_.begin(), skip_.end(), pid)) continue;
       relative_.assign(de->d_name).append("/stat");
       bool missing = false;
+      Watch(pid, "stat");
       auto text = ReadFileAt(root_, dirfd(dir_), "proc", relative_, buffer_, kStatCap, &missing);
+      Unwatch();
       if (!text) {
         if (missing) continue;  // exited between readdir and read
         return text.error();
@@ -132,6 +163,7 @@ class ProcessCollector final : public Collector {
               : 0;
       e.major_faults = stat->major_faults;
       e.cpu_ratio = 0;
+      e.threads = stat->threads;
       e.comm.swap(stat->comm);
       Count(e.state, counts);
       if (stat->threads > 0) {
@@ -226,25 +258,76 @@ class ProcessCollector final : public Collector {
     fill(table.top_rss, [](const Entry& x, const Entry& y) { return x.rss_bytes > y.rss_bytes; });
   }
 
+  // Every task in D state, in PID then TID order, up to max_blocked_: main threads from PID/stat,
+  // and the other threads of multi-threaded processes from PID/task/TID/stat.
   void FillBlocked(std::vector<BlockedTask>& out) {
     out.clear();
     for (std::size_t i = 0; i < count_ && out.size() < max_blocked_; ++i) {
       const Entry& e = entries_[i];
-      if (e.state != 'D') continue;
-      BlockedTask task;
-      task.pid = e.pid;
-      task.comm = e.comm;
-      relative_.assign(std::to_string(e.pid)).append("/wchan");
-      if (auto wchan = ReadFileAt(root_, dirfd(dir_), "proc", relative_, buffer_, 4096);
-          wchan.ok()) {
-        std::string_view symbol = *wchan;
-        while (!symbol.empty() && (symbol.back() == '\n' || symbol.back() == ' ')) {
-          symbol.remove_suffix(1);
-        }
-        if (symbol != "0") task.wchan = std::string(symbol);
-      }
-      out.push_back(std::move(task));
+      const std::string dir = std::to_string(e.pid);
+      if (e.state == 'D') out.push_back(Blocked(e.pid, e.pid, e.comm, dir + "/wchan"));
+      if (e.threads > 1) FillBlockedThreads(e, dir + "/task", out);
     }
+  }
+
+  void FillBlockedThreads(const Entry& e, const std::string& task_dir,
+                          std::vector<BlockedTask>& out) {
+    const int fd = openat(dirfd(dir_), task_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;  // exited meanwhile, or a tree without task directories
+    DIR* tasks = fdopendir(fd);
+    if (tasks == nullptr) {
+      close(fd);
+      return;
+    }
+    tids_.clear();
+    while (const dirent* de = readdir(tasks)) {
+      auto tid = ParseNumber<std::int32_t>(de->d_name);
+      if (tid && *tid != e.pid) tids_.push_back(*tid);  // the main thread is PID/stat's
+    }
+    closedir(tasks);
+    std::sort(tids_.begin(), tids_.end());
+    for (std::int32_t tid : tids_) {
+      if (out.size() >= max_blocked_) return;
+      const std::string task = task_dir + "/" + std::to_string(tid);
+      relative_.assign(task).append("/stat");
+      Watch(e.pid, "stat", tid);
+      auto text = ReadFileAt(root_, dirfd(dir_), "proc", relative_, buffer_, kStatCap);
+      Unwatch();
+      if (!text) continue;  // exited meanwhile
+      auto stat = ParseProcessStat(*text);
+      if (!stat || stat->state != 'D') continue;
+      out.push_back(Blocked(e.pid, tid, std::move(stat->comm), task + "/wchan"));
+    }
+  }
+
+  BlockedTask Blocked(std::int32_t pid, std::int32_t tid, std::string comm,
+                      const std::string& wchan_file) {
+    BlockedTask task;
+    task.pid = pid;
+    task.tid = tid;
+    task.comm = std::move(comm);
+    Watch(pid, "wchan", tid == pid ? 0 : tid);
+    auto wchan = ReadFileAt(root_, dirfd(dir_), "proc", wchan_file, buffer_, 4096);
+    Unwatch();
+    if (wchan.ok()) {
+      std::string_view symbol = *wchan;
+      while (!symbol.empty() && (symbol.back() == '\n' || symbol.back() == ' ')) {
+        symbol.remove_suffix(1);
+      }
+      if (symbol != "0") task.wchan = std::string(symbol);
+    }
+    return task;
+  }
+
+  void Watch(std::int32_t pid, const char* file, std::int32_t tid = 0) {
+    if (watch_ == nullptr) return;
+    watch_->pid.store(pid, std::memory_order_relaxed);
+    watch_->tid.store(tid, std::memory_order_relaxed);
+    watch_->file.store(file, std::memory_order_relaxed);
+    watch_->since_ns.store(SteadyNs(), std::memory_order_release);
+  }
+  void Unwatch() {
+    if (watch_ != nullptr) watch_->since_ns.store(0, std::memory_order_release);
   }
 
   ProcRoot root_;
@@ -252,16 +335,166 @@ class ProcessCollector final : public Collector {
   std::size_t max_blocked_;
   double ticks_per_second_;
   std::uint64_t page_size_;
+  ReadWatch* watch_;
+  std::vector<std::int32_t> skip_;
   DIR* dir_ = nullptr;
   std::string relative_;
   std::string buffer_;          // reused for every read
   std::vector<Entry> entries_;  // first count_ are this pass; kept to reuse their strings
   std::size_t count_ = 0;
   std::vector<std::size_t> order_;
+  std::vector<std::int32_t> tids_;
   std::vector<Previous> previous_;
   std::vector<Previous> current_;
   std::int64_t previous_ns_ = 0;
   bool have_previous_ = false;
+};
+
+// Runs a ProcessCollector on a thread of its own so that a read that hangs (a /proc file of a
+// task stuck in the kernel) cannot stall the sampler. Each pass is handed to the scanner thread
+// and waited for; a read under way for longer than the timeout is given up: the scanner is
+// abandoned with it (it owns its state and exits if the read ever returns), this pass fails
+// naming the file, and the next pass starts a fresh scanner that skips that PID until the read
+// returns. At most kMaxHung scanners are ever left blocked.
+class BoundedProcessCollector final : public Collector {
+ public:
+  BoundedProcessCollector(const ProcRoot& root, const CollectorOptions& options,
+                          long ticks_per_second, long page_size)
+      : root_(root),
+        options_(options),
+        ticks_per_second_(ticks_per_second),
+        page_size_(page_size) {}
+
+  ~BoundedProcessCollector() override {
+    if (scanner_) Retire(std::move(scanner_));
+    for (auto& s : hung_) Retire(std::move(s));
+  }
+  BoundedProcessCollector(const BoundedProcessCollector&) = delete;
+  BoundedProcessCollector& operator=(const BoundedProcessCollector&) = delete;
+
+  std::string_view name() const override { return "processes"; }
+
+  Status Collect(SystemSample& sample) override {
+    // Scanners whose hung read came back: their PIDs are read again.
+    std::erase_if(hung_, [](const std::shared_ptr<Scanner>& s) {
+      std::lock_guard lock(s->mutex);
+      return s->exited;
+    });
+    if (hung_.size() >= kMaxHung) {
+      return Error{std::to_string(hung_.size()) +
+                   " reads of the process table are hung; it is not read until one returns"};
+    }
+    if (!scanner_) scanner_ = Start();
+    Scanner& s = *scanner_;
+    std::unique_lock lock(s.mutex);
+    s.clock = sample.clock;
+    s.skip.clear();
+    for (const auto& h : hung_) s.skip.push_back(h->hung_pid);
+    std::sort(s.skip.begin(), s.skip.end());
+    s.job = true;
+    s.done = false;
+    s.work.notify_all();
+    const std::int64_t timeout_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(options_.read_timeout).count();
+    while (!s.done) {
+      const std::int64_t since = s.watch.since_ns.load(std::memory_order_acquire);
+      const std::int64_t now = SteadyNs();
+      if (since != 0 && now - since >= timeout_ns) {
+        const std::int32_t pid = s.watch.pid.load(std::memory_order_relaxed);
+        const std::int32_t tid = s.watch.tid.load(std::memory_order_relaxed);
+        const std::string path =
+            root_
+                .Proc(std::to_string(pid) + (tid != 0 ? "/task/" + std::to_string(tid) : "") + "/" +
+                      s.watch.file.load(std::memory_order_relaxed))
+                .string();
+        s.abandoned = true;
+        s.hung_pid = pid;
+        lock.unlock();
+        hung_.push_back(std::move(scanner_));
+        return Error{path + ": read blocked for more than " +
+                     std::to_string(options_.read_timeout.count()) + " ms; PID " +
+                     std::to_string(pid) + " is skipped until it returns"};
+      }
+      const std::int64_t wake = (since != 0 ? since : now) + timeout_ns;
+      s.finished.wait_for(lock, std::chrono::nanoseconds(std::max<std::int64_t>(wake - now, 1)));
+    }
+    sample.processes = std::move(s.result);
+    return s.status;
+  }
+
+ private:
+  static constexpr std::size_t kMaxHung = 4;
+
+  // One scanner thread and everything it uses, shared with it so that it can be abandoned.
+  struct Scanner {
+    std::mutex mutex;
+    std::condition_variable work;
+    std::condition_variable finished;
+    ReadWatch watch;
+    std::unique_ptr<ProcessCollector> collector;
+    // Guarded by mutex:
+    bool job = false, done = false, stop = false, abandoned = false, exited = false;
+    ClockReading clock;
+    std::vector<std::int32_t> skip;
+    ProcessTable result;
+    Status status;
+    std::int32_t hung_pid = 0;
+  };
+
+  std::shared_ptr<Scanner> Start() {
+    auto s = std::make_shared<Scanner>();
+    s->collector = std::make_unique<ProcessCollector>(root_, options_, ticks_per_second_,
+                                                      page_size_, &s->watch);
+    // Signals are for the threads that expect them (the daemon's main thread, a command's
+    // handlers): the scanner starts with all of them blocked.
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &previous);
+    std::thread([s] { Loop(*s); }).detach();
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    return s;
+  }
+
+  // The scanner thread: one pass per job, until stopped or abandoned.
+  static void Loop(Scanner& s) {
+    std::unique_lock lock(s.mutex);
+    for (;;) {
+      s.work.wait(lock, [&] { return s.job || s.stop; });
+      if (s.stop) break;
+      s.job = false;
+      SystemSample sample;
+      sample.clock = s.clock;
+      s.collector->Skip(s.skip);
+      lock.unlock();
+      Status status;
+      try {
+        status = s.collector->Collect(sample);
+      } catch (const std::exception& e) {  // bad_alloc: this pass fails, the next may not
+        status = Error{e.what()};
+      }
+      lock.lock();
+      if (s.abandoned) break;
+      s.result = std::move(sample.processes);
+      s.status = std::move(status);
+      s.done = true;
+      s.finished.notify_all();
+    }
+    s.exited = true;
+  }
+
+  // Asks a scanner's thread to exit (at once when idle, or when its hung read returns).
+  static void Retire(std::shared_ptr<Scanner> s) {
+    std::lock_guard lock(s->mutex);
+    s->stop = true;
+    s->work.notify_all();
+  }
+
+  ProcRoot root_;
+  CollectorOptions options_;
+  long ticks_per_second_;
+  long page_size_;
+  std::shared_ptr<Scanner> scanner_;
+  std::vector<std::shared_ptr<Scanner>> hung_;
 };
 
 }  // namespace
@@ -345,8 +578,12 @@ CollectorList::value_type MakeProcessCollector(const ProcRoot& root,
   long ticks =
       options.clock_ticks_per_second > 0 ? options.clock_ticks_per_second : sysconf(_SC_CLK_TCK);
   long page = options.page_size > 0 ? options.page_size : sysconf(_SC_PAGESIZE);
-  return std::make_unique<ProcessCollector>(root, options, ticks > 0 ? ticks : 100,
-                                            page > 0 ? page : 4096);
+  ticks = ticks > 0 ? ticks : 100;
+  page = page > 0 ? page : 4096;
+  if (options.read_timeout.count() <= 0) {
+    return std::make_unique<ProcessCollector>(root, options, ticks, page);
+  }
+  return std::make_unique<BoundedProcessCollector>(root, options, ticks, page);
 }
 
 }  // namespace rh::collectors

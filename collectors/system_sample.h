@@ -139,11 +139,15 @@ struct TopProcess {
   std::uint64_t start_ticks = 0;  ///< Start time since boot: with the PID, the identity.
 };
 
-/// A task in uninterruptible sleep (D state) and where in the kernel it waits.
+/// A task in uninterruptible sleep (D state) and where in the kernel it waits: a process's main
+/// thread, or another of its threads.
 struct BlockedTask {
   std::int32_t pid = 0;
-  std::string comm;
-  std::string wchan;  ///< /proc/PID/wchan; empty when unreadable or "0".
+  std::string comm;      ///< The thread's name.
+  std::string wchan;     ///< /proc/PID[/task/TID]/wchan; empty when unreadable or "0".
+  std::int32_t tid = 0;  ///< The thread; 0 (as in older bundles) means the main thread, pid.
+
+  std::int32_t task() const { return tid != 0 ? tid : pid; }
 };
 
 /// The process table, summarised: counts by state, top-N by CPU and by RSS, blocked tasks.

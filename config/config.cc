@@ -1,16 +1,34 @@
 #include "config/config.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 
 namespace rh::config {
 namespace {
+
+// A configuration file is a few kilobytes; anything near this size is not one.
+constexpr std::size_t kMaxFileBytes = 1 << 20;
+
+std::string FileKind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a file";
+}
 
 std::string Position(std::string_view source, const toml::source_region& region) {
   std::ostringstream out;
@@ -144,6 +162,22 @@ class TableReader {
     out = std::move(values);
   }
 
+  // A table of strings, sorted by name. With `flatten`, nested tables are read as dotted names
+  // (`deployment.environment = "x"` is the table deployment holding environment). `check`
+  // returns what is wrong with a name or value, or an empty string.
+  void StringTable(std::string_view key, bool flatten,
+                   const std::function<std::string(const std::string&, const std::string&)>& check,
+                   StringPairs& out) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return;
+    const toml::table* table = node->as_table();
+    if (table == nullptr) return Fail(*node, key, "expected a table, got " + TypeName(*node));
+    StringPairs values;
+    std::size_t errors = errors_.size();
+    CollectStrings(*table, "", flatten, key, check, values);
+    if (errors_.size() == errors) out = std::move(values);
+  }
+
   // A sub-table; reading an absent one yields nothing and no error.
   TableReader Table(std::string_view key) {
     const toml::node* node = Find(key);
@@ -176,6 +210,30 @@ class TableReader {
   const toml::node* Find(std::string_view key) {
     known_.insert(std::string(key));
     return table_ == nullptr ? nullptr : table_->get(key);
+  }
+
+  void CollectStrings(
+      const toml::table& table, const std::string& prefix, bool flatten, std::string_view key,
+      const std::function<std::string(const std::string&, const std::string&)>& check,
+      StringPairs& out) {
+    for (const auto& [name, value] : table) {
+      std::string full = prefix + std::string(name.str());
+      std::string where = std::string(key) + "." + full;
+      if (flatten && value.is_table()) {
+        CollectStrings(*value.as_table(), full + ".", flatten, key, check, out);
+        continue;
+      }
+      auto text = value.value_exact<std::string>();
+      if (!text) {
+        Fail(value, where, "expected a string, got " + TypeName(value));
+        continue;
+      }
+      if (std::string problem = check(full, *text); !problem.empty()) {
+        Fail(value, where, problem);
+        continue;
+      }
+      out.emplace_back(full, *text);
+    }
   }
 
   std::string Qualified(std::string_view key) const {
@@ -249,6 +307,85 @@ std::string TomlString(std::string_view s) {
   return out + "\"";
 }
 
+std::string CheckHeader(const std::string& name, const std::string& value) {
+  if (!IsHeaderName(name)) return "not a valid HTTP header name";
+  // The value is a secret: say what is wrong without repeating it.
+  if (!IsHeaderValue(value)) return "the value holds a control character (not shown)";
+  return "";
+}
+
+std::string CheckLabel(const std::string& name, const std::string& value) {
+  bool valid =
+      !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) != 0 || name[0] == '_');
+  for (unsigned char c : name) valid = valid && (std::isalnum(c) != 0 || c == '_');
+  if (!valid) return "not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)";
+  if (name.rfind("__", 0) == 0) return "label names starting with __ are reserved";
+  if (name == "alertname") return "alertname is the rule's; it cannot be changed";
+  if (value.empty()) return "must not be empty";
+  return "";
+}
+
+std::string CheckAttribute(const std::string& name, const std::string&) {
+  return name.empty() ? "empty attribute name" : "";
+}
+
+void Url(TableReader& table, std::string_view key, std::string& out) {
+  std::string value;
+  table.String(key, value);
+  if (value.empty()) return;
+  if (Status s = CheckHttpUrl(value); !s.ok()) return table.FailAt(key, s.error().message);
+  out = value;
+}
+
+void ReadOtel(TableReader table, Otel& out) {
+  Url(table, "endpoint", out.endpoint);
+  table.StringTable("headers", false, CheckHeader, out.headers);
+  int timeout = -1;
+  table.Integer("timeout_ms", 0, 600000, timeout);
+  if (timeout >= 0) out.timeout_ms = timeout;
+  table.Integer("connect_timeout_ms", 1, 600000, out.connect_timeout_ms);
+  table.String("compression", out.compression);
+  if (!out.compression.empty() && out.compression != "gzip" && out.compression != "none") {
+    table.FailAt("compression", "must be \"gzip\" or \"none\", got \"" + out.compression + "\"");
+  }
+  table.String("service_name", out.service_name);
+  table.StringTable("resource_attributes", true, CheckAttribute, out.resource_attributes);
+  table.Integer("queue_size", 1, 1000000, out.queue_size);
+  table.Integer("max_batch_size", 1, 100000, out.max_batch_size);
+  table.Integer("batch_delay_ms", 0, 60000, out.batch_delay_ms);
+  table.Integer("retry_initial_backoff_ms", 1, 3600000, out.retry_initial_backoff_ms);
+  table.Integer("retry_max_backoff_ms", 1, 3600000, out.retry_max_backoff_ms);
+  table.RejectUnknown();
+}
+
+void ReadAlertmanager(TableReader table, Alertmanager& out) {
+  Url(table, "url", out.url);
+  table.StringTable("labels", false, CheckLabel, out.labels);
+  Url(table, "generator_url", out.generator_url);
+  table.Number("active_seconds", 1, 86400, out.active_seconds);
+  table.Number("resend_interval_seconds", 0.1, 86400, out.resend_interval_seconds);
+  table.Integer("timeout_ms", 1, 600000, out.timeout_ms);
+  table.Integer("connect_timeout_ms", 1, 600000, out.connect_timeout_ms);
+  table.String("basic_auth_username", out.basic_auth_username);
+  table.String("basic_auth_password", out.basic_auth_password);
+  table.String("bearer_token", out.bearer_token);
+  for (auto [key, value] : {std::pair{"basic_auth_username", &out.basic_auth_username},
+                            std::pair{"basic_auth_password", &out.basic_auth_password},
+                            std::pair{"bearer_token", &out.bearer_token}}) {
+    if (!IsHeaderValue(*value)) table.FailAt(key, "holds a control character (not shown)");
+  }
+  if (out.basic_auth_username.find(':') != std::string::npos) {
+    table.FailAt("basic_auth_username", "must not contain ':'");
+  }
+  if (!out.basic_auth_password.empty() && out.basic_auth_username.empty()) {
+    table.FailAt("basic_auth_password", "needs basic_auth_username");
+  }
+  if (!out.bearer_token.empty() && !out.basic_auth_username.empty()) {
+    table.FailAt("bearer_token", "use either basic auth or a bearer token, not both");
+  }
+  table.RejectUnknown();
+}
+
 }  // namespace
 
 std::filesystem::path DefaultConfigPath() {
@@ -293,6 +430,7 @@ Result<Config> Parse(std::string_view text, std::string_view source_name) {
   pause.Integer("tick_ms", 1, 1000, config.pause.tick_ms);
   pause.Number("min_seconds", 0.05, 3600, config.pause.min_seconds);
   pause.Bool("raise_priority", config.pause.raise_priority);
+  pause.Number("long_seconds", 0.05, 86400, config.pause.long_seconds);
   pause.RejectUnknown();
 
   TableReader stress = top.Table("stress");
@@ -362,6 +500,15 @@ Result<Config> Parse(std::string_view text, std::string_view source_name) {
   process.StringArray("kill_allow_cgroups", 1024, p.kill_allow_cgroups);
   process.RejectUnknown();
 
+  ReadOtel(top.Table("otel"), config.otel);
+  ReadAlertmanager(top.Table("alertmanager"), config.alertmanager);
+  TableReader logging = top.Table("logging");
+  logging.Path("file", config.logging.file);
+  logging.Integer("max_bytes", std::int64_t{64} << 10, std::int64_t{1} << 40,
+                  config.logging.max_bytes);
+  logging.Integer("max_files", 0, 100, config.logging.max_files);
+  logging.RejectUnknown();
+
   top.RejectUnknown();
 
   if (errors.empty()) {
@@ -377,6 +524,19 @@ Result<Config> Parse(std::string_view text, std::string_view source_name) {
     if (s.critical_threshold < s.elevation_threshold) {
       sampling.FailAt("critical_threshold", "must not be below sampling.elevation_threshold (" +
                                                 FormatNumber(s.elevation_threshold) + ")");
+    }
+    if (config.pause.long_seconds < config.pause.min_seconds) {
+      pause.FailAt("long_seconds", "must not be below pause.min_seconds (" +
+                                       FormatNumber(config.pause.min_seconds) + ")");
+    }
+    if (config.otel.retry_max_backoff_ms < config.otel.retry_initial_backoff_ms) {
+      top.Table("otel").FailAt("retry_max_backoff_ms",
+                               "must not be below otel.retry_initial_backoff_ms (" +
+                                   std::to_string(config.otel.retry_initial_backoff_ms) + ")");
+    }
+    if (config.otel.max_batch_size > config.otel.queue_size) {
+      top.Table("otel").FailAt("max_batch_size", "must not exceed otel.queue_size (" +
+                                                     std::to_string(config.otel.queue_size) + ")");
     }
     if (config.pause.min_seconds * 1000 < 2.0 * config.pause.tick_ms) {
       pause.FailAt("min_seconds", "must be at least two ticks (pause.tick_ms = " +
@@ -405,16 +565,45 @@ Result<Config> Parse(std::string_view text, std::string_view source_name) {
 }
 
 Result<Config> Load(const std::filesystem::path& path, bool must_exist) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::error_code ec;
-    if (!must_exist && !std::filesystem::exists(path, ec)) return Defaults();
-    return Error{path.string() + ": cannot read: " + std::strerror(errno)};
+  // O_NONBLOCK: opening a FIFO must not wait for a writer. Symlinks are followed: configuration
+  // files are commonly links into a dotfiles or configuration-management tree.
+  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT && !must_exist) return Defaults();
+    return Error{path.string() + ": cannot read: " + std::strerror(err)};
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Error{path.string() + ": read error"};
-  return Parse(text.str(), path.string());
+  std::string text;
+  std::string problem;
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    problem = std::string("cannot read: ") + std::strerror(errno);
+  } else if (!S_ISREG(st.st_mode)) {
+    problem = "not a regular file (" + FileKind(st.st_mode) + "); give the path of a TOML file";
+  } else if (static_cast<std::uint64_t>(st.st_size) > kMaxFileBytes) {
+    problem = "larger than " + std::to_string(kMaxFileBytes) + " bytes; not a configuration file";
+  } else {
+    // Read one byte past the cap: a file that grows while it is read is refused too.
+    text.resize(kMaxFileBytes + 1);
+    std::size_t size = 0;
+    while (size < text.size()) {
+      ssize_t n = read(fd, text.data() + size, text.size() - size);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        problem = std::string("read error: ") + std::strerror(errno);
+        break;
+      }
+      if (n == 0) break;
+      size += static_cast<std::size_t>(n);
+    }
+    text.resize(size);
+    if (problem.empty() && size > kMaxFileBytes) {
+      problem = "larger than " + std::to_string(kMaxFileBytes) + " bytes; not a configuration file";
+    }
+  }
+  close(fd);
+  if (!problem.empty()) return Error{path.string() + ": " + problem};
+  return Parse(text, path.string());
 }
 
 Result<ListenAddress> ParseListen(std::string_view text) {
@@ -482,6 +671,7 @@ std::string ToToml(const Config& c) {
   integer("tick_ms", c.pause.tick_ms);
   num("min_seconds", c.pause.min_seconds);
   boolean("raise_priority", c.pause.raise_priority);
+  num("long_seconds", c.pause.long_seconds);
   out << "\n[stress]\n";
   num("io_burst_factor", c.stress.io_burst_factor);
   num("io_baseline_floor_bytes", c.stress.io_baseline_floor_bytes);
@@ -536,7 +726,119 @@ std::string ToToml(const Config& c) {
   strings("kill_allow_exe", p.kill_allow_exe);
   strings("kill_allow_users", p.kill_allow_users);
   strings("kill_allow_cgroups", p.kill_allow_cgroups);
+  auto pairs = [&](std::string_view table, const StringPairs& values) {
+    if (values.empty()) return;
+    out << "\n[" << table << "]\n";
+    for (const auto& [name, value] : values) str(TomlString(name), value);
+  };
+  auto secret = [&](std::string_view key, const std::string& value) {
+    if (!value.empty()) out << "# " << key << " is set (not shown)\n";
+  };
+
+  const Otel& o = c.otel;
+  out << "\n[otel]\n";
+  str("endpoint", o.endpoint);
+  if (o.timeout_ms) {
+    integer("timeout_ms", *o.timeout_ms);
+  } else {
+    out << "# timeout_ms: not set\n";
+  }
+  integer("connect_timeout_ms", o.connect_timeout_ms);
+  str("compression", o.compression);
+  str("service_name", o.service_name);
+  integer("queue_size", o.queue_size);
+  integer("max_batch_size", o.max_batch_size);
+  integer("batch_delay_ms", o.batch_delay_ms);
+  integer("retry_initial_backoff_ms", o.retry_initial_backoff_ms);
+  integer("retry_max_backoff_ms", o.retry_max_backoff_ms);
+  if (!o.headers.empty()) {
+    out << "# [otel.headers] sets";
+    for (const auto& header : o.headers) out << " " << header.first;
+    out << " (values not shown)\n";
+  }
+  pairs("otel.resource_attributes", o.resource_attributes);
+
+  const Alertmanager& a = c.alertmanager;
+  out << "\n[alertmanager]\n";
+  str("url", a.url);
+  str("generator_url", a.generator_url);
+  num("active_seconds", a.active_seconds);
+  num("resend_interval_seconds", a.resend_interval_seconds);
+  integer("timeout_ms", a.timeout_ms);
+  integer("connect_timeout_ms", a.connect_timeout_ms);
+  str("basic_auth_username", a.basic_auth_username);
+  secret("basic_auth_password", a.basic_auth_password);
+  secret("bearer_token", a.bearer_token);
+  pairs("alertmanager.labels", a.labels);
+  out << "\n[logging]\n";
+  if (c.logging.file.empty()) {
+    out << "# file: not set, the daemon logs to stderr (the journal under systemd)\n";
+  } else {
+    str("file", c.logging.file);
+  }
+  integer("max_bytes", c.logging.max_bytes);
+  integer("max_files", c.logging.max_files);
   return out.str();
+}
+
+Status CheckHttpUrl(std::string_view url) {
+  const std::string quoted = "\"" + std::string(url) + "\"";
+  for (unsigned char c : url) {
+    if (c <= 0x20 || c == 0x7f) return Error{"the URL holds a space or control character"};
+  }
+  std::size_t scheme_end = url.find("://");
+  std::string scheme(url.substr(0, scheme_end == std::string_view::npos ? 0 : scheme_end));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (scheme != "http" && scheme != "https") {
+    return Error{"must be an http:// or https:// URL, got " + quoted};
+  }
+  std::string_view rest = url.substr(scheme_end + 3);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.find('@') != std::string_view::npos) {
+    return Error{"must not hold a user name or password (they would be shown and logged)"};
+  }
+  // host, [IPv6] or host:port, [IPv6]:port
+  std::string_view host = authority, port;
+  if (!host.empty() && host.front() == '[') {
+    std::size_t close = host.find(']');
+    if (close == std::string_view::npos || close == 1) return Error{"bad IPv6 host in " + quoted};
+    std::string_view after = host.substr(close + 1);
+    if (!after.empty() && after.front() != ':') return Error{"bad host in " + quoted};
+    if (!after.empty()) port = after.substr(1);
+    host = host.substr(0, close + 1);
+  } else if (std::size_t colon = host.rfind(':'); colon != std::string_view::npos) {
+    port = host.substr(colon + 1);
+    host = host.substr(0, colon);
+    if (port.empty()) return Error{"bad port in " + quoted};
+  }
+  if (host.empty()) return Error{"must name a host, got " + quoted};
+  if (!port.empty() || authority.ends_with(':')) {
+    int number = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+    if (ec != std::errc() || end != port.data() + port.size() || number < 1 || number > 65535) {
+      return Error{"bad port in " + quoted};
+    }
+  }
+  return {};
+}
+
+bool IsHeaderName(std::string_view name) {
+  if (name.empty()) return false;
+  for (unsigned char c : name) {
+    if (std::isalnum(c) == 0 &&
+        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsHeaderValue(std::string_view value) {
+  for (unsigned char c : value) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
 }
 
 }  // namespace rh::config

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -11,6 +13,9 @@ namespace rh::config {
 
 // The daemon's settings, one struct per TOML table. Every key has a default, so an empty file (or
 // none at all) is a valid configuration. docs/configuration.md documents each key.
+
+/// Name-value pairs (HTTP headers, alert labels, resource attributes), sorted by name.
+using StringPairs = std::vector<std::pair<std::string, std::string>>;
 
 struct Sampling {
   double normal_interval = 5;        ///< Seconds between samples when stress is normal.
@@ -26,6 +31,7 @@ struct Pause {
   int tick_ms = 20;            ///< Watchdog wake-up period.
   double min_seconds = 1.0;    ///< A clock gap longer than this is a pause.
   bool raise_priority = true;  ///< Try real-time (or negative nice) priority for the watchdog.
+  double long_seconds = 10;    ///< A pause this long is a long one (OTLP ERROR, long-pause alert).
 };
 
 /// One stress component: its points are min(cap, weight × signal).
@@ -100,8 +106,47 @@ struct Forensics {
   double window_before_seconds = 120;    ///< Flight-recorder samples kept before the event.
 };
 
+/// Where the daemon logs (docs/configuration.md, [logging]).
+struct Logging {
+  std::string file;  ///< Empty: stderr (the journal under systemd). Else a file, rotated by size.
+  std::int64_t max_bytes = 10 << 20;  ///< The file is rotated before it grows past this.
+  int max_files = 3;                  ///< Rotated files kept (file.1 ... file.N).
+};
+
 struct Suspects {
   std::vector<std::string> patterns;  ///< Case-insensitive substrings of comm or command line.
+};
+
+/// [otel]: pauses and other events as OTLP/HTTP JSON log records (docs/otel.md). A key left
+/// unset may come from the standard OTEL_* environment variables (exporter/otel/settings.h); a
+/// key set here wins over them.
+struct Otel {
+  std::string endpoint;           ///< The logs URL, used as is; empty: unset.
+  StringPairs headers;            ///< Sent with every request. Values are secrets: never shown.
+  std::optional<int> timeout_ms;  ///< Bound on a whole request; unset: environment or 10000.
+  int connect_timeout_ms = 2000;
+  std::string compression;   ///< "gzip" or "none"; empty: unset.
+  std::string service_name;  ///< Empty: unset.
+  StringPairs resource_attributes;
+  int queue_size = 2048;     ///< Records kept while the collector is away; the oldest go first.
+  int max_batch_size = 512;  ///< Records per request.
+  int batch_delay_ms = 200;  ///< Wait after the first record for others to join its request.
+  int retry_initial_backoff_ms = 1000;
+  int retry_max_backoff_ms = 30000;
+};
+
+/// [alertmanager]: a pause posted to Alertmanager's /api/v2/alerts at once (docs/otel.md).
+struct Alertmanager {
+  std::string url;              ///< Alertmanager's base URL; empty: off.
+  StringPairs labels;           ///< Added to the alert's labels; may replace job and instance.
+  std::string generator_url;    ///< Empty: http://<host name>:<http.listen port>/.
+  double active_seconds = 600;  ///< The alert ends this long after the pause (as the rule's 10m).
+  double resend_interval_seconds = 60;  ///< Re-posted this often while active.
+  int timeout_ms = 5000;
+  int connect_timeout_ms = 2000;
+  std::string basic_auth_username;
+  std::string basic_auth_password;  ///< Secret: never shown.
+  std::string bearer_token;         ///< Secret: never shown.
 };
 
 struct Config {
@@ -114,6 +159,9 @@ struct Config {
   Forensics forensics;
   Suspects suspects;
   Process process;
+  Otel otel;
+  Alertmanager alertmanager;
+  Logging logging;
   std::string source;  ///< The file it was read from; empty for built-in defaults.
 };
 
@@ -143,7 +191,17 @@ Result<Config> Parse(std::string_view text, std::string_view source_name);
 Result<Config> Load(const std::filesystem::path& path, bool must_exist);
 
 /// The effective configuration as TOML, every key included (for `config show` and the bundle's
-/// config digest).
+/// config digest), except secrets: header values, passwords and tokens appear only as a comment
+/// saying that they are set.
 std::string ToToml(const Config& config);
+
+/// Checks an http:// or https:// URL with a host, and no user name or password in it (they would
+/// be shown and logged; use the headers or the auth keys instead).
+Status CheckHttpUrl(std::string_view url);
+
+/// An HTTP header name (RFC 9110 token).
+bool IsHeaderName(std::string_view name);
+/// An HTTP header value: no control characters (CR and LF would inject headers).
+bool IsHeaderValue(std::string_view value);
 
 }  // namespace rh::config

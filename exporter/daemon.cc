@@ -10,18 +10,33 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <sstream>
 #include <thread>
 
+#include "analysis/culprits.h"
 #include "analysis/watchdog.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "collectors/collector.h"
 #include "collectors/process_detail.h"
 #include "config/config.h"
+#include "exporter/api/status.h"
+#include "exporter/daemon_lock.h"
+#include "exporter/event_stream.h"
+#include "exporter/http_server.h"
 #include "exporter/metrics.h"
+#include "exporter/otel/alertmanager_pusher.h"
+#include "exporter/otel/delivery_metrics.h"
+#include "exporter/otel/http_client.h"
+#include "exporter/otel/otlp_exporter.h"
+#include "exporter/otel/settings.h"
+#include "exporter/reload.h"
 #include "exporter/sampler.h"
+#include "exporter/service_notifier.h"
 #include "exporter/snapshot.h"
 #include "exporter/web.h"
 #include "exporter/web_metrics.h"
@@ -53,11 +68,74 @@ std::string Seconds(double s) {
   return buf;
 }
 
+// Where the event stream delivers besides the history: each sender is on when resolved.
+struct Senders {
+  std::optional<otel::OtlpSettings> otlp;
+  std::optional<otel::AlertmanagerSettings> alertmanager;
+};
+
+// Resolves the senders from the configuration and the environment, logging each problem once.
+Senders ResolveSenders(const config::Config& config) {
+  const auto host = otel::HostIdentity::Detect(RH_VERSION);
+  otel::OtlpResolution otlp = otel::ResolveOtlp(config, otel::ProcessEnvironment(), host);
+  for (const std::string& warning : otlp.warnings) LogWarning("otel: " + warning);
+  if (!otlp.settings && otlp.off_reason.rfind("no endpoint", 0) != 0) {
+    LogInfo("otel: off: " + otlp.off_reason);
+  }
+  Senders senders{std::move(otlp.settings), otel::ResolveAlertmanager(config, host)};
+  if (!senders.otlp && !senders.alertmanager) return senders;
+  if (Status http = otel::HttpClientAvailable(); !http.ok()) {
+    LogError("otel, alertmanager: no HTTP client (" + http.error().message +
+             "); nothing is sent. Install libcurl4.");
+    return {};
+  }
+  if (senders.otlp) LogInfo("otel: sending events to " + otel::LoggableUrl(senders.otlp->url));
+  if (senders.alertmanager) {
+    LogInfo("alertmanager: posting pauses to " +
+            otel::LoggableUrl(senders.alertmanager->alerts_url));
+  }
+  return senders;
+}
+
+// Feeds the history writer from the event stream. Captures are not among what it takes: the
+// capture worker records them itself.
+class HistorySubscriber final : public EventSubscriber {
+ public:
+  explicit HistorySubscriber(forensics::HistoryWriter& history) : history_(history) {}
+  void OnEvent(const std::shared_ptr<const DaemonEvent>& event) override {
+    if (const auto* recorded = std::get_if<RecordedEvent>(&event->what)) {
+      history_.Add(recorded->record);
+    }
+  }
+
+ private:
+  forensics::HistoryWriter& history_;
+};
+
+// Keeps /api/status's recent events and captures up to date from the event stream.
+class StatusSubscriber final : public EventSubscriber {
+ public:
+  explicit StatusSubscriber(api::StatusBoard& board) : board_(board) {}
+  void OnEvent(const std::shared_ptr<const DaemonEvent>& event) override {
+    if (const auto* recorded = std::get_if<RecordedEvent>(&event->what)) {
+      board_.OnEvent(recorded->record);
+    } else if (const auto* capture = std::get_if<CaptureEnded>(&event->what)) {
+      const auto& culprit = capture->outcome.top_culprit;
+      board_.OnCapture(capture->request.id, forensics::Name(capture->outcome.result),
+                       capture->outcome.id, culprit ? culprit->comm : std::string(),
+                       culprit ? culprit->pid : 0);
+    }
+  }
+
+ private:
+  api::StatusBoard& board_;
+};
+
 // The running daemon: owns every thread and wires them together.
 class Daemon final : public SampleSink {
  public:
   Daemon(const config::Config& config, WebSettings web, const collectors::ProcRoot& root,
-         const Clock& clock)
+         const Clock& clock, const ServiceNotifier& notifier, const Senders& senders = {})
       : config_(config),
         web_settings_(std::move(web)),
         boot_id_([&] {
@@ -65,6 +143,7 @@ class Daemon final : public SampleSink {
           return id.ok() ? *id : std::string();
         }()),
         clock_(clock),
+        notifier_(notifier),
         watchdog_(clock, {static_cast<std::int64_t>(config.pause.tick_ms) * 1'000'000,
                           static_cast<std::int64_t>(config.pause.min_seconds * 1e9),
                           config.pause.raise_priority}),
@@ -72,10 +151,16 @@ class Daemon final : public SampleSink {
                    hub_, static_cast<double>(clock.Now().realtime_ns) / 1e9,
                    LiveSources{&watchdog_.stats(), &critical_episodes_,
                                config.storage.enabled ? &storage_stats_ : nullptr,
-                               config.forensics.enabled ? &capture_stats_ : nullptr}),
-               std::make_shared<WebMetrics>(web_stats_)},
+                               config.forensics.enabled ? &capture_stats_ : nullptr, &reloads_}),
+               std::make_shared<WebMetrics>(web_stats_),
+               std::make_shared<otel::DeliveryMetrics>(
+                   senders.otlp ? &otlp_stats_ : nullptr,
+                   senders.alertmanager ? &alertmanager_stats_ : nullptr)},
               clock, MetricsMaxAge(config)),
+        status_(Identity(config, clock), config, &watchdog_.stats()),
+        status_subscriber_(status_),
         root_(root) {
+    stream_.Subscribe(&status_subscriber_);
     if (config.storage.enabled) {
       forensics::HistoryWriterOptions history;
       history.boot_id = boot_id_;
@@ -83,12 +168,29 @@ class Daemon final : public SampleSink {
       history.process_retention_seconds = config.process.history_hours * 3600;
       history_ = std::make_unique<forensics::HistoryWriter>(
           config.storage.database, config.retention, clock, storage_stats_, history);
+      history_subscriber_ = std::make_unique<HistorySubscriber>(*history_);
+      stream_.Subscribe(history_subscriber_.get());
+    }
+    if (senders.otlp) {
+      otlp_ =
+          std::make_unique<otel::OtlpLogExporter>(*senders.otlp, RH_VERSION, clock, otlp_stats_);
+      stream_.Subscribe(otlp_.get());
+    }
+    if (senders.alertmanager) {
+      alertmanager_ = std::make_unique<otel::AlertmanagerPusher>(*senders.alertmanager, RH_VERSION,
+                                                                 clock, alertmanager_stats_);
+      stream_.Subscribe(alertmanager_.get());
     }
     if (config.forensics.enabled) {
       forensics::CaptureOptions options;
       options.root = root_;
       options.software_version = RH_VERSION;
       options.software_revision = RH_REVISION;
+      options.on_ended = [this](const forensics::CaptureRequest& request,
+                                const forensics::CaptureOutcome& outcome) {
+        const std::int64_t now = clock_.Now().realtime_ns;
+        stream_.Publish({now, CaptureEnded{request, outcome, now}});
+      };
       capture_ = std::make_unique<forensics::CaptureWorker>(
           config, std::move(options), clock, flight_recorder_, capture_stats_, history_.get());
     }
@@ -102,18 +204,27 @@ class Daemon final : public SampleSink {
   // Binds the HTTP port first (so a port in use fails before anything runs), then starts the
   // watchdog, the event thread and the sampler.
   Status Start(const config::ListenAddress& listen) {
-    auto web = WebServer::Start(
-        {config_, listen, web_settings_, page_, hub_, clock_, root_, web_stats_, boot_id_});
+    auto web = WebServer::Start({config_, listen, web_settings_, page_, hub_, clock_, root_,
+                                 web_stats_, boot_id_, status_});
     if (!web.ok()) return web.error();
     web_ = std::move(web).value();
 
     if (history_) history_->Start();
+    if (otlp_) otlp_->Start();
+    if (alertmanager_) alertmanager_->Start();
     if (capture_) {
       if (Status s = capture_->Start(); !s.ok()) {
         LogWarning("forensics: no bundles can be written: " + s.error().message);
       }
     }
     if (Status s = watchdog_.Start(); !s.ok()) return s;
+    // The runbook (RogueHunterWatchdogUnprotected) sends operators to this line.
+    const auto protection = watchdog_.Protection();
+    if (protection.complete) {
+      LogInfo(protection.text);
+    } else {
+      LogWarning(protection.text);
+    }
     if (stop_fd_ < 0 || watchdog_.event_fd() < 0) return Error{"cannot create an eventfd"};
     events_ = std::thread([this] { EventLoop(); });
 
@@ -122,6 +233,9 @@ class Daemon final : public SampleSink {
     sampler_ = std::make_unique<Sampler>(
         collectors::MakeCollectors(root_, options), clock_, config_,
         [this] { return static_cast<double>(watchdog_.TakeWorstOvershoot()) / 1e9; }, *this);
+    if (notifier_.keep_alive_interval().count() > 0) {
+      sampler_->SetKeepAlive([this] { notifier_.KeepAlive(); }, notifier_.keep_alive_interval());
+    }
     sampler_->Start();
     return {};
   }
@@ -136,6 +250,8 @@ class Daemon final : public SampleSink {
       events_.join();
     }
     if (capture_) capture_->Stop();  // cancels a capture under way: returns within ~0.1 s
+    if (otlp_) otlp_->Stop(std::chrono::milliseconds(500));
+    if (alertmanager_) alertmanager_->Stop();
     if (history_) history_->Stop();
     web_.reset();
   }
@@ -144,6 +260,7 @@ class Daemon final : public SampleSink {
                 const analysis::PolicyDecision& decision) override {
     auto previous = hub_.Latest();
     hub_.Publish(sample);
+    status_.OnSample(sample);
     page_.Invalidate();
     flight_recorder_.Push(sample);
     if (history_) history_->Add(sample);
@@ -153,25 +270,54 @@ class Daemon final : public SampleSink {
       LogInfo("sampling " + std::string(analysis::Name(decision.previous)) + " -> " +
               std::string(analysis::Name(decision.state)) + " at stress " +
               std::to_string(static_cast<int>(sample->assessment.score)));
-      forensics::EventRecord event =
-          Event(forensics::EventKind::kStateChange, now, 0, score_before);
-      event.state_from = analysis::Name(decision.previous);
-      event.state_to = analysis::Name(decision.state);
-      event.key = forensics::BundleId(now, "state-" + event.state_to);
-      Record(std::move(event));
+      notifier_.Status(StatusLine(*sample));
+      RecordedEvent event = Event(forensics::EventKind::kStateChange, now, 0, score_before);
+      event.record.state_from = analysis::Name(decision.previous);
+      event.record.state_to = analysis::Name(decision.state);
+      event.record.key = forensics::BundleId(now, "state-" + event.record.state_to);
+      event.score = sample->assessment.score;
+      Publish(std::move(event), sample, /*list_processes=*/false);
     }
     if (decision.critical_trigger) {
       critical_episodes_.fetch_add(1);
-      forensics::EventRecord event = Event(forensics::EventKind::kCritical, now, 0, score_before);
-      event.notes = "critical episode started at stress " +
-                    std::to_string(static_cast<int>(sample->assessment.score));
-      Record(std::move(event), sample.get());
+      RecordedEvent event = Event(forensics::EventKind::kCritical, now, 0, score_before);
+      event.record.notes = "critical episode started at stress " +
+                           std::to_string(static_cast<int>(sample->assessment.score));
+      event.score = sample->assessment.score;
       if (capture_) {
-        capture_->Request(forensics::CaptureRequest::For(forensics::CaptureTrigger::kCritical, now,
-                                                         now, sample->sample.clock.monotonic_ns,
-                                                         score_before));
+        event.capture_requested = capture_->Request(
+            forensics::CaptureRequest::For(forensics::CaptureTrigger::kCritical, now, now,
+                                           sample->sample.clock.monotonic_ns, score_before));
       }
+      Publish(std::move(event), sample);
     }
+  }
+
+  // A reloaded configuration's keys that take effect at once (reload.cc's kLive): one line per
+  // component that follows a reload.
+  void Reconfigure(const config::Config& config) {
+    if (sampler_) sampler_->Reconfigure(config);
+    if (history_) history_->SetRetention(config.retention);
+    if (capture_) capture_->Reconfigure(config);
+    status_.Reconfigure(config);
+    page_.SetMaxAge(MetricsMaxAge(config));
+    config_ = config;
+  }
+
+  // Counts a reload in the metrics, which show it at the next scrape.
+  void CountReload(bool ok) {
+    ++(ok ? reloads_.succeeded : reloads_.failed);
+    reloads_.last_ok = ok;
+    page_.Invalidate();
+  }
+
+  // What `systemctl status` shows: "normal, stress 12, sampling every 5 s".
+  static std::string StatusLine(const analysis::ScoredSample& s) {
+    char buf[96];
+    std::snprintf(buf, sizeof(buf), "%s, stress %d, sampling every %g s",
+                  std::string(analysis::Name(s.state)).c_str(),
+                  static_cast<int>(s.assessment.score), s.interval_seconds);
+    return buf;
   }
 
   // SIGUSR1: a manual capture of the moment, never rate-limited.
@@ -216,65 +362,88 @@ class Daemon final : public SampleSink {
       if (sampler_) sampler_->SampleNow();
     }
     auto latest = hub_.Latest();
-    forensics::EventRecord record =
+    RecordedEvent recorded =
         Event(suspend ? forensics::EventKind::kSuspend : forensics::EventKind::kPause,
-              event.end_realtime_ns, duration, latest ? latest->assessment.score : 0);
-    Record(std::move(record), latest.get());
+              event.end_realtime_ns, event.duration_ns, latest ? latest->assessment.score : 0);
     if (!suspend && capture_) {
-      capture_->Request(forensics::CaptureRequest::For(
+      recorded.capture_requested = capture_->Request(forensics::CaptureRequest::For(
           forensics::CaptureTrigger::kPause, event.start_realtime_ns, event.end_realtime_ns,
           event.end_monotonic_ns, latest ? latest->assessment.score : 0));
     }
+    Publish(std::move(recorded), latest);
   }
 
-  // An event ending at `end_ns` (Unix ns), keyed like its bundle would be.
-  static forensics::EventRecord Event(forensics::EventKind kind, std::int64_t end_ns,
-                                      double duration, double score_before) {
-    forensics::EventRecord e;
-    e.kind = kind;
-    e.key = forensics::BundleId(end_ns, forensics::kEventKindNames[static_cast<int>(kind)]);
-    e.end_time = static_cast<double>(end_ns) / 1e9;
-    e.start_time = e.end_time - duration;
-    e.duration_seconds = duration;
-    e.score_before = score_before;
+  // An event ending at `end_ns` (Unix ns) after `duration_ns`, keyed like its bundle would be.
+  static RecordedEvent Event(forensics::EventKind kind, std::int64_t end_ns,
+                             std::int64_t duration_ns, double score_before) {
+    RecordedEvent e;
+    e.start_unix_ns = end_ns - duration_ns;
+    e.end_unix_ns = end_ns;
+    forensics::EventRecord& r = e.record;
+    r.kind = kind;
+    r.key = forensics::BundleId(end_ns, forensics::kEventKindNames[static_cast<int>(kind)]);
+    r.end_time = static_cast<double>(end_ns) / 1e9;
+    r.duration_seconds = static_cast<double>(duration_ns) / 1e9;
+    r.start_time = r.end_time - r.duration_seconds;
+    r.score_before = score_before;
     return e;
   }
 
-  // Stores an event with the top processes of `context` (the last sample before it).
-  void Record(forensics::EventRecord event, const analysis::ScoredSample* context = nullptr) {
-    if (!history_) return;
-    if (context != nullptr) {
+  static api::DaemonIdentity Identity(const config::Config& config, const Clock& clock) {
+    const ClockReading now = clock.Now();
+    return {getpid(), RH_VERSION, RH_REVISION, now.realtime_ns, now.monotonic_ns, config.source};
+  }
+
+  // Publishes an event to the history and the senders, with the dominant stress component of
+  // `context` (the last sample before it) and, if asked, its top processes.
+  void Publish(RecordedEvent event, const std::shared_ptr<const analysis::ScoredSample>& context,
+               bool list_processes = true) {
+    if (context) {
+      event.dominant_component = analysis::FindDominantStress({context}).component;
+    }
+    if (context && list_processes) {
       const auto& p = context->sample.processes;
+      auto& processes = event.record.processes;
       auto add = [&](const char* list, const std::vector<collectors::TopProcess>& top) {
         for (std::size_t i = 0; i < top.size(); ++i) {
-          event.processes.push_back({list, static_cast<int>(i + 1), top[i].pid, top[i].comm,
-                                     top[i].state, top[i].cpu_ratio, top[i].rss_bytes, ""});
+          processes.push_back({list, static_cast<int>(i + 1), top[i].pid, top[i].comm, top[i].state,
+                               top[i].cpu_ratio, top[i].rss_bytes, ""});
         }
       };
       add("cpu", p.top_cpu);
       add("rss", p.top_rss);
       for (std::size_t i = 0; i < p.blocked.size(); ++i) {
-        event.processes.push_back({"blocked", static_cast<int>(i + 1), p.blocked[i].pid,
-                                   p.blocked[i].comm, 'D', 0, 0, p.blocked[i].wchan});
+        processes.push_back({"blocked", static_cast<int>(i + 1), p.blocked[i].pid,
+                             p.blocked[i].comm, 'D', 0, 0, p.blocked[i].wchan});
       }
     }
-    history_->Add(std::move(event));
+    stream_.Publish({clock_.Now().realtime_ns, std::move(event)});
   }
 
   config::Config config_;
   WebSettings web_settings_;
   std::string boot_id_;
   const Clock& clock_;
+  const ServiceNotifier& notifier_;
   SnapshotHub hub_;
+  ReloadStats reloads_;
   analysis::Watchdog watchdog_;
   std::atomic<std::uint64_t> critical_episodes_{0};
   forensics::StorageStats storage_stats_;
   forensics::FlightRecorder flight_recorder_;
   std::unique_ptr<forensics::HistoryWriter> history_;
   forensics::CaptureStats capture_stats_;
+  otel::OtlpStats otlp_stats_;
+  otel::AlertmanagerStats alertmanager_stats_;
+  EventStream stream_;
+  std::unique_ptr<HistorySubscriber> history_subscriber_;
+  std::unique_ptr<otel::OtlpLogExporter> otlp_;
+  std::unique_ptr<otel::AlertmanagerPusher> alertmanager_;
   std::unique_ptr<forensics::CaptureWorker> capture_;  // after what it uses; stopped first
   WebStats web_stats_;
   MetricsPage page_;
+  api::StatusBoard status_;
+  StatusSubscriber status_subscriber_;
   collectors::ProcRoot root_;
   std::unique_ptr<WebServer> web_;
   std::unique_ptr<Sampler> sampler_;
@@ -282,21 +451,87 @@ class Daemon final : public SampleSink {
   std::thread events_;
 };
 
+void ApplyLogging(const config::Logging& logging) {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  LogOptions log;
+  log.file = logging.file;
+  log.max_bytes = static_cast<std::uint64_t>(logging.max_bytes);
+  log.max_files = logging.max_files;
+  log.journal = stream != nullptr && IsJournalStream(stream, STDERR_FILENO);
+  if (Status s = ConfigureLog(log); !s.ok()) {
+    LogWarning(s.error().message + "; logging to stderr instead");
+    log.file.clear();
+    (void)ConfigureLog(log);
+  }
+}
+
+// The configuration as the command line amends it.
+Result<config::Config> LoadConfig(const DaemonOptions& options) {
+  const bool explicit_config = !options.config_path.empty();
+  auto loaded = config::Load(explicit_config ? options.config_path : config::DefaultConfigPath(),
+                             explicit_config);
+  if (!loaded.ok()) return loaded.error();
+  config::Config config = std::move(loaded).value();
+  if (options.listen) config.http.listen = *options.listen;
+  if (options.web_config_file) config.http.web_config_file = options.web_config_file->string();
+  return config;
+}
+
+std::string Joined(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+  return out;
+}
+
+// SIGHUP: read the configuration again. A valid one takes effect (the keys that need a restart
+// keep their running values, and say so); an invalid one is rejected with the messages of
+// `rogue-hunter config validate` and the running configuration stays.
+void Reload(const DaemonOptions& options, Daemon& daemon, config::Config& running,
+            const ServiceNotifier& notifier) {
+  notifier.Reloading();
+  auto loaded = LoadConfig(options);
+  if (!loaded.ok()) {
+    daemon.CountReload(false);
+    LogError("configuration reload rejected; the running configuration stays:");
+    std::istringstream lines(loaded.error().message);
+    for (std::string line; std::getline(lines, line);) LogError(line);
+    notifier.Ready("configuration reload rejected; running with the previous one");
+    return;
+  }
+  const ReloadPlan plan = PlanReload(running, *loaded);
+  const config::Config effective = KeepRestartOnlyKeys(running, *loaded);
+  daemon.Reconfigure(effective);
+  if (effective.logging.file != running.logging.file ||
+      effective.logging.max_bytes != running.logging.max_bytes ||
+      effective.logging.max_files != running.logging.max_files) {
+    ApplyLogging(effective.logging);
+  }
+  running = effective;
+  daemon.CountReload(true);
+  const std::string source = loaded->source.empty() ? "defaults" : loaded->source;
+  if (plan.applied.empty() && plan.need_restart.empty()) {
+    LogInfo("configuration reloaded from " + source + ": nothing changed");
+  } else if (!plan.applied.empty()) {
+    LogInfo("configuration reloaded from " + source + ": applied " + Joined(plan.applied));
+  }
+  if (!plan.need_restart.empty()) {
+    LogWarning("configuration reloaded from " + source + ": " + Joined(plan.need_restart) +
+               " changed but take effect only when the daemon restarts; the running values stay");
+  }
+  notifier.Ready("configuration reloaded");
+}
+
 }  // namespace
 
 int RunDaemon(const DaemonOptions& options) {
-  bool explicit_config = !options.config_path.empty();
-  auto path = explicit_config ? options.config_path : config::DefaultConfigPath();
-  auto loaded = config::Load(path, explicit_config);
-  if (!loaded.ok()) return Fail(kExitBadConfig, loaded.error().message);
-  config::Config config = std::move(loaded).value();
   if (options.listen) {
     if (auto listen = config::ParseListen(*options.listen); !listen.ok()) {
       return Fail(kExitBadConfig, "--listen: " + listen.error().message);
     }
-    config.http.listen = *options.listen;
   }
-  if (options.web_config_file) config.http.web_config_file = options.web_config_file->string();
+  auto loaded = LoadConfig(options);
+  if (!loaded.ok()) return Fail(kExitBadConfig, loaded.error().message);
+  config::Config config = std::move(loaded).value();
   auto listen = config::ParseListen(config.http.listen);
   auto web = LoadWebSettings(config, *listen);
   if (!web.ok()) return Fail(kExitBadConfig, web.error().message);
@@ -306,6 +541,26 @@ int RunDaemon(const DaemonOptions& options) {
       return Fail(kExitBadConfig, dir->string() + ": not a directory");
     }
   }
+  ApplyLogging(config.logging);
+
+  // One daemon per data directory. A directory that cannot be created is not fatal: the history
+  // and the bundles report their own failures and /metrics keeps serving.
+  std::optional<DaemonLock> lock;
+  {
+    std::optional<DaemonInfo> holder;
+    const std::string config_path =
+        (options.config_path.empty() ? config::DefaultConfigPath() : options.config_path).string();
+    auto acquired = DaemonLock::Acquire(
+        config.storage.data_dir, {getpid(), config.http.listen, config_path, RH_VERSION}, &holder);
+    if (acquired.ok()) {
+      lock.emplace(std::move(acquired).value());
+    } else if (holder) {
+      return Fail(kExitFailure, acquired.error().message);
+    } else {
+      LogWarning(acquired.error().message +
+                 "; running without the lock that keeps a second daemon off this data directory");
+    }
+  }
 
   // Every thread started from here on inherits this mask; the main thread takes the signals.
   sigset_t signals;
@@ -313,25 +568,36 @@ int RunDaemon(const DaemonOptions& options) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGUSR1);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  const ServiceNotifier notifier;
   collectors::ProcRoot root(options.proc_root.value_or(collectors::ProcRoot::DefaultProc()),
                             options.sys_root.value_or(collectors::ProcRoot::DefaultSys()));
-  auto daemon =
-      std::make_unique<Daemon>(config, std::move(web).value(), root, SystemClock::Instance());
+  const Senders senders = ResolveSenders(config);
+  auto daemon = std::make_unique<Daemon>(config, std::move(web).value(), root,
+                                         SystemClock::Instance(), notifier, senders);
   if (Status started = daemon->Start(*listen); !started.ok())
     return Fail(kExitFailure, started.error().message);
   LogInfo("listening on " + config.http.listen +
           (config.source.empty() ? ", default configuration" : ", configuration " + config.source));
+  notifier.Ready("listening on " + config.http.listen);
 
   int signal = 0;
   for (;;) {
     if (sigwait(&signals, &signal) != 0) continue;
-    if (signal != SIGUSR1) break;
-    LogInfo("received SIGUSR1: manual forensic capture");
-    daemon->RequestManualCapture();
+    if (signal == SIGUSR1) {
+      LogInfo("received SIGUSR1: manual forensic capture");
+      daemon->RequestManualCapture();
+    } else if (signal == SIGHUP) {
+      LogInfo("received SIGHUP: reloading the configuration");
+      Reload(options, *daemon, config, notifier);
+    } else {
+      break;
+    }
   }
   LogInfo(std::string("received ") + sigabbrev_np(signal) + ", stopping");
+  notifier.Stopping();
   daemon->Stop();
   LogInfo("stopped");
   return kExitOk;

@@ -18,11 +18,14 @@ struct DaemonOptions {
 
 /// Exit codes of the daemon.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;    ///< Could not start (e.g. port in use).
+inline constexpr int kExitFailure = 1;    ///< Could not start (port in use, already running).
 inline constexpr int kExitBadConfig = 2;  ///< Bad configuration or usage; nothing was started.
 
 /// Runs the daemon in the foreground until SIGTERM or SIGINT; SIGUSR1 asks for a manual forensic
-/// capture (docs/bundle-format.md). Returns the process exit code.
+/// capture (docs/bundle-format.md); SIGHUP reloads the configuration (docs/configuration.md says
+/// which keys need a restart). Refuses to start (kExitFailure) while another daemon holds the
+/// data directory's lock. Under systemd it notifies readiness and sends watchdog keep-alives.
+/// Returns the process exit code.
 /// Must be called from the main thread before any other thread exists (it sets the signal mask
 /// that every thread inherits).
 int RunDaemon(const DaemonOptions& options);

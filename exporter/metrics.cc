@@ -274,8 +274,11 @@ std::vector<prometheus::MetricFamily> DaemonMetrics::Collect() const {
             "1 if the last write to the history database succeeded.")
         .Add(st.healthy ? 1 : 0);
     f.Counter("rogue_hunter_storage_database_resets_total",
-              "Corrupt databases moved aside at start-up.")
+              "Corrupt databases moved aside and replaced.")
         .Add(static_cast<double>(st.database_resets.load()));
+    f.Counter("rogue_hunter_storage_database_reopens_total",
+              "Database files found deleted or replaced while open, and opened again.")
+        .Add(static_cast<double>(st.database_reopens.load()));
     f.Counter("rogue_hunter_storage_pruned_rows_total", "Rows removed by retention.")
         .Add(static_cast<double>(st.pruned_rows.load()));
   }
@@ -290,12 +293,37 @@ std::vector<prometheus::MetricFamily> DaemonMetrics::Collect() const {
                      static_cast<double>(c.captures[t][r].load()));
       }
     }
+    auto failures = f.Counter("rogue_hunter_forensics_capture_failures_total",
+                              "Forensic captures that failed, by trigger and reason.");
+    for (std::size_t t = 0; t < forensics::kCaptureTriggerNames.size(); ++t) {
+      for (std::size_t r = 0; r < forensics::kCaptureFailureNames.size(); ++r) {
+        failures.Add({{"trigger", forensics::kCaptureTriggerNames[t]},
+                      {"reason", forensics::kCaptureFailureNames[r]}},
+                     static_cast<double>(c.failures[t][r].load()));
+      }
+    }
+    auto readable =
+        f.Gauge("rogue_hunter_forensics_source_readable",
+                "1 if captures can read the source (kernel log, kernel stacks of blocked tasks).");
+    for (std::size_t i = 0; i < forensics::kCaptureSourceNames.size(); ++i) {
+      readable.Add({{"source", forensics::kCaptureSourceNames[i]}},
+                   static_cast<double>(c.readable[i].load()));
+    }
     AppendHistogram(f, "rogue_hunter_forensics_capture_duration_seconds",
                     "Time from the trigger to the complete bundle on disk.", c.duration);
     f.Gauge("rogue_hunter_forensics_bundles", "Bundles in the events directory.")
         .Add(static_cast<double>(c.bundles.load()));
     f.Gauge("rogue_hunter_forensics_bundles_bytes", "Size of the events directory.")
         .Add(static_cast<double>(c.bundle_bytes.load()));
+  }
+  if (live_.reloads != nullptr) {
+    const ReloadStats& r = *live_.reloads;
+    f.Counter("rogue_hunter_config_reloads_total", "Configuration reloads (SIGHUP), by result.")
+        .Add({{"result", "success"}}, static_cast<double>(r.succeeded.load()))
+        .Add({{"result", "failure"}}, static_cast<double>(r.failed.load()));
+    f.Gauge("rogue_hunter_config_last_reload_successful",
+            "0 if the last reload was rejected (the previous configuration stays), else 1.")
+        .Add(r.last_ok ? 1 : 0);
   }
   return out;
 }
@@ -310,7 +338,8 @@ std::shared_ptr<const std::string> MetricsPage::Get(bool gzip) {
   std::lock_guard lock(mutex_);
   std::uint64_t generation = generation_.load(std::memory_order_acquire);
   std::int64_t now = clock_.Now().monotonic_ns;
-  if (text_ == nullptr || generation != built_generation_ || now - built_at_ns_ >= max_age_ns_) {
+  if (text_ == nullptr || generation != built_generation_ ||
+      now - built_at_ns_ >= max_age_ns_.load()) {
     text_ = std::make_shared<const std::string>(Render(sources_));
     gzip_.reset();
     built_generation_ = generation;

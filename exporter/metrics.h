@@ -12,6 +12,7 @@
 
 #include "analysis/watchdog.h"
 #include "base/clock.h"
+#include "exporter/reload.h"
 #include "exporter/snapshot.h"
 #include "forensics/history_writer.h"
 
@@ -35,6 +36,7 @@ struct LiveSources {
   const std::atomic<std::uint64_t>* critical_episodes = nullptr;
   const forensics::StorageStats* storage = nullptr;
   const forensics::CaptureStats* forensics = nullptr;
+  const ReloadStats* reloads = nullptr;
 };
 
 /// Everything /metrics shows: build info and start time, the latest snapshot, and the live
@@ -66,6 +68,10 @@ class MetricsPage {
   std::shared_ptr<const std::string> Get(bool gzip);
   /// Marks the cached body stale. Lock-free and allocation-free: safe from any thread.
   void Invalidate() { generation_.fetch_add(1, std::memory_order_release); }
+  /// Changes `max_age` (a configuration reload changed the sampling interval).
+  void SetMaxAge(std::chrono::milliseconds max_age) {
+    max_age_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(max_age).count());
+  }
 
   /// Serializes `sources` now, without the cache.
   static std::string Render(const std::vector<std::shared_ptr<prometheus::Collectable>>& sources);
@@ -73,7 +79,7 @@ class MetricsPage {
  private:
   std::vector<std::shared_ptr<prometheus::Collectable>> sources_;
   const Clock& clock_;
-  std::int64_t max_age_ns_;
+  std::atomic<std::int64_t> max_age_ns_;
   std::atomic<std::uint64_t> generation_{1};
 
   std::mutex mutex_;

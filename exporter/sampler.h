@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -45,8 +46,18 @@ class Sampler {
   /// Makes the thread sample at once instead of at its next deadline (e.g. right after a pause).
   void SampleNow();
 
+  /// New sampling and scoring settings (a configuration reload). They take effect at a pass that
+  /// starts at once; the policy keeps its state (a critical episode stays one episode) and the
+  /// I/O baseline is kept. sampling.top_processes needs a restart.
+  void Reconfigure(const config::Config& config);
+
+  /// Calls `keep_alive` after every pass and, while waiting for the next, at least every
+  /// `interval` (systemd's watchdog). Call before Start().
+  void SetKeepAlive(std::function<void()> keep_alive, std::chrono::microseconds interval);
+
  private:
   void Loop(std::stop_token stop);
+  void ApplyPendingSettings();
 
   collectors::CollectorList collectors_;
   const Clock& clock_;
@@ -58,9 +69,13 @@ class Sampler {
   std::shared_ptr<const analysis::ScoredSample> previous_;
   std::uint64_t sequence_ = 0;
 
+  std::function<void()> keep_alive_;
+  std::chrono::microseconds keep_alive_interval_{0};
+
   std::mutex mutex_;
   std::condition_variable_any wake_;
   bool sample_now_ = false;
+  std::unique_ptr<config::Config> pending_;  // settings for the next pass
   std::jthread thread_;
 };
 

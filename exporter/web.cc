@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -23,6 +24,7 @@ constexpr std::string_view kIndex = R"(<!doctype html>
 <ul>
 <li><a href="/metrics">/metrics</a>: Prometheus metrics</li>
 <li><a href="/healthz">/healthz</a>: health of the sampler</li>
+<li><a href="/api/status">/api/status</a>: the machine's state (JSON)</li>
 <li><a href="/api/processes">/api/processes</a>: the top processes (JSON)</li>
 <li><a href="/api/events">/api/events</a>: pauses and other events (JSON)</li>
 </ul></body></html>
@@ -92,7 +94,7 @@ HttpResponse Health(const WebContext& c) {
   if (snapshot == nullptr) return HttpResponse::Text(503, "starting: no sample yet\n");
   double age =
       static_cast<double>(c.clock.Now().monotonic_ns - snapshot->sample.clock.monotonic_ns) / 1e9;
-  if (age > c.stale_after_seconds) {
+  if (age > std::max(c.stale_after_seconds, 3 * snapshot->interval_seconds + 10)) {
     return HttpResponse::Text(
         503, "stale: last sample " + std::to_string(static_cast<long>(age)) + " s ago\n");
   }
@@ -228,17 +230,19 @@ Result<WebSettings> LoadWebSettings(const config::Config& config,
 }
 
 WebServer::WebServer(Inputs& in)
-    : auth_(in.settings.web.users, in.settings.kill_token, in.clock),
-      reader_(in.root, std::chrono::milliseconds(in.config.forensics.read_timeout_ms)),
-      api_context_{in.snapshots, in.clock, in.config, reader_, forensics::RandomSalt(),
-                   in.boot_id,   in.stats, auth_,     nullptr, in.settings.kill_hosts},
+    : config_(in.config),
+      auth_(in.settings.web.users, in.settings.kill_token, in.clock),
+      reader_(in.root, std::chrono::milliseconds(config_.forensics.read_timeout_ms)),
+      api_context_{in.snapshots, in.clock, config_, reader_, forensics::RandomSalt(),
+                   in.boot_id,   in.stats, auth_,   nullptr, in.settings.kill_hosts,
+                   &in.status},
       router_(api::ApiRoutes(api_context_)) {
-  if (in.config.storage.enabled) {
+  if (config_.storage.enabled) {
     ProcessKiller::Options options;
-    options.database = in.config.storage.database;
+    options.database = config_.storage.database;
     options.root = in.root;
     options.boot_id = in.boot_id;
-    options.policy = in.config.process;
+    options.policy = config_.process;
     options.user_name = [this](std::uint32_t uid) { return reader_.UserName(uid); };
     killer_ = std::make_unique<ProcessKiller>(std::move(options), in.clock);
     api_context_.killer = killer_.get();

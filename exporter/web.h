@@ -74,6 +74,7 @@ class WebServer {
     collectors::ProcRoot root;
     WebStats& stats;
     std::string boot_id;
+    const api::StatusBoard& status;
   };
   /// Binds and serves; an Error as HttpServer::Start() gives it.
   static Result<std::unique_ptr<WebServer>> Start(Inputs inputs);
@@ -86,6 +87,9 @@ class WebServer {
  private:
   explicit WebServer(Inputs& inputs);
 
+  // The configuration the server started with: a reload (SIGHUP) leaves [http] and [process] to
+  // a restart, and the daemon's own copy changes under the handlers' feet.
+  const config::Config config_;
   Authenticator auth_;
   api::ProcessReader reader_;
   std::unique_ptr<ProcessKiller> killer_;

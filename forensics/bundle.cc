@@ -5,13 +5,29 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
+#include "base/utf8.h"
+#include "forensics/json_read.h"
 #include "forensics/sample_json.h"
 
 namespace rh::forensics {
 namespace {
 
 using nlohmann::ordered_json;
+
+// Valid UTF-8 without control characters (C0, DEL, C1): nothing a terminal would act on.
+bool IsPlainText(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const Utf8Char c = DecodeUtf8(text, i);
+    if (c.length == 0 || c.code_point < 0x20 || (c.code_point >= 0x7f && c.code_point <= 0x9f)) {
+      return false;
+    }
+    i += c.length;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -48,12 +64,9 @@ std::string ManifestToJson(const Manifest& m) {
 
 Result<Manifest> ParseManifest(std::string_view text, std::string_view source) {
   const std::string where(source);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    return Error{where + ": not valid JSON (byte " + std::to_string(e.byte) + ")"};
-  }
+  auto parsed = ParseJson(text, where);
+  if (!parsed) return parsed.error();
+  const nlohmann::json& j = *parsed;
   if (!j.is_object()) return Error{where + ": not a JSON object"};
   auto field = [&](const nlohmann::json& obj, const char* key, nlohmann::json::value_t type,
                    const std::string& path) -> Result<nlohmann::json> {
@@ -66,14 +79,25 @@ Result<Manifest> ParseManifest(std::string_view text, std::string_view source) {
     return *it;
   };
   using T = nlohmann::json::value_t;
+  // An integer field that must fit `out` exactly: 4294967297 is not read as 1.
+  auto integer = [&](const nlohmann::json& obj, const char* key, const std::string& path,
+                     auto& out) -> Status {
+    auto v = field(obj, key, T::number_unsigned, path);
+    if (!v) return v.error();
+    auto fits = JsonInteger<std::remove_reference_t<decltype(out)>>(*v);
+    if (!fits) return Error{where + ": " + path + key + " is out of range: " + v->dump()};
+    out = *fits;
+    return {};
+  };
   auto version = field(j, "format_version", T::number_unsigned, "");
   if (!version) return version.error();
   Manifest m;
-  m.format_version = version->get<int>();
-  if (m.format_version != kBundleFormatVersion) {
-    return Error{where + ": unknown bundle format version " + std::to_string(m.format_version) +
+  const std::uint64_t format_version = version->get<std::uint64_t>();
+  if (format_version != static_cast<std::uint64_t>(kBundleFormatVersion)) {
+    return Error{where + ": unknown bundle format version " + std::to_string(format_version) +
                  " (this build reads " + std::to_string(kBundleFormatVersion) + ")"};
   }
+  m.format_version = kBundleFormatVersion;
   auto str = [&](const nlohmann::json& obj, const char* key, const std::string& path,
                  std::string& out) -> Status {
     auto v = field(obj, key, T::string, path);
@@ -96,7 +120,7 @@ Result<Manifest> ParseManifest(std::string_view text, std::string_view source) {
         str(j, "trigger", "", m.trigger), str(j, "config_digest", "", m.config_digest)}) {
     if (!s.ok()) return s.error();
   }
-  if (!IsSafeRelativePath(m.id) || m.id.find('/') != std::string::npos) {
+  if (!IsSafeRelativePath(m.id) || m.id.find('/') != std::string::npos || !IsPlainText(m.id)) {
     return Error{where + ": id \"" + m.id + "\" is not a bundle id"};
   }
   if (auto it = j.find("redacted"); it != j.end()) {
@@ -120,12 +144,10 @@ Result<Manifest> ParseManifest(std::string_view text, std::string_view source) {
         str(*host, "boot_id", "host.", m.boot_id)}) {
     if (!s.ok()) return s.error();
   }
-  auto page = field(*host, "page_size", T::number_unsigned, "host.");
-  auto ticks = field(*host, "clock_ticks_per_second", T::number_unsigned, "host.");
-  if (!page) return page.error();
-  if (!ticks) return ticks.error();
-  m.page_size = page->get<std::uint32_t>();
-  m.clock_ticks_per_second = ticks->get<std::uint32_t>();
+  for (Status s : {integer(*host, "page_size", "host.", m.page_size),
+                   integer(*host, "clock_ticks_per_second", "host.", m.clock_ticks_per_second)}) {
+    if (!s.ok()) return s.error();
+  }
   auto software = field(j, "software", T::object, "");
   if (!software) return software.error();
   for (Status s : {str(*software, "version", "software.", m.software_version),
@@ -141,9 +163,7 @@ Result<Manifest> ParseManifest(std::string_view text, std::string_view source) {
     ManifestFile entry;
     if (Status s = str(f, "path", path, entry.path); !s.ok()) return s.error();
     if (Status s = str(f, "sha256", path, entry.sha256); !s.ok()) return s.error();
-    auto size = field(f, "size", T::number_unsigned, path);
-    if (!size) return size.error();
-    entry.size = size->get<std::uint64_t>();
+    if (Status s = integer(f, "size", path, entry.size); !s.ok()) return s.error();
     if (!IsSafeRelativePath(entry.path) || entry.path == kManifestFile) {
       return Error{where + ": " + path + "path \"" + entry.path + "\" is not a safe relative path"};
     }

@@ -55,7 +55,8 @@ struct Manifest {
 std::string ManifestToJson(const Manifest& manifest);
 
 /// Parses and validates manifest.json text. `source` names the file in errors. Refuses an unknown
-/// format_version (naming it), missing or mistyped fields, and unsafe file paths.
+/// format_version (naming it), missing or mistyped fields, integers out of range, an id with a
+/// control character or invalid UTF-8, and unsafe file paths.
 Result<Manifest> ParseManifest(std::string_view text, std::string_view source);
 
 /// Whether a relative path is safe to create or open inside a bundle: not empty, not absolute,

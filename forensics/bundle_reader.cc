@@ -1,17 +1,21 @@
 #include "forensics/bundle_reader.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <set>
 #include <utility>
 
@@ -21,32 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kMaxDepth = 32;
-
-std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-// One line, whatever libarchive says.
-std::string OneLine(const char* text) {
-  std::string out = text != nullptr ? text : "unknown error";
-  std::replace(out.begin(), out.end(), '\n', ' ');
-  return out;
-}
 
 std::string Errno(int err) { return std::strerror(err); }
 
@@ -60,6 +38,7 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
   void reset(int fd) {
     if (fd_ >= 0) close(fd_);
     fd_ = fd;
@@ -153,55 +132,6 @@ Status ReadTree(int dirfd, const std::string& prefix, int depth, const ReadLimit
   return {};
 }
 
-// Why libarchive could not read on: a cut-off stream, or something that is no tar at all.
-std::string Unreadable(const std::string& where, archive* a) {
-  std::string message = OneLine(archive_error_string(a));
-  bool cut = message.find("runcated") != std::string::npos ||
-             message.find("remature") != std::string::npos ||
-             message.find("nexpected end") != std::string::npos;
-  return where + (cut ? ": truncated or corrupt archive (" : ": not a tar or tar.gz archive (") +
-         message + ")";
-}
-
-// Strips "./" prefixes and a trailing '/'.
-std::string Normalise(std::string path) {
-  while (path.size() >= 2 && path.compare(0, 2, "./") == 0) path.erase(0, 2);
-  while (!path.empty() && path.back() == '/' && path.size() > 1) path.pop_back();
-  return path;
-}
-
-std::string TypeName(const archive_entry* entry) {
-  switch (archive_entry_filetype(const_cast<archive_entry*>(entry))) {
-    case AE_IFLNK:
-      return "a symbolic link";
-    case AE_IFCHR:
-      return "a character device";
-    case AE_IFBLK:
-      return "a block device";
-    case AE_IFIFO:
-      return "a FIFO";
-    case AE_IFSOCK:
-      return "a socket";
-    default:
-      return "of an unsupported type";
-  }
-}
-
-struct ArchiveReader {
-  archive* a = archive_read_new();
-  ~ArchiveReader() { archive_read_free(a); }
-};
-
-struct ArchiveWriter {
-  archive* a = archive_write_new();
-  ~ArchiveWriter() { archive_write_free(a); }
-};
-
-struct EntryHolder {
-  archive_entry* e = archive_entry_new();
-  ~EntryHolder() { archive_entry_free(e); }
-};
-
 // Parses "key=value,key=value".
 void LowerFromSpec(std::string_view spec, ReadLimits& limits) {
   while (!spec.empty()) {
@@ -258,7 +188,104 @@ Status Commit(int fd, const std::string& temp, const fs::path& out, bool overwri
     if (err == EEXIST) return Error{out.string() + ": already exists (use --force to replace it)"};
     return Error{out.string() + ": " + Errno(err)};
   }
+  // The rename, on disk too.
+  Fd parent(open(out.has_parent_path() ? out.parent_path().c_str() : ".",
+                 O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (parent.get() < 0 || fsync(parent.get()) != 0) {
+    return Error{out.string() + ": written, but syncing its directory: " + Errno(errno)};
+  }
   return {};
+}
+
+// --- Removing a private directory from a signal handler --------------------------------------
+
+constexpr int kCleanupSignals[] = {SIGINT, SIGTERM, SIGHUP};
+char g_cleanup_path[PATH_MAX];
+volatile sig_atomic_t g_cleanup_armed = 0;
+struct sigaction g_previous_actions[std::size(kCleanupSignals)];
+
+struct LinuxDirent64 {
+  ino64_t d_ino;
+  off64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[1];
+};
+
+// Removes everything in the directory `fd`, never following a link, with async-signal-safe
+// calls only (no allocation): usable from a signal handler.
+void EmptyDirectory(int fd, int depth) {
+  if (depth > kMaxDepth) return;
+  alignas(LinuxDirent64) char buffer[4096];
+  for (int pass = 0; pass < 8; ++pass) {  // removing while listing may skip an entry
+    if (lseek(fd, 0, SEEK_SET) != 0) return;
+    bool left = false;
+    for (;;) {
+      const long n = syscall(SYS_getdents64, fd, buffer, sizeof buffer);
+      if (n <= 0) break;
+      for (long offset = 0; offset < n;) {
+        const auto* entry = reinterpret_cast<const LinuxDirent64*>(buffer + offset);
+        offset += entry->d_reclen;
+        const char* name = entry->d_name;
+        if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+        left = true;
+        if (unlinkat(fd, name, 0) == 0 || errno != EISDIR) continue;
+        const int sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub >= 0) {
+          EmptyDirectory(sub, depth + 1);
+          close(sub);
+        }
+        unlinkat(fd, name, AT_REMOVEDIR);
+      }
+    }
+    if (!left) return;
+  }
+}
+
+void RemoveAndDie(int signal) {
+  if (g_cleanup_armed != 0) {
+    const int fd = open(g_cleanup_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+      EmptyDirectory(fd, 0);
+      close(fd);
+    }
+    rmdir(g_cleanup_path);
+  }
+  raise(signal);  // SA_RESETHAND restored the default action: dies once the handler returns
+}
+
+// Removes "<base>/<prefix>*" directories of this user left by dead processes: those unlocked (a
+// live owner holds flock on its directory), and ".<prefix>*" ones (PrivateDir::Create() names
+// them so until locked) unlocked and unchanged for ten seconds.
+void RemoveStaleDirectories(const std::string& base, const std::string& prefix) {
+  Fd dir(open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) return;
+  const int listing = dup(dir.get());
+  DIR* stream = listing >= 0 ? fdopendir(listing) : nullptr;
+  if (stream == nullptr) {
+    if (listing >= 0) close(listing);
+    return;
+  }
+  std::vector<std::string> names;
+  while (const dirent* e = readdir(stream)) {
+    const std::string_view n = e->d_name;
+    if (n.starts_with(prefix) || (n.starts_with(".") && n.substr(1).starts_with(prefix))) {
+      names.emplace_back(n);
+    }
+  }
+  closedir(stream);
+  const time_t now = time(nullptr);
+  for (const auto& name : names) {
+    Fd fd(openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    const bool hidden = name.front() == '.';
+    if (fd.get() < 0 || fstat(fd.get(), &st) != 0 || st.st_uid != geteuid() ||
+        (hidden && now - st.st_ctime < 10) || flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+      continue;
+    }
+    EmptyDirectory(fd.get(), 0);
+    unlinkat(dir.get(), name.c_str(), AT_REMOVEDIR);
+  }
 }
 
 }  // namespace
@@ -298,120 +325,6 @@ Result<BundleFiles> ReadBundleDirectory(const fs::path& dir, const ReadLimits& l
     return s.error();
   }
   return out;
-}
-
-Result<BundleFiles> ReadBundleArchive(const fs::path& file, const ReadLimits& limits) {
-  BundleFiles out;
-  out.origin = file.string();
-  out.archive = true;
-  const std::string& where = out.origin;
-  Fd fd(open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  if (fd.get() < 0) return Error{where + ": " + Errno(errno)};
-  struct stat st {};
-  if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return Error{where + ": not a bundle directory or archive"};
-  }
-  ArchiveReader reader;
-  archive* a = reader.a;
-  archive_read_support_filter_gzip(a);
-  archive_read_support_format_tar(a);
-  if (archive_read_open_fd(a, fd.get(), 65536) != ARCHIVE_OK) return Error{Unreadable(where, a)};
-  std::set<std::string> seen;
-  std::uint64_t members = 0, total = 0;
-  std::string top;
-  std::vector<char> buffer(65536);
-  for (;;) {
-    archive_entry* entry = nullptr;
-    int rc = archive_read_next_header(a, &entry);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN) {
-      if (members == 0) return Error{Unreadable(where, a)};
-      return Error{where + ": truncated or corrupt archive (" + OneLine(archive_error_string(a)) +
-                   ")"};
-    }
-    if (++members > limits.max_files) {
-      return Error{where + ": more than " + std::to_string(limits.max_files) + " members"};
-    }
-    const char* raw_name = archive_entry_pathname(entry);
-    if (raw_name == nullptr) return Error{where + ": a member has no readable name"};
-    const std::string name = Normalise(raw_name);
-    const std::string member = "member " + Quote(raw_name);
-    if (name.empty() || name == ".") continue;
-    if (name.front() == '/') return Error{where + ": " + member + " has an absolute path"};
-    if (name == ".." || name.starts_with("../") || name.ends_with("/..") ||
-        name.find("/../") != std::string::npos) {
-      return Error{where + ": " + member + " has a \"..\" component"};
-    }
-    if (!IsSafeRelativePath(name)) return Error{where + ": " + member + " has an unsafe path"};
-    if (archive_entry_hardlink(entry) != nullptr) {
-      return Error{where + ": " + member + " is a hard link; bundles hold only regular files"};
-    }
-    const auto type = archive_entry_filetype(entry);
-    if (type != AE_IFREG && type != AE_IFDIR) {
-      return Error{where + ": " + member + " is " + TypeName(entry) +
-                   "; bundles hold only regular files"};
-    }
-    if (!seen.insert(name).second) return Error{where + ": " + member + " appears twice"};
-    std::size_t slash = name.find('/');
-    std::string first = name.substr(0, slash);
-    if (top.empty()) top = first;
-    if (first != top) {
-      return Error{where + ": " + member + " is outside the bundle directory \"" + top + "/\""};
-    }
-    if (type == AE_IFDIR) continue;
-    if (slash == std::string::npos) {
-      return Error{where + ": " + member + " is outside the bundle directory"};
-    }
-    const std::string relative = name.substr(slash + 1);
-    if (archive_entry_size_is_set(entry) && archive_entry_size(entry) >= 0 &&
-        static_cast<std::uint64_t>(archive_entry_size(entry)) > limits.max_file_bytes) {
-      return Error{where + ": " + member + " is larger than " +
-                   std::to_string(limits.max_file_bytes) + " bytes"};
-    }
-    std::string content;
-    for (;;) {
-      la_ssize_t n = archive_read_data(a, buffer.data(), buffer.size());
-      if (n < 0) {
-        return Error{where + ": truncated or corrupt archive at " + member + " (" +
-                     OneLine(archive_error_string(a)) + ")"};
-      }
-      if (n == 0) break;
-      const auto got = static_cast<std::uint64_t>(n);
-      if (content.size() + got > limits.max_file_bytes) {
-        return Error{where + ": " + member + " is larger than " +
-                     std::to_string(limits.max_file_bytes) + " bytes"};
-      }
-      total += got;
-      if (total > limits.max_total_bytes) {
-        return Error{where + ": more than " + std::to_string(limits.max_total_bytes) +
-                     " bytes uncompressed"};
-      }
-      const auto compressed =
-          static_cast<double>(std::max<la_int64_t>(1, archive_filter_bytes(a, -1)));
-      if (total > limits.ratio_after_bytes &&
-          static_cast<double>(total) > limits.max_compression_ratio * compressed) {
-        return Error{where + ": compresses more than " +
-                     std::to_string(static_cast<long long>(limits.max_compression_ratio)) +
-                     ":1, refused as a decompression bomb (at " + member + ")"};
-      }
-      content.append(buffer.data(), got);
-    }
-    out.files.emplace(relative, std::move(content));
-  }
-  if (top.empty()) return Error{where + ": not a bundle (empty archive)"};
-  out.name = top;
-  if (out.Find(kManifestFile) == nullptr) {
-    return Error{where + ": not a bundle (no " + top + "/" + std::string(kManifestFile) + ")"};
-  }
-  return out;
-}
-
-Result<BundleFiles> ReadBundle(const fs::path& path, const ReadLimits& limits) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) return Error{path.string() + ": " + Errno(errno)};
-  if (S_ISDIR(st.st_mode)) return ReadBundleDirectory(path, limits);
-  if (S_ISREG(st.st_mode)) return ReadBundleArchive(path, limits);
-  return Error{path.string() + ": not a bundle directory or archive"};
 }
 
 Result<Manifest> ReadManifest(const BundleFiles& bundle) {
@@ -469,19 +382,65 @@ std::vector<ManifestFile> ListFiles(const std::map<std::string, std::string>& fi
 }
 
 Result<std::unique_ptr<PrivateDir>> PrivateDir::Create(std::string_view prefix) {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/" +
-                        std::string(prefix) + "-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) {
-    return Error{pattern + ": cannot create a temporary directory: " + Errno(errno)};
+  const char* tmpdir = std::getenv("TMPDIR");
+  const std::string base = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
+  const std::string name = std::string(prefix) + "-";
+  RemoveStaleDirectories(base, name);
+  // A signal that arrives before the directory can remove itself waits until it can.
+  sigset_t signals, previous;
+  sigemptyset(&signals);
+  for (int signal : kCleanupSignals) sigaddset(&signals, signal);
+  pthread_sigmask(SIG_BLOCK, &signals, &previous);
+  struct Unblock {
+    sigset_t mask;
+    ~Unblock() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
+  } unblock{previous};
+  // Created and locked under a hidden name, then renamed: under its real name it is always
+  // locked while its owner lives.
+  std::string hidden = base + "/." + name + "XXXXXX";
+  if (mkdtemp(hidden.data()) == nullptr) {
+    return Error{hidden + ": cannot create a temporary directory: " + Errno(errno)};
   }
-  chmod(pattern.c_str(), 0700);
-  return std::unique_ptr<PrivateDir>(new PrivateDir(pattern));
+  const std::string path = base + "/" + name + hidden.substr(hidden.size() - 6);
+  Fd fd(open(hidden.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() < 0 || flock(fd.get(), LOCK_EX | LOCK_NB) != 0 ||
+      renameat2(AT_FDCWD, hidden.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
+    const int err = errno;
+    rmdir(hidden.c_str());
+    return Error{path + ": cannot create a temporary directory: " + Errno(err)};
+  }
+  fchmod(fd.get(), 0700);
+  return std::unique_ptr<PrivateDir>(new PrivateDir(path, fd.release()));
+}
+
+PrivateDir::PrivateDir(std::filesystem::path path, int lock_fd)
+    : path_(std::move(path)), lock_fd_(lock_fd) {
+  const std::string text = path_.string();
+  if (g_cleanup_armed == 0 && text.size() < sizeof g_cleanup_path) {
+    std::memcpy(g_cleanup_path, text.c_str(), text.size() + 1);
+    g_cleanup_armed = 1;
+    handles_signals_ = true;
+    struct sigaction action {};
+    action.sa_handler = RemoveAndDie;
+    action.sa_flags = SA_RESETHAND;  // the handler's raise() then dies of the signal
+    sigemptyset(&action.sa_mask);
+    for (int signal : kCleanupSignals) sigaddset(&action.sa_mask, signal);
+    for (std::size_t i = 0; i < std::size(kCleanupSignals); ++i) {
+      sigaction(kCleanupSignals[i], &action, &g_previous_actions[i]);
+    }
+  }
 }
 
 PrivateDir::~PrivateDir() {
+  if (handles_signals_) {
+    for (std::size_t i = 0; i < std::size(kCleanupSignals); ++i) {
+      sigaction(kCleanupSignals[i], &g_previous_actions[i], nullptr);
+    }
+    g_cleanup_armed = 0;
+  }
   std::error_code ec;
   fs::remove_all(path_, ec);
+  close(lock_fd_);
 }
 
 Status WriteFileUnder(const fs::path& dir, std::string_view relative, std::string_view content,
@@ -517,57 +476,6 @@ Status WriteFileUnder(const fs::path& dir, std::string_view relative, std::strin
     done += static_cast<std::size_t>(n);
   }
   return {};
-}
-
-Status WriteBundleArchive(const std::map<std::string, std::string>& files, std::string_view name,
-                          std::int64_t mtime, const fs::path& out, bool overwrite) {
-  if (!IsSafeRelativePath(name) || name.find('/') != std::string_view::npos) {
-    return Error{"\"" + std::string(name) + "\" is not a bundle name"};
-  }
-  std::string temp;
-  auto fd = CreateTempNextTo(out, 0600, temp);
-  if (!fd) return fd.error();
-  auto fail = [&](const std::string& why) -> Status {
-    close(*fd);
-    unlink(temp.c_str());
-    return Error{out.string() + ": " + why};
-  };
-  {
-    ArchiveWriter writer;
-    archive* a = writer.a;
-    if (archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-        archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-        archive_write_open_fd(a, *fd) != ARCHIVE_OK) {
-      return fail(OneLine(archive_error_string(a)));
-    }
-    auto header = [&](const std::string& path, bool directory, std::size_t size) -> bool {
-      EntryHolder entry;
-      archive_entry_set_pathname(entry.e, path.c_str());
-      archive_entry_set_filetype(entry.e, directory ? AE_IFDIR : AE_IFREG);
-      archive_entry_set_perm(entry.e, directory ? 0700 : 0600);
-      archive_entry_set_size(entry.e, static_cast<la_int64_t>(size));
-      archive_entry_set_mtime(entry.e, mtime, 0);
-      archive_entry_set_uid(entry.e, 0);
-      archive_entry_set_gid(entry.e, 0);
-      return archive_write_header(a, entry.e) == ARCHIVE_OK;
-    };
-    const std::string top(name);
-    if (!header(top + "/", true, 0)) return fail(OneLine(archive_error_string(a)));
-    for (const auto& [path, content] : files) {
-      if (!IsSafeRelativePath(path)) return fail("unsafe path \"" + path + "\"");
-      if (!header(top + "/" + path, false, content.size())) {
-        return fail(OneLine(archive_error_string(a)));
-      }
-      std::size_t done = 0;
-      while (done < content.size()) {
-        la_ssize_t n = archive_write_data(a, content.data() + done, content.size() - done);
-        if (n <= 0) return fail(OneLine(archive_error_string(a)));
-        done += static_cast<std::size_t>(n);
-      }
-    }
-    if (archive_write_close(a) != ARCHIVE_OK) return fail(OneLine(archive_error_string(a)));
-  }
-  return Commit(*fd, temp, out, overwrite);
 }
 
 Status WriteFileAtomically(const fs::path& out, std::string_view content, bool overwrite,

@@ -85,8 +85,13 @@ std::vector<FileProblem> CheckFiles(const Manifest& manifest, const BundleFiles&
 /// The manifest's `files` recomputed from the content (every file but manifest.json).
 std::vector<ManifestFile> ListFiles(const std::map<std::string, std::string>& files);
 
-/// A directory under $TMPDIR (or /tmp) with mode 0700, removed with its content on destruction.
-/// Owns the directory: not copyable or movable.
+/// A directory "<prefix>-XXXXXX" under $TMPDIR (or /tmp) with mode 0700, removed with its
+/// content on destruction, and also when SIGINT, SIGTERM or SIGHUP arrives while it exists (the
+/// process then dies of that signal as it would have without it). Its owner holds a lock on it
+/// (flock) for its lifetime, so that a directory left by a process killed outright (SIGKILL) is
+/// found and removed by the next Create() of the same prefix: Create() removes every such
+/// directory of this user that is unlocked and older than ten seconds. Only one PrivateDir at a
+/// time removes itself on signals. Owns the directory: not copyable or movable.
 class PrivateDir {
  public:
   static Result<std::unique_ptr<PrivateDir>> Create(std::string_view prefix);
@@ -96,8 +101,10 @@ class PrivateDir {
   const std::filesystem::path& path() const { return path_; }
 
  private:
-  explicit PrivateDir(std::filesystem::path path) : path_(std::move(path)) {}
+  PrivateDir(std::filesystem::path path, int lock_fd);
   std::filesystem::path path_;
+  int lock_fd_;  // the directory, opened and flock()ed
+  bool handles_signals_ = false;
 };
 
 /// Writes `content` to `relative` under `dir` (which must exist), creating directories (0700)

@@ -1,6 +1,10 @@
 #include "forensics/history_writer.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <limits>
 #include <utility>
 
@@ -169,7 +173,9 @@ void HistoryWriter::Run() {
     bool rows = !queue_->empty();
     bool write_due = rows && (!failing_ || now >= next_retry_);
     bool prune_due = store_ && !failing_ && (pruning_ || now >= next_prune_);
-    idle_ = !write_due && !prune_due;
+    bool check_due = store_ && !failing_ && now >= next_integrity_check_;
+    bool space_due = store_ && !failing_ && (vacuum_due_ || conversion_due_);
+    idle_ = !write_due && !prune_due && !check_due && !space_due;
     flushes_served_ = serving;
     settled_.notify_all();
     if (final_pass) break;
@@ -177,7 +183,9 @@ void HistoryWriter::Run() {
 
     double wait = 60;
     if (failing_ && rows) wait = std::min(wait, next_retry_ - now);
-    if (store_ && !failing_) wait = std::min(wait, next_prune_ - now);
+    if (store_ && !failing_) {
+      wait = std::min({wait, next_prune_ - now, next_integrity_check_ - now});
+    }
     wake_.wait_for(lock, std::chrono::duration<double>(std::max(wait, 0.001)),
                    [&] { return stopping_ || flush_requests_ != serving || arrivals_ != seen; });
   }
@@ -192,6 +200,7 @@ void HistoryWriter::Pass(bool final_pass) {
   double now = MonotonicSeconds();
   bool rows = queued() > 0;
   bool retry_due = !failing_ || now >= next_retry_ || final_pass;
+  if (store_ && ReopenIfReplaced() && !store_) return;
   if (!store_) {
     bool first = !attempted_open_;
     if (!retry_due || !(first || rows)) return;
@@ -199,6 +208,46 @@ void HistoryWriter::Pass(bool final_pass) {
   }
   if (rows && retry_due) WriteQueued(final_pass);
   if (!final_pass && store_ && !failing_ && (pruning_ || now >= next_prune_)) PruneStep();
+  if (!final_pass && store_ && !failing_ && !pruning_ && now >= next_integrity_check_) {
+    CheckIntegrity();
+  }
+  // Giving space back waits for a quiet moment: nothing queued, no retention pass under way.
+  const bool quiet = !final_pass && store_ && !failing_ && !pruning_ && queued() == 0;
+  if (quiet && conversion_due_) {
+    ConvertToIncrementalVacuum();
+  } else if (quiet && vacuum_due_) {
+    VacuumStep();
+  }
+}
+
+void HistoryWriter::ConvertToIncrementalVacuum() {
+  conversion_due_ = false;
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(database_, ec);
+  // Real time: how long the rewrite took, for the log, whatever the injected clock says.
+  const auto wall = std::chrono::steady_clock::now();
+  if (auto s = store_->EnableIncrementalVacuum(); !s) {
+    LogWarning("history: " + s.error().message +
+               "; pruned rows keep their space until the next start tries again");
+    return;
+  }
+  const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall);
+  LogInfo("history: converted " + database_ + " (" + std::to_string(bytes) +
+          " bytes) to incremental vacuum in " + std::to_string(seconds.count()) +
+          " s, once: pruning now gives space back");
+}
+
+void HistoryWriter::VacuumStep() {
+  auto free_pages = store_->ReleaseFreePages(options_.vacuum_pages);
+  if (!free_pages) {
+    vacuum_due_ = false;
+    Failed(free_pages.error().message);
+    ReopenIfCorrupt();
+    return;
+  }
+  ++stats_.writes;
+  if (*free_pages <= options_.vacuum_pages) vacuum_due_ = false;
+  Succeeded();
 }
 
 bool HistoryWriter::OpenStore() {
@@ -208,6 +257,8 @@ bool HistoryWriter::OpenStore() {
   options.now = UnixSeconds();
   options.max_page_count = max_page_count_.load();
   options.abandon = &abandon_;
+  options.integrity_check = full_check_next_open_ ? Store::Options::Check::kAlways
+                                                  : Store::Options::Check::kAfterUncleanClose;
   OpenReport report;
   auto opened = Store::Open(database_, options, &report);
   if (!opened) {
@@ -215,7 +266,13 @@ bool HistoryWriter::OpenStore() {
     return false;
   }
   store_ = std::move(*opened);
+  full_check_next_open_ = false;
   applied_max_page_count_ = options.max_page_count;
+  if (report.full_check && report.moved_aside.empty() &&
+      options.integrity_check == Store::Options::Check::kAfterUncleanClose) {
+    LogInfo("history: " + database_ +
+            " was not closed by the previous run; its full integrity check passed");
+  }
   if (!report.moved_aside.empty()) {
     ++stats_.database_resets;
     LogWarning("history: " + database_ + " was corrupt (" + report.corruption + "); moved it to " +
@@ -226,7 +283,58 @@ bool HistoryWriter::OpenStore() {
             std::to_string(report.migrated_from) + " to " + std::to_string(Store::kSchemaVersion));
   }
   next_prune_ = MonotonicSeconds();  // Prune once right after opening.
+  next_integrity_check_ = MonotonicSeconds() + options_.integrity_check_interval_seconds;
+  auto incremental = store_->IncrementalVacuumEnabled();
+  conversion_due_ = incremental.ok() && !*incremental;
   return true;
+}
+
+void HistoryWriter::CheckIntegrity() {
+  next_integrity_check_ = MonotonicSeconds() + options_.integrity_check_interval_seconds;
+  auto problems = store_->IntegrityProblems();
+  if (!problems) {
+    Failed(problems.error().message);
+    return;
+  }
+  if (problems->empty()) return;
+  LogWarning("history: the periodic integrity check of " + database_ + " failed (" + *problems +
+             "); reopening it");
+  store_.reset();
+  full_check_next_open_ = true;
+  OpenStore();
+}
+
+// A file deleted (or replaced) while open takes every later write with it: compare the path with
+// the open file before writing (a stat per pass), and open the path again when they differ.
+bool HistoryWriter::ReopenIfReplaced() {
+  if (!store_->FileReplaced()) return false;
+  ++stats_.database_reopens;
+  LogWarning("history: " + database_ +
+             " was deleted or replaced while open; opening it again (what was written to the old "
+             "file since is lost with it)");
+  const std::vector<Store::FileId> companions = store_->companion_files();
+  store_.reset();
+  // SQLite leaves the WAL of a moved file behind; opening the path would replay it into the new
+  // file. Only the very files the old connection had are removed.
+  for (const auto& file : companions) {
+    struct stat st {};
+    if (lstat(file.path.c_str(), &st) == 0 &&
+        static_cast<std::uint64_t>(st.st_dev) == file.device &&
+        static_cast<std::uint64_t>(st.st_ino) == file.inode) {
+      unlink(file.path.c_str());
+    }
+  }
+  OpenStore();
+  return true;
+}
+
+// A statement that reports corruption: the file is reopened with the full check, which moves it
+// aside, at the next attempt.
+void HistoryWriter::ReopenIfCorrupt() {
+  if (!store_ || !store_->corruption_seen()) return;
+  LogWarning("history: " + database_ + " is corrupt; reopening it with a full integrity check");
+  store_.reset();
+  full_check_next_open_ = true;
 }
 
 void HistoryWriter::WriteQueued(bool final_pass) {
@@ -255,6 +363,7 @@ void HistoryWriter::WriteQueued(bool final_pass) {
   if (final_pass) store_->SetBusyTimeout(250);
   if (auto s = store_->Append(batch); !s) {
     Failed(s.error().message);
+    ReopenIfCorrupt();
     return;
   }
   ++stats_.writes;
@@ -269,6 +378,11 @@ void HistoryWriter::WriteQueued(bool final_pass) {
   Succeeded();
 }
 
+void HistoryWriter::SetRetention(const config::Retention& retention) {
+  std::lock_guard lock(mutex_);
+  retention_ = retention;
+}
+
 void HistoryWriter::PruneStep() {
   if (!pruning_) {
     pruning_ = true;
@@ -276,8 +390,13 @@ void HistoryWriter::PruneStep() {
     auto cutoff = [now](int days) {
       return days > 0 ? now - days * 86400.0 : -std::numeric_limits<double>::infinity();
     };
-    samples_cutoff_ = cutoff(retention_.samples_days);
-    events_cutoff_ = cutoff(retention_.events_days);
+    config::Retention retention;
+    {
+      std::lock_guard lock(mutex_);
+      retention = retention_;
+    }
+    samples_cutoff_ = cutoff(retention.samples_days);
+    events_cutoff_ = cutoff(retention.events_days);
     processes_cutoff_ = now - options_.process_retention_seconds;
   }
   auto deleted = store_->Prune(samples_cutoff_, events_cutoff_, options_.prune_batch);
@@ -289,10 +408,12 @@ void HistoryWriter::PruneStep() {
     pruning_ = false;
     Failed(!deleted ? deleted.error().message : process_deleted.error().message);
     next_prune_ = next_retry_;
+    ReopenIfCorrupt();
     return;
   }
   ++stats_.writes;
   stats_.pruned_rows += *deleted + *process_deleted;
+  if (*deleted + *process_deleted > 0) vacuum_due_ = true;
   if (*deleted < static_cast<std::uint64_t>(options_.prune_batch) &&
       *process_deleted < static_cast<std::uint64_t>(options_.prune_batch)) {
     pruning_ = false;

@@ -27,8 +27,10 @@ struct StorageStats {
   std::atomic<std::uint64_t> errors{0};           ///< rogue_hunter_storage_errors_total
   std::atomic<bool> healthy{true};                ///< rogue_hunter_storage_healthy
   std::atomic<std::uint64_t> database_resets{0};  ///< rogue_hunter_storage_database_resets_total
-  std::atomic<std::uint64_t> pruned_rows{0};      ///< rogue_hunter_storage_pruned_rows_total
-  std::atomic<std::uint64_t> dropped_rows{0};     ///< Rows given up while writes failed.
+  /// rogue_hunter_storage_database_reopens_total: the file was deleted or replaced while open.
+  std::atomic<std::uint64_t> database_reopens{0};
+  std::atomic<std::uint64_t> pruned_rows{0};   ///< rogue_hunter_storage_pruned_rows_total
+  std::atomic<std::uint64_t> dropped_rows{0};  ///< Rows given up while writes failed.
 };
 
 /// Tunables of HistoryWriter; the defaults are the daemon's.
@@ -37,7 +39,11 @@ struct HistoryWriterOptions {
   std::size_t max_queued_events = 1000;   ///< Events and captures, kept apart from samples.
   double retry_seconds = 1;               ///< Between attempts while writes fail.
   double prune_interval_seconds = 600;    ///< Between retention passes (one at start-up).
-  int prune_batch = 500;                  ///< Rows deleted per prune transaction.
+  /// Between full integrity checks of the open file (PRAGMA quick_check), which start-up skips
+  /// unless the previous writer did not close the file.
+  double integrity_check_interval_seconds = 86400;
+  int prune_batch = 500;   ///< Rows deleted per prune transaction.
+  int vacuum_pages = 512;  ///< Free pages returned to the file system per transaction.
   int busy_timeout_ms = 5000;
   std::int64_t max_page_count = 0;  ///< Store::Options::max_page_count, for tests.
   /// The per-process history of the top-N processes (Store::ProcessHistory): written with this
@@ -57,8 +63,21 @@ struct HistoryWriterOptions {
 /// drops to false, rows stay queued up to the bounds of HistoryWriterOptions (events are kept in
 /// preference to samples) and are retried at most every `retry_seconds`, reopening the database
 /// if it could not be opened. One line is logged when writing starts to fail and one when it
-/// works again. A corrupt database found at start-up is moved aside (Store::Open), logged and
-/// counted in `stats.database_resets`.
+/// works again. A corrupt database is moved aside (Store::Open), logged and counted in
+/// `stats.database_resets`. So that start-up does not read the whole file, the full integrity
+/// check runs at open only after an unclean close; otherwise it runs every
+/// `integrity_check_interval_seconds` on the writer thread, and at once when a statement reports
+/// corruption (the file is then reopened with the full check). Before each write the writer
+/// checks that the path still names the file it has open; a file deleted or replaced meanwhile is
+/// closed and the path opened again (a fresh file, or the replacement), logged and counted in
+/// `stats.database_reopens`: rows written to the deleted file are lost with it, the rest go to
+/// the new one.
+///
+/// Space freed by pruning goes back to the file system: after each retention pass, in steps of
+/// `vacuum_pages` pages between writes (Store::ReleaseFreePages). A file made by an older version
+/// is first converted once (Store::EnableIncrementalVacuum), at the first moment nothing is
+/// queued after opening it; when that fails (not enough free disk space) it is logged and tried
+/// again at the next start.
 ///
 /// Time comes from the injected clock (retries, the prune schedule and its cut-offs).
 /// Thread-safe: Add() and Flush() may be called from any thread. Owns a thread: not copyable or
@@ -91,6 +110,9 @@ class HistoryWriter {
   /// `timeout`. True if nothing is left queued. For tests and for shutdown ordering.
   bool Flush(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+  /// New retention settings (a configuration reload), used from the next retention pass on.
+  void SetRetention(const config::Retention& retention);
+
   /// Rows waiting to be written.
   std::size_t queued() const;
 
@@ -105,13 +127,18 @@ class HistoryWriter {
   bool OpenStore();
   void WriteQueued(bool final_pass);
   void PruneStep();
+  void CheckIntegrity();
+  void VacuumStep();
+  void ConvertToIncrementalVacuum();
+  void ReopenIfCorrupt();
+  bool ReopenIfReplaced();
   void Failed(const std::string& reason);
   void Succeeded();
   double MonotonicSeconds() const;
   double UnixSeconds() const;
 
   const std::string database_;
-  const config::Retention retention_;
+  config::Retention retention_;  // Guarded by mutex_.
   const Clock& clock_;
   StorageStats& stats_;
   const HistoryWriterOptions options_;
@@ -137,9 +164,13 @@ class HistoryWriter {
   std::int64_t applied_max_page_count_ = 0;
   bool failing_ = false;
   std::uint64_t dropped_at_failure_ = 0;
-  double next_retry_ = 0;  // Monotonic seconds.
-  double next_prune_ = 0;  // Monotonic seconds.
-  bool pruning_ = false;   // A retention pass is under way.
+  double next_retry_ = 0;            // Monotonic seconds.
+  double next_prune_ = 0;            // Monotonic seconds.
+  double next_integrity_check_ = 0;  // Monotonic seconds.
+  bool full_check_next_open_ = false;
+  bool vacuum_due_ = false;      // A retention pass freed pages.
+  bool conversion_due_ = false;  // The open file lacks auto_vacuum = INCREMENTAL.
+  bool pruning_ = false;         // A retention pass is under way.
   double samples_cutoff_ = 0, events_cutoff_ = 0, processes_cutoff_ = 0;
   // When each (pid, start_ticks) of the top lists last got a history row (Unix seconds).
   std::map<std::pair<std::int32_t, std::uint64_t>, double> process_written_;  // guarded by mutex_

@@ -4,8 +4,11 @@
 
 #include <cstdio>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 
 #include "base/utf8.h"
+#include "forensics/json_read.h"
 
 namespace rh::forensics {
 namespace {
@@ -71,10 +74,18 @@ class Reader {
     if (!error_->empty()) return;
     auto it = j_.find(key);
     if (it == j_.end()) return Fail(key, "missing");
-    try {
-      out = it->get<T>();
-    } catch (const json::exception&) {
-      Fail(key, "has the wrong type");
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      // Range-checked: a value that does not fit is refused, never narrowed.
+      if (!it->is_number_integer()) return Fail(key, "has the wrong type");
+      auto v = JsonInteger<T>(*it);
+      if (!v) return Fail(key, "is out of range: " + it->dump());
+      out = *v;
+    } else {
+      try {
+        out = it->get<T>();
+      } catch (const json::exception&) {
+        Fail(key, "has the wrong type");
+      }
     }
   }
   void Bytes(const char* key, std::string& out) {
@@ -189,8 +200,10 @@ json ToJson(const SystemSample& s) {
   }
   json blocked = json::array();
   for (const auto& b : s.processes.blocked) {
-    blocked.push_back(
-        {{"pid", b.pid}, {"comm", BytesToJson(b.comm)}, {"wchan", BytesToJson(b.wchan)}});
+    blocked.push_back({{"pid", b.pid},
+                       {"tid", b.task()},
+                       {"comm", BytesToJson(b.comm)},
+                       {"wchan", BytesToJson(b.wchan)}});
   }
   json collectors_json = json::array();
   for (const auto& c : s.collectors) {
@@ -429,6 +442,8 @@ Result<SystemSample> SystemSampleFromJson(const json& j) {
       Reader b((*blocked)[i], "sample.processes.blocked[" + std::to_string(i) + "]", &error);
       collectors::BlockedTask task;
       b.Get("pid", task.pid);
+      task.tid = task.pid;  // bundles from before threads were listed
+      if (b.Has("tid")) b.Get("tid", task.tid);
       b.Bytes("comm", task.comm);
       b.Bytes("wchan", task.wchan);
       s.processes.blocked.push_back(std::move(task));
@@ -539,9 +554,11 @@ std::optional<std::int64_t> ParseRfc3339(std::string_view text) {
   utc.tm_hour = hour;
   utc.tm_min = minute;
   utc.tm_sec = second;
-  time_t t = timegm(&utc);
-  return static_cast<std::int64_t>(t) * 1'000'000'000 +
-         static_cast<std::int64_t>(millis) * 1'000'000;
+  const std::int64_t t = timegm(&utc);
+  // Unix nanoseconds in an int64 reach from 1677 to 2262.
+  constexpr std::int64_t kLimit = std::numeric_limits<std::int64_t>::max() / 1'000'000'000 - 1;
+  if (t < -kLimit || t > kLimit || millis < 0) return std::nullopt;
+  return t * 1'000'000'000 + static_cast<std::int64_t>(millis) * 1'000'000;
 }
 
 }  // namespace rh::forensics

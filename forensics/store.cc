@@ -1,9 +1,13 @@
 #include "forensics/store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -12,6 +16,8 @@
 #include <filesystem>
 #include <iterator>
 #include <utility>
+
+#include "forensics/safe_directory.h"
 
 namespace rh::forensics {
 namespace {
@@ -150,6 +156,8 @@ CREATE INDEX kill_audit_time ON kill_audit(time);
 )sql"},
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
+// The version whose migration added process_samples and kill_audit.
+constexpr int kProcessTablesVersion = 3;
 static_assert(analysis::kComponentCount == 6, "samples has one *_points column per component");
 
 constexpr char kSampleColumns[] =
@@ -333,6 +341,7 @@ std::optional<EventKind> KindFromName(std::string_view name) {
 std::int64_t ReadEvent(sqlite3_stmt* s, EventRecord& e) {
   Reader c(s);
   std::int64_t id = c.Int();
+  e.id = id;
   e.key = c.Bytes();
   std::string kind = c.Bytes();
   e.kind = KindFromName(kind).value_or(EventKind::kStateChange);
@@ -360,22 +369,41 @@ bool Exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
-// mkdir -p with mode 0700 for the directories it creates.
-Status MakeDirectories(const std::filesystem::path& dir) {
-  if (dir.empty()) return {};
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) return {};
-    return Error{"cannot create directory " + dir.string() + ": " + std::strerror(ENOTDIR)};
-  }
-  if (errno != ENOENT) {
-    return Error{"cannot create directory " + dir.string() + ": " + std::strerror(errno)};
-  }
-  if (dir.has_parent_path() && dir.parent_path() != dir) {
-    if (auto s = MakeDirectories(dir.parent_path()); !s) return s;
-  }
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Error{"cannot create directory " + dir.string() + ": " + std::strerror(errno)};
+// Makes the database's directory safe to write as root (forensics/safe_directory.h), then creates
+// the file with mode 0600, or tightens an existing one (and its companion files) to 0600, whatever
+// the umask: SQLite gives the -wal and -shm files the mode of the database file. The file must be
+// a regular file of this user, never a link.
+Status PrepareDatabaseFile(const std::string& path) {
+  const std::filesystem::path file(path);
+  auto dir =
+      OpenSafeDirectory(file.has_parent_path() ? file.parent_path() : ".", "storage.database");
+  if (!dir) return Error{path + ": " + dir.error().message};
+  const std::string name = file.filename().string();
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const std::string entry = name + suffix;
+    const std::string where = path + suffix;
+    UniqueFd fd(openat(dir->get(), entry.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!fd.ok() && errno == ENOENT) {
+      if (*suffix != '\0') continue;
+      fd = UniqueFd(openat(dir->get(), entry.c_str(),
+                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    }
+    if (!fd.ok()) {
+      if (errno == ELOOP) {
+        return Error{where + ": is a symbolic link, which rogue-hunter does not follow; set " +
+                     "storage.database to the file itself"};
+      }
+      return Error{where + ": cannot open: " + std::strerror(errno)};
+    }
+    struct stat st {};
+    if (fstat(fd.get(), &st) != 0) return Error{where + ": " + std::strerror(errno)};
+    if (!S_ISREG(st.st_mode)) return Error{where + ": not a regular file"};
+    if (st.st_uid != geteuid()) {
+      return Error{where + ": belongs to uid " + std::to_string(st.st_uid) + ", not to uid " +
+                   std::to_string(geteuid()) + " that runs rogue-hunter"};
+    }
+    // An immutable file refuses: SQLite then says the database is read-only.
+    if ((st.st_mode & 077) != 0) (void)fchmod(fd.get(), 0600);
   }
   return {};
 }
@@ -478,6 +506,7 @@ Status ApplyMaxPageCount(sqlite3* db, const std::string& path, std::int64_t page
 struct WritableOpen {
   Database db;
   int version_found = 0;
+  bool full_check = false;
   bool corrupt = false;
   std::string problem;  // Why it is corrupt.
 };
@@ -487,10 +516,15 @@ struct WritableOpen {
 Result<WritableOpen> OpenWritable(const std::string& path, const Store::Options& options,
                                   int target_version, BusyWait* busy) {
   WritableOpen out;
+  if (Status s = PrepareDatabaseFile(path); !s.ok()) return s.error();
+  // A writer that closes the file checkpoints and deletes its WAL: one left behind means the
+  // previous writer stopped without closing (or another connection has it open right now).
+  const bool unclean = Exists(path + "-wal");
   sqlite3* raw = nullptr;
-  int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &raw,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+      nullptr);
   Database db(raw);
   if (rc != SQLITE_OK) {
     if (raw == nullptr) return Error{path + ": cannot open: out of memory"};
@@ -509,7 +543,22 @@ Result<WritableOpen> OpenWritable(const std::string& path, const Store::Options&
     out.problem = std::move(problem);
     return std::move(out);
   };
-  {
+  out.full_check = options.integrity_check == Store::Options::Check::kAlways || unclean;
+  if (!out.full_check) {
+    // The header and the schema: a file that is not a database, or whose first pages are
+    // damaged, fails here. Damage further in is found by a statement that reads it (the writer
+    // then reopens with the full check) or by the writer's periodic check.
+    auto schema = Prepare(raw, path, "SELECT count(*) FROM sqlite_schema");
+    if (!schema) {
+      if (IsCorruption(sqlite3_errcode(raw))) return corrupt(sqlite3_errmsg(raw));
+      return schema.error();
+    }
+    rc = sqlite3_step(schema->get());
+    if (rc != SQLITE_ROW) {
+      if (IsCorruption(rc)) return corrupt(sqlite3_errmsg(raw));
+      return SqlError(raw, path, "reading the schema");
+    }
+  } else {
     auto check = Prepare(raw, path, "PRAGMA quick_check(4)");
     if (!check) {
       if (IsCorruption(sqlite3_errcode(raw))) return corrupt(sqlite3_errmsg(raw));
@@ -530,6 +579,12 @@ Result<WritableOpen> OpenWritable(const std::string& path, const Store::Options&
     if (!findings.empty()) return corrupt("quick_check: " + findings);
   }
 
+  // Takes effect on a new file only, before anything is written to it (switching to WAL writes
+  // its header); older files are converted by Store::EnableIncrementalVacuum().
+  if (auto s = Exec(raw, path, "PRAGMA auto_vacuum = INCREMENTAL", "setting auto_vacuum"); !s) {
+    if (IsCorruption(sqlite3_errcode(raw))) return corrupt(sqlite3_errmsg(raw));
+    return s.error();
+  }
   {
     auto mode = Prepare(raw, path, "PRAGMA journal_mode = WAL");
     if (!mode) return mode.error();
@@ -590,11 +645,16 @@ Result<std::string> MoveAside(const std::string& path, double now) {
 Result<Database> OpenReadOnly(const std::string& path, const Store::Options& options, int* version,
                               BusyWait* busy) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  if (::lstat(path.c_str(), &st) != 0) {
     return Error{path + ": cannot open: " + std::strerror(errno)};
   }
+  if (S_ISLNK(st.st_mode)) {
+    return Error{path + ": is a symbolic link, which is not followed; give the file itself"};
+  }
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, nullptr);
   Database db(raw);
   if (rc != SQLITE_OK) {
     if (raw == nullptr) return Error{path + ": cannot open: out of memory"};
@@ -699,6 +759,25 @@ Store::Store(sqlite3* db, std::string path, int version, const Options& options)
       version_(version),
       connection_(std::make_unique<Connection>()) {
   Configure(db_, options, &connection_->busy);
+  // The file as opened: SQLite opened it moments ago in a directory only this user can change.
+  struct stat st {};
+  if (::lstat(path_.c_str(), &st) == 0) {
+    device_ = st.st_dev;
+    inode_ = st.st_ino;
+  }
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string companion = path_ + suffix;
+    if (::lstat(companion.c_str(), &st) == 0) {
+      companions_.push_back({companion, static_cast<std::uint64_t>(st.st_dev),
+                             static_cast<std::uint64_t>(st.st_ino)});
+    }
+  }
+}
+
+bool Store::FileReplaced() const {
+  struct stat st {};
+  if (::lstat(path_.c_str(), &st) != 0) return errno == ENOENT || errno == ENOTDIR;
+  return st.st_dev != device_ || st.st_ino != inode_;
 }
 
 Store::~Store() {
@@ -719,13 +798,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
     return std::unique_ptr<Store>(new Store(db->release(), path, version, options));
   }
 
-  if (auto s = MakeDirectories(std::filesystem::path(path).parent_path()); !s) {
-    return Error{path + ": " + s.error().message};
-  }
   r.created = !Exists(path);
   BusyWait busy;
   auto opened = OpenWritable(path, options, kSchemaVersion, &busy);
   if (!opened) return opened.error();
+  r.full_check = opened->full_check;
   if (opened->corrupt) {
     auto aside = MoveAside(path, options.now);
     if (!aside) return Error{aside.error().message + " (it is corrupt: " + opened->problem + ")"};
@@ -741,7 +818,6 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
 }
 
 Status Store::MigrateForTest(const std::string& path, int version) {
-  if (auto s = MakeDirectories(std::filesystem::path(path).parent_path()); !s) return s;
   BusyWait busy;
   auto opened = OpenWritable(path, Options{}, version, &busy);
   if (!opened) return opened.error();
@@ -750,6 +826,94 @@ Status Store::MigrateForTest(const std::string& path, int version) {
 }
 
 int Store::schema_version() const { return version_; }
+
+Result<std::string> Store::IntegrityProblems() {
+  auto check = Prepare(db_, path_, "PRAGMA quick_check(4)");
+  if (!check) {
+    if (IsCorruption(sqlite3_errcode(db_))) return std::string(sqlite3_errmsg(db_));
+    return check.error();
+  }
+  std::string findings;
+  int rc;
+  while ((rc = sqlite3_step(check->get())) == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(check->get(), 0);
+    std::string line = text == nullptr ? "" : reinterpret_cast<const char*>(text);
+    if (line == "ok") continue;
+    findings += (findings.empty() ? "" : "; ") + line;
+  }
+  if (rc != SQLITE_DONE) {
+    if (IsCorruption(rc)) return std::string(sqlite3_errmsg(db_));
+    return SqlError(db_, path_, "checking integrity");
+  }
+  return findings.empty() ? findings : "quick_check: " + findings;
+}
+
+namespace {
+
+// The single integer a PRAGMA returns.
+Result<std::int64_t> PragmaInteger(sqlite3* db, const std::string& path, const char* sql) {
+  auto stmt = Prepare(db, path, sql);
+  if (!stmt) return stmt.error();
+  if (sqlite3_step(stmt->get()) != SQLITE_ROW) return SqlError(db, path, sql);
+  return sqlite3_column_int64(stmt->get(), 0);
+}
+
+}  // namespace
+
+Result<bool> Store::IncrementalVacuumEnabled() {
+  auto mode = PragmaInteger(db_, path_, "PRAGMA auto_vacuum");
+  if (!mode) return mode.error();
+  return *mode == 2;  // 0 none, 1 full, 2 incremental
+}
+
+Status Store::EnableIncrementalVacuum() {
+  auto enabled = IncrementalVacuumEnabled();
+  if (!enabled) return enabled.error();
+  if (*enabled) return {};
+  struct stat st {};
+  struct statvfs fs {};
+  if (::stat(path_.c_str(), &st) != 0 || ::statvfs(path_.c_str(), &fs) != 0) {
+    return Error{path_ + ": " + std::strerror(errno)};
+  }
+  const auto free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+  const auto needed = 2 * static_cast<std::uint64_t>(st.st_size);
+  if (free_bytes < needed) {
+    return Error{path_ + ": converting to incremental vacuum needs " + std::to_string(needed) +
+                 " bytes free, " + std::to_string(free_bytes) + " are"};
+  }
+  if (Status s = Exec(db_, path_, "PRAGMA auto_vacuum = INCREMENTAL; VACUUM",
+                      "converting to incremental vacuum");
+      !s.ok()) {
+    return s;
+  }
+  // VACUUM went through the WAL: copy it back and truncate it.
+  sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+  return {};
+}
+
+Result<std::int64_t> Store::ReleaseFreePages(int pages) {
+  // Without incremental vacuum the pages cannot be returned: none are counted as waiting.
+  auto incremental = IncrementalVacuumEnabled();
+  if (!incremental) return incremental.error();
+  if (!*incremental) return std::int64_t{0};
+  auto free_pages = PragmaInteger(db_, path_, "PRAGMA freelist_count");
+  if (!free_pages) return free_pages.error();
+  if (*free_pages == 0) return std::int64_t{0};
+  const std::string sql = "PRAGMA incremental_vacuum(" + std::to_string(std::max(1, pages)) + ")";
+  auto stmt = Prepare(db_, path_, sql);
+  if (!stmt) return stmt.error();
+  if (Run(stmt->get()) != SQLITE_OK) return WriteError("returning free pages");
+  if (*free_pages <= pages) {
+    // Busy (a reader in the way) only delays the shrinking to a later checkpoint.
+    sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+  }
+  return *free_pages;
+}
+
+Error Store::WriteError(std::string_view doing) {
+  if (IsCorruption(sqlite3_errcode(db_))) corruption_seen_ = true;
+  return SqlError(db_, path_, doing);
+}
 
 Status Store::SetMaxPageCount(std::int64_t pages) { return ApplyMaxPageCount(db_, path_, pages); }
 
@@ -784,9 +948,9 @@ Status Store::Write(const std::vector<SampleRow>& samples, const std::vector<Eve
   if (auto s = prepare(st.commit, "COMMIT"); !s) return s;
   if (auto s = prepare(st.rollback, "ROLLBACK"); !s) return s;
 
-  if (Run(st.begin.get()) != SQLITE_OK) return SqlError(db_, path_, "starting a transaction");
+  if (Run(st.begin.get()) != SQLITE_OK) return WriteError("starting a transaction");
   auto fail = [&](std::string_view doing) -> Status {
-    Error e = SqlError(db_, path_, doing);
+    Error e = WriteError(doing);
     if (sqlite3_get_autocommit(db_) == 0) Run(st.rollback.get());
     return e;
   };
@@ -884,26 +1048,26 @@ Status Store::AppendEventRows(const EventRecord& e) {
   b.Text(e.key).Text(kEventKindNames[static_cast<std::size_t>(e.kind)]);
   b.Real(e.start_time).Real(e.end_time).Real(e.duration_seconds).Real(e.score_before);
   b.Text(e.state_from).Text(e.state_to).Text(e.notes);
-  if (!b.ok()) return SqlError(db_, path_, "writing event " + e.key);
+  if (!b.ok()) return WriteError("writing event " + e.key);
   int rc = sqlite3_step(upsert);
   std::int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(upsert, 0) : 0;
   if (rc == SQLITE_ROW) rc = Run(upsert);
   if (rc != SQLITE_OK && rc != SQLITE_DONE) {
-    Error err = SqlError(db_, path_, "writing event " + e.key);
+    Error err = WriteError("writing event " + e.key);
     sqlite3_reset(upsert);
     return err;
   }
   sqlite3_reset(upsert);
   sqlite3_bind_int64(st.delete_processes.get(), 1, id);
   if (Run(st.delete_processes.get()) != SQLITE_OK) {
-    return SqlError(db_, path_, "replacing the processes of event " + e.key);
+    return WriteError("replacing the processes of event " + e.key);
   }
   for (const EventProcess& p : e.processes) {
     Binder pb(st.insert_process.get());
     pb.Int(id).Text(p.list).Int(p.rank).Int(p.pid).Blob(p.comm);
     pb.Text(std::string_view(&p.state, 1)).Real(p.cpu_ratio).Uint(p.rss_bytes).Text(p.wchan);
     if (!pb.ok() || Run(st.insert_process.get()) != SQLITE_OK) {
-      return SqlError(db_, path_, "writing the processes of event " + e.key);
+      return WriteError("writing the processes of event " + e.key);
     }
   }
   return {};
@@ -913,7 +1077,7 @@ Result<std::uint64_t> Store::Prune(double samples_before, double events_before, 
   if (batch <= 0) return std::uint64_t{0};
   if (auto s = Exec(db_, path_, "BEGIN IMMEDIATE", "starting to prune"); !s) return s.error();
   auto fail = [&](std::string_view doing) -> Error {
-    Error e = SqlError(db_, path_, doing);
+    Error e = WriteError(doing);
     if (sqlite3_get_autocommit(db_) == 0) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     return e;
   };
@@ -1068,7 +1232,7 @@ Result<std::vector<CaptureRecord>> Store::Captures(std::string_view event_key) {
 namespace {
 
 Status NeedsProcessTables(int version, const std::string& path) {
-  if (version >= 3) return {};
+  if (version >= kProcessTablesVersion) return {};
   return Error{path + ": schema version " + std::to_string(version) +
                " has no process history or kill audit (opened read-only before an upgrade)"};
 }
@@ -1094,7 +1258,7 @@ ProcessSampleRow ReadProcessSample(sqlite3_stmt* s) {
 
 Result<std::uint64_t> Store::PruneProcessData(double history_before, double audit_before,
                                               int batch) {
-  if (batch <= 0 || version_ < 3) return std::uint64_t{0};
+  if (batch <= 0 || version_ < kProcessTablesVersion) return std::uint64_t{0};
   if (auto s = Exec(db_, path_, "BEGIN IMMEDIATE", "starting to prune"); !s) return s.error();
   auto fail = [&](std::string_view doing) -> Error {
     Error e = SqlError(db_, path_, doing);
@@ -1167,7 +1331,7 @@ Status Store::FinishKillAudit(std::int64_t id, std::string_view result, std::str
 
 Result<std::vector<KillAuditRow>> Store::KillAudits(double from, double to, int limit) {
   std::vector<KillAuditRow> rows;
-  if (version_ < 3) return rows;
+  if (version_ < kProcessTablesVersion) return rows;
   auto stmt = Prepare(db_, path_,
                       "SELECT id, time, client, principal, pid, boot_id, start_ticks, comm, exe, "
                       "force, decision, result, reason, signals, finished_time FROM kill_audit "
@@ -1208,7 +1372,7 @@ Result<std::vector<KillAuditRow>> Store::KillAudits(double from, double to, int 
 Result<std::vector<ProcessSampleRow>> Store::ProcessHistory(const ProcessIdentity& process,
                                                             double from, double to, int limit) {
   std::vector<ProcessSampleRow> rows;
-  if (version_ < 3) return rows;
+  if (version_ < kProcessTablesVersion) return rows;
   auto stmt =
       Prepare(db_, path_,
               "SELECT time, boot_id, pid, start_ticks, comm, state, cpu_ratio, cpu_ticks, "
@@ -1227,7 +1391,7 @@ Result<std::vector<ProcessSampleRow>> Store::ProcessHistory(const ProcessIdentit
 }
 
 Result<std::optional<ProcessIdentity>> Store::LatestProcess(std::int32_t pid) {
-  if (version_ < 3) return std::optional<ProcessIdentity>();
+  if (version_ < kProcessTablesVersion) return std::optional<ProcessIdentity>();
   auto stmt = Prepare(db_, path_,
                       "SELECT boot_id, start_ticks FROM process_samples WHERE pid = ? ORDER BY "
                       "time DESC, id DESC LIMIT 1");
@@ -1244,16 +1408,41 @@ Result<std::optional<ProcessIdentity>> Store::LatestProcess(std::int32_t pid) {
   return std::optional<ProcessIdentity>(std::move(identity));
 }
 
-Result<std::vector<EventRecord>> Store::EventsOfKind(double from, double to, std::string_view kind,
-                                                     int limit) {
-  auto stmt = Prepare(db_, path_,
-                      std::string("SELECT ") + kEventColumns +
-                          " FROM events WHERE start_time >= ? AND start_time <= ? AND (? = '' OR "
-                          "kind = ?) ORDER BY start_time, id LIMIT ?");
+Result<std::optional<EventRecord>> Store::EventById(std::int64_t id) {
+  auto stmt =
+      Prepare(db_, path_, std::string("SELECT ") + kEventColumns + " FROM events WHERE id = ?");
   if (!stmt) return stmt.error();
-  Binder b(stmt->get());
-  b.Real(from).Real(to).Text(kind).Text(kind).Int(limit);
-  if (!b.ok()) return SqlError(db_, path_, "reading events");
+  sqlite3_bind_int64(stmt->get(), 1, id);
+  int rc = sqlite3_step(stmt->get());
+  if (rc == SQLITE_DONE) return std::optional<EventRecord>();
+  if (rc != SQLITE_ROW) return SqlError(db_, path_, "reading event " + std::to_string(id));
+  EventRecord e;
+  ReadEvent(stmt->get(), e);
+  stmt->reset();
+  if (auto s = ReadProcesses(db_, path_, id, e); !s) return s.error();
+  return std::optional<EventRecord>(std::move(e));
+}
+
+Result<std::vector<EventRecord>> Store::LatestEvents(double from,
+                                                     const std::vector<EventKind>& kinds,
+                                                     int limit) {
+  std::string sql = std::string("SELECT ") + kEventColumns + " FROM events WHERE start_time >= ?";
+  if (!kinds.empty()) {
+    sql += " AND kind IN (";
+    for (std::size_t i = 0; i < kinds.size(); ++i) sql += i == 0 ? "?" : ", ?";
+    sql += ")";
+  }
+  sql += " ORDER BY start_time DESC, id DESC LIMIT ?";
+  auto stmt = Prepare(db_, path_, sql);
+  if (!stmt) return stmt.error();
+  int index = 1;
+  sqlite3_bind_double(stmt->get(), index++, from);
+  for (EventKind kind : kinds) {
+    std::string_view name = kEventKindNames[static_cast<std::size_t>(kind)];
+    sqlite3_bind_text(stmt->get(), index++, name.data(), static_cast<int>(name.size()),
+                      SQLITE_STATIC);
+  }
+  sqlite3_bind_int(stmt->get(), index, limit);
   std::vector<EventRecord> events;
   int rc;
   while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
@@ -1261,7 +1450,60 @@ Result<std::vector<EventRecord>> Store::EventsOfKind(double from, double to, std
     ReadEvent(stmt->get(), events.back());
   }
   if (rc != SQLITE_DONE) return SqlError(db_, path_, "reading events");
+  stmt->reset();
+  for (auto& e : events) {
+    if (auto s = ReadProcesses(db_, path_, e.id, e); !s) return s.error();
+  }
   return events;
+}
+
+Result<std::optional<SampleRow>> Store::LatestSample() {
+  auto stmt = Prepare(db_, path_,
+                      std::string("SELECT ") + kSampleColumns +
+                          " FROM samples ORDER BY time DESC, id DESC LIMIT 1");
+  if (!stmt) return stmt.error();
+  int rc = sqlite3_step(stmt->get());
+  if (rc == SQLITE_DONE) return std::optional<SampleRow>();
+  if (rc != SQLITE_ROW) return SqlError(db_, path_, "reading the latest sample");
+  return std::optional<SampleRow>(ReadSample(stmt->get()));
+}
+
+Result<PruneCounts> Store::CountPrunable(double samples_before, double events_before) {
+  struct Count {
+    const char* sql;
+    std::uint64_t PruneCounts::*field;
+  };
+  // Captures go with their events (trigger) and on their own when older than the cut-off.
+  const Count counts[] = {
+      {"SELECT count(*) FROM samples WHERE time < ?1", &PruneCounts::samples},
+      {"SELECT count(*) FROM events WHERE start_time < ?2", &PruneCounts::events},
+      {"SELECT count(*) FROM event_processes WHERE event_id IN (SELECT id FROM events WHERE "
+       "start_time < ?2)",
+       &PruneCounts::event_processes},
+      {"SELECT count(*) FROM captures WHERE created_time < ?2 OR event_key IN (SELECT key FROM "
+       "events WHERE start_time < ?2)",
+       &PruneCounts::captures},
+  };
+  PruneCounts result;
+  const std::size_t n = version_ >= 2 ? std::size(counts) : std::size(counts) - 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto stmt = Prepare(db_, path_, counts[i].sql);
+    if (!stmt) return stmt.error();
+    const int index1 = sqlite3_bind_parameter_index(stmt->get(), "?1");
+    const int index2 = sqlite3_bind_parameter_index(stmt->get(), "?2");
+    if (index1 > 0) sqlite3_bind_double(stmt->get(), index1, samples_before);
+    if (index2 > 0) sqlite3_bind_double(stmt->get(), index2, events_before);
+    if (sqlite3_step(stmt->get()) != SQLITE_ROW) {
+      return SqlError(db_, path_, "counting what retention removes");
+    }
+    result.*counts[i].field = static_cast<std::uint64_t>(sqlite3_column_int64(stmt->get(), 0));
+  }
+  return result;
+}
+
+Status Store::Vacuum() {
+  if (auto s = Exec(db_, path_, "VACUUM", "vacuuming"); !s) return s;
+  return Exec(db_, path_, "PRAGMA wal_checkpoint(TRUNCATE)", "checkpointing");
 }
 
 }  // namespace rh::forensics

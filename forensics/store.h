@@ -36,6 +36,7 @@ struct EventProcess {
 
 /// A pause, suspend, critical episode or sampling state change.
 struct EventRecord {
+  std::int64_t id = 0;  ///< Row id in the history: set when read, ignored when written.
   std::string key;  ///< Unique; also the forensic bundle's id, e.g. "20261123T101500.123Z-pause".
   EventKind kind = EventKind::kPause;
   double start_time = 0;  ///< Unix seconds.
@@ -145,9 +146,19 @@ struct Batch {
   }
 };
 
+/// What Store::Prune would delete with the same cut-offs.
+struct PruneCounts {
+  std::uint64_t samples = 0;
+  std::uint64_t events = 0;
+  std::uint64_t event_processes = 0;  ///< Go with their events.
+  std::uint64_t captures = 0;         ///< With their events, or older than the events' cut-off.
+  std::uint64_t total() const { return samples + events + event_processes + captures; }
+};
+
 /// What Open() had to do.
 struct OpenReport {
   bool created = false;     ///< The file did not exist.
+  bool full_check = false;  ///< PRAGMA quick_check ran over the whole file.
   int migrated_from = -1;   ///< Schema version found (-1 if created), when a migration ran.
   std::string moved_aside;  ///< Path a corrupt database was renamed to, if any.
   std::string corruption;   ///< Why it was moved aside (the SQLite error or quick_check).
@@ -175,10 +186,16 @@ class Store {
     /// Every commit reaches the disk before it returns (PRAGMA synchronous = FULL), as the kill
     /// audit needs; otherwise a power loss may lose the last commits (never a process crash).
     bool durable = false;
+    /// When a writable open runs the full integrity check (PRAGMA quick_check, whose time grows
+    /// with the file: about a second at 30 days of samples): always, or only when the previous
+    /// writer did not close the file (its -wal file is still there: a crash, a kill -9, a power
+    /// loss). Every writable open checks the header and the schema, which costs next to nothing.
+    enum class Check { kAlways, kAfterUncleanClose };
+    Check integrity_check = Check::kAlways;
   };
 
-  /// Opens (creating the file and its directory unless read-only), checks integrity with
-  /// PRAGMA quick_check, and migrates. A corrupt file is renamed to
+  /// Opens (creating the file and its directory unless read-only), checks integrity (see
+  /// Options::integrity_check), and migrates. A corrupt file is renamed to
   /// "<path>.corrupt-<UTC time>" (with its -wal and -shm) and a fresh one created; `report` says
   /// so.
   static Result<std::unique_ptr<Store>> Open(const std::string& path, const Options& options,
@@ -222,16 +239,62 @@ class Store {
                                                        double to, int limit = 100000);
   /// The process a pid named most recently in the history, if any.
   Result<std::optional<ProcessIdentity>> LatestProcess(std::int32_t pid);
-  /// Events of one kind (or of every kind when `kind` is empty), oldest first, without their
-  /// processes.
-  Result<std::vector<EventRecord>> EventsOfKind(double from, double to, std::string_view kind,
-                                                int limit);
 
   // Reading. Times are Unix seconds; results are ordered by time, oldest first.
   Result<std::vector<SampleRow>> Samples(double from, double to, int limit = 100000);
   Result<std::vector<EventRecord>> Events(double from, double to, int limit = 100000);
   Result<std::optional<EventRecord>> Event(std::string_view key);
   Result<std::vector<CaptureRecord>> Captures(std::string_view event_key);
+  /// The event with that row id (EventRecord::id), with its processes.
+  Result<std::optional<EventRecord>> EventById(std::int64_t id);
+  /// Events that started at or after `from`, of the given kinds (all when empty), newest first,
+  /// at most `limit`, with their processes.
+  Result<std::vector<EventRecord>> LatestEvents(double from, const std::vector<EventKind>& kinds,
+                                                int limit);
+  /// The newest sample, if any.
+  Result<std::optional<SampleRow>> LatestSample();
+
+  /// Counts what Prune(samples_before, events_before, ...) would delete.
+  Result<PruneCounts> CountPrunable(double samples_before, double events_before);
+  /// Rebuilds the file without its free pages (VACUUM) and truncates the write-ahead log. Waits
+  /// for other connections' transactions (busy timeout).
+  Status Vacuum();
+
+  /// Whether path() no longer names the file this Store has open: deleted, or replaced by
+  /// another file (compares device and inode).
+  bool FileReplaced() const;
+  /// A file by name and identity.
+  struct FileId {
+    std::string path;
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+  };
+  /// The -wal and -shm files this Store opened with the database. When the database file was
+  /// deleted or replaced, SQLite leaves them behind at close, and the next open of the path
+  /// would replay that WAL into the new file: remove those still there (same identity) first.
+  const std::vector<FileId>& companion_files() const { return companions_; }
+
+  /// PRAGMA quick_check over the whole file: empty when it is sound, else what it found.
+  Result<std::string> IntegrityProblems();
+  /// Whether a statement of this connection has failed because the file is corrupt: it should be
+  /// reopened with the full check, which moves it aside.
+  bool corruption_seen() const { return corruption_seen_; }
+
+  // Giving space back. Deleted rows leave free pages in the file; with auto_vacuum = INCREMENTAL
+  // (every file this version creates) they can be returned to the file system.
+
+  /// Whether the file has auto_vacuum = INCREMENTAL.
+  Result<bool> IncrementalVacuumEnabled();
+  /// Switches an older file to auto_vacuum = INCREMENTAL with a one-time VACUUM, which rewrites
+  /// the file: it takes time, and for a while disk space, in proportion to the file's size. It
+  /// runs only when at least twice the file's size is free on its file system (else an error
+  /// says so, and nothing changes) and is all or nothing.
+  Status EnableIncrementalVacuum();
+  /// Returns up to `pages` free pages to the file system in one transaction (PRAGMA
+  /// incremental_vacuum), then, when none are left, checkpoints the WAL so that the file shrinks
+  /// now. Returns how many free pages there were before; 0 for a file without incremental
+  /// vacuum, whose free pages cannot be returned.
+  Result<std::int64_t> ReleaseFreePages(int pages);
 
   /// Changes the page cap of Options::max_page_count (0: SQLite's default) on this connection.
   Status SetMaxPageCount(std::int64_t pages);
@@ -250,8 +313,14 @@ class Store {
                const std::vector<CaptureRecord>& captures,
                const std::vector<ProcessSampleRow>& processes = {});
   Status AppendEventRows(const EventRecord& event);
+  // SqlError() for a statement of the write path; remembers when it says the file is corrupt.
+  Error WriteError(std::string_view doing);
 
   sqlite3* db_;
+  bool corruption_seen_ = false;
+  std::uint64_t device_ = 0;  // of the file opened, for FileReplaced()
+  std::uint64_t inode_ = 0;
+  std::vector<FileId> companions_;
   std::string path_;
   int version_ = 0;
   std::unique_ptr<Connection> connection_;  // Cached statements and the busy-wait state.

@@ -25,6 +25,7 @@ else
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
+$sudo apt-get update -q -o DPkg::Lock::Timeout=600
+# Without starting or enabling the services the packages ship (the test servers among them).
 # shellcheck disable=SC2086
-$sudo apt-get install -y -q --no-install-recommends $missing
+$sudo "$(dirname "$0")/apt-install-quietly.sh" $missing

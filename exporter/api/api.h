@@ -20,6 +20,8 @@ class ProcessKiller;
 
 namespace rh::exporter::api {
 
+class StatusBoard;
+
 /// What the JSON API's handlers read and act on. Everything referenced outlives the handlers.
 struct ApiContext {
   const SnapshotHub& snapshots;
@@ -32,12 +34,14 @@ struct ApiContext {
   Authenticator& auth;
   ProcessKiller* killer = nullptr;      ///< Null when the history (and so the audit) is off.
   std::vector<std::string> kill_hosts;  ///< Host headers the kill action accepts.
+  const StatusBoard* status = nullptr;  ///< GET /api/status; 404 when null.
 };
 
 /// The API's routes, one line each. docs/api.md documents every one.
 std::vector<Route> ApiRoutes(ApiContext& context);
 
 // The handlers, one file per resource.
+HttpResponse GetStatus(ApiContext& c, ApiRequest& r);          // status.cc
 HttpResponse ListProcesses(ApiContext& c, ApiRequest& r);      // processes.cc
 HttpResponse GetProcess(ApiContext& c, ApiRequest& r);         // processes.cc
 HttpResponse GetProcessTree(ApiContext& c, ApiRequest& r);     // processes.cc

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <vector>
 
 #include "exporter/api/api.h"
 #include "forensics/bundle_reader.h"
@@ -87,13 +88,16 @@ HttpResponse ListEvents(ApiContext& c, ApiRequest& r) {
     since = *parsed;
   }
   std::string kind;
+  std::vector<forensics::EventKind> kinds;  // empty: every kind
   if (auto text = QueryParameter(r.http.query(), "kind")) {
-    if (std::find(forensics::kEventKindNames.begin(), forensics::kEventKindNames.end(), *text) ==
-        forensics::kEventKindNames.end()) {
+    const auto& names = forensics::kEventKindNames;
+    auto found = std::find(names.begin(), names.end(), *text);
+    if (found == names.end()) {
       return JsonError(400, "kind must be one of pause, suspend, critical, state_change",
                        {{"kind", *text}});
     }
     kind = *text;
+    kinds.push_back(static_cast<forensics::EventKind>(found - names.begin()));
   }
   int limit = kDefaultLimit;
   if (auto text = QueryParameter(r.http.query(), "limit")) {
@@ -107,7 +111,7 @@ HttpResponse ListEvents(ApiContext& c, ApiRequest& r) {
   HttpResponse refusal;
   auto store = OpenHistory(c, &refusal);
   if (!store.ok()) return refusal;
-  auto events = (*store)->EventsOfKind(since, now + 60, kind, limit);
+  auto events = (*store)->LatestEvents(since, kinds, limit);
   if (!events.ok()) return JsonError(503, "the history database cannot be read");
   Json list = Json::array();
   for (const auto& e : *events) {

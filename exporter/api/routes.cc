@@ -7,6 +7,7 @@ std::vector<Route> ApiRoutes(ApiContext& c) {
     return [&c, handler](ApiRequest& r) { return handler(c, r); };
   };
   return {
+      {"GET", "/api/status", bind(GetStatus)},
       {"GET", "/api/processes", bind(ListProcesses)},
       {"GET", "/api/processes/{pid}", bind(GetProcess)},
       {"GET", "/api/processes/{pid}/history", bind(GetProcessHistory)},

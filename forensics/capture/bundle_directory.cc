@@ -138,18 +138,6 @@ Status WriteAll(int fd, std::string_view content, const std::string& where) {
 
 }  // namespace
 
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) close(fd_);
-}
-
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
 bool IsBundleId(std::string_view name) {
   // 20261123T101503.812Z-pause[-N]
   if (name.size() < 22 || !Digits(name, 8) || name[8] != 'T' || !Digits(name.substr(9), 6) ||
@@ -167,17 +155,9 @@ bool IsBundleId(std::string_view name) {
 }
 
 Result<EventsDirectory> EventsDirectory::Open(const std::filesystem::path& path) {
-  if (path.empty()) return Error{"forensics.events_dir is empty"};
-  std::filesystem::path partial;
-  for (const auto& part : path) {
-    partial /= part;
-    if (mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
-      return Errno(partial.string(), errno);
-    }
-  }
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.ok()) return Errno(path.string(), errno);
-  return EventsDirectory(path, std::move(fd));
+  auto fd = OpenSafeDirectory(path, "forensics.events_dir");
+  if (!fd) return fd.error();
+  return EventsDirectory(path, std::move(fd).value());
 }
 
 Result<int> EventsDirectory::RemoveLeftovers() const {
@@ -369,6 +349,12 @@ Result<std::string> BundleWriter::Commit(Manifest manifest) {
     if (Status s = WriteFile(root_.get(), kManifestFile, text, kManifestFile); !s.ok()) {
       return s.error();
     }
+    // Every file and directory of the bundle on disk before the rename makes it visible, so a
+    // power loss never leaves a bundle that fails verify. One syncfs commits them all at once:
+    // an fsync per file costs a journal commit each (15 s for 2,200 raw files on ext4 here).
+    if (syncfs(root_.get()) != 0) {
+      return Errno(events_.path().string() + "/" + temp_ + ": syncing to disk", errno);
+    }
     int rc =
         renameat2(events_.fd(), temp_.c_str(), events_.fd(), candidate.c_str(), RENAME_NOREPLACE);
     if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
@@ -378,9 +364,18 @@ Result<std::string> BundleWriter::Commit(Manifest manifest) {
     if (rc == 0) {
       done_ = true;
       id_ = candidate;
-      std::lock_guard lock(mutex_);
-      bytes_ += text.size();
+      {
+        std::lock_guard lock(mutex_);
+        bytes_ += text.size();
+      }
+      // The rename itself: the bundle directory and the events directory that now names it.
+      const bool synced = fsync(root_.get()) == 0 && fsync(events_.fd()) == 0;
+      const int err = errno;
       root_ = UniqueFd();
+      if (!synced) {
+        return Errno(
+            events_.path().string() + "/" + candidate + ": written, but syncing the rename", err);
+      }
       return candidate;
     }
     if (errno != EEXIST && errno != ENOTEMPTY && errno != ENOTDIR) {

@@ -13,6 +13,7 @@
 
 #include "base/result.h"
 #include "forensics/bundle.h"
+#include "forensics/safe_directory.h"
 
 namespace rh::forensics {
 
@@ -20,33 +21,15 @@ namespace rh::forensics {
 // relative to directory descriptors, directories 0700 and files 0600 created with
 // O_NOFOLLOW | O_EXCL, so that no symlink planted in the events directory is ever followed.
 
-/// An owned file descriptor. Movable, not copyable.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd();
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-  /// Gives up ownership.
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_ = -1;
-};
-
 /// Whether `name` is a bundle id: "20261123T101503.812Z-pause", optionally with "-2", "-3"...
 bool IsBundleId(std::string_view name);
 
 /// The events directory, held open by descriptor. Not thread-safe; movable.
 class EventsDirectory {
  public:
-  /// Creates the directory (and missing parents, 0700) and opens it. The configured path itself
-  /// may be a symlink (the user's choice); nothing below it is ever followed.
+  /// Creates the directory (and missing parents, 0700) and opens it with OpenSafeDirectory():
+  /// a symlink, a directory others can write or another user's is refused; nothing below it is
+  /// ever followed either.
   static Result<EventsDirectory> Open(const std::filesystem::path& path);
 
   const std::filesystem::path& path() const { return path_; }
@@ -105,9 +88,10 @@ class BundleWriter {
   std::vector<ManifestFile> files() const;
   std::uint64_t bytes() const;
 
-  /// Sets the manifest's id and files (sorted), writes manifest.json and renames the directory
-  /// to the id without replacing anything (a suffix is added when the id was taken meanwhile).
-  /// Returns the final id.
+  /// Sets the manifest's id and files (sorted), writes manifest.json, syncs every file and
+  /// directory of the bundle to disk (syncfs), renames the directory to the id without replacing
+  /// anything (a suffix is added when the id was taken meanwhile) and syncs the rename (fsync of
+  /// the bundle and events directories). Returns the final id.
   Result<std::string> Commit(Manifest manifest);
 
   /// Removes the temporary directory now.

@@ -1,12 +1,16 @@
 #include "forensics/capture/capture_worker.h"
 
+#include <fcntl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <thread>
+#include <utility>
 
 #include "analysis/culprits.h"
 #include "analysis/stress.h"
@@ -87,19 +91,43 @@ CaptureRequest CaptureRequest::For(CaptureTrigger trigger, std::int64_t start_re
 CaptureWorker::CaptureWorker(const config::Config& config, CaptureOptions options,
                              const Clock& clock, const FlightRecorder& recorder,
                              CaptureStats& stats, HistoryWriter* history)
-    : config_(config),
-      options_(std::move(options)),
+    : options_(std::move(options)),
       clock_(clock),
       recorder_(recorder),
       stats_(stats),
-      history_(history),
-      config_digest_("sha256:" + Sha256Hex(config::ToToml(config))) {}
+      history_(history) {
+  Reconfigure(config);
+}
+
+void CaptureWorker::Reconfigure(const config::Config& config) {
+  auto next = std::make_shared<const Settings>(
+      Settings{config, "sha256:" + Sha256Hex(config::ToToml(config))});
+  std::lock_guard lock(mutex_);
+  settings_ = std::move(next);
+}
+
+std::shared_ptr<const CaptureWorker::Settings> CaptureWorker::CurrentSettings() const {
+  std::lock_guard lock(mutex_);
+  return settings_;
+}
 
 CaptureWorker::~CaptureWorker() { Stop(); }
 
+void CaptureWorker::ProbeSources() {
+  const int kmsg = open(options_.kmsg.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (kmsg >= 0) close(kmsg);
+  stats_.readable[static_cast<int>(CaptureSource::kKernelLog)] = kmsg >= 0 ? 1 : 0;
+  // Reading a kernel stack needs CAP_SYS_ADMIN whoever the task is: our own tells.
+  const collectors::ProcRoot plain(options_.root.proc(), options_.root.sys());
+  const bool stack =
+      collectors::ReadWholeFile(plain, "proc", std::to_string(getpid()) + "/stack", 64 << 10).ok();
+  stats_.readable[static_cast<int>(CaptureSource::kKernelStacks)] = stack ? 1 : 0;
+}
+
 Status CaptureWorker::Prepare() {
   if (events_) return {};
-  auto events = EventsDirectory::Open(config_.forensics.events_dir);
+  const auto settings = CurrentSettings();
+  auto events = EventsDirectory::Open(settings->config.forensics.events_dir);
   if (!events) return events.error();
   events_.emplace(std::move(events).value());
   if (auto removed = events_->RemoveLeftovers(); !removed) {
@@ -117,7 +145,8 @@ Status CaptureWorker::Prepare() {
   }
   BoundedReader::Options reader;
   reader.threads = options_.reader_threads;
-  reader.timeout = std::chrono::milliseconds(std::max(1, config_.forensics.read_timeout_ms));
+  reader.timeout =
+      std::chrono::milliseconds(std::max(1, settings->config.forensics.read_timeout_ms));
   reader.max_abandoned = options_.max_hung_reads;
   reader_ = std::make_unique<BoundedReader>(reader);
   return {};
@@ -126,6 +155,7 @@ Status CaptureWorker::Prepare() {
 Status CaptureWorker::Start() {
   {
     std::lock_guard capture(capture_mutex_);
+    ProbeSources();
     if (Status s = Prepare(); !s.ok()) return s;
   }
   std::lock_guard lock(mutex_);
@@ -145,11 +175,13 @@ void CaptureWorker::Stop() {
     stopping_ = true;
     cancel_ = true;
     left.swap(queue_);
+    if (manual_) left.push_back(*std::exchange(manual_, std::nullopt));
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   for (const auto& q : left) {
     CaptureOutcome outcome;
+    outcome.failure = CaptureFailure::kStopping;
     outcome.error = "not taken: the daemon is stopping";
     Account(q.request, outcome);
   }
@@ -162,14 +194,15 @@ std::optional<CaptureOutcome> CaptureWorker::Admit(const CaptureRequest& request
                                                    std::int64_t now_ns) {
   if (!Automatic(request.trigger)) return std::nullopt;
   std::lock_guard lock(mutex_);
-  const auto interval = static_cast<std::int64_t>(config_.forensics.min_interval_seconds * 1e9);
+  const double min_interval = settings_->config.forensics.min_interval_seconds;
+  const auto interval = static_cast<std::int64_t>(min_interval * 1e9);
   if (last_automatic_ns_ && now_ns - *last_automatic_ns_ < interval) {
     CaptureOutcome outcome;
     outcome.result = CaptureResult::kRateLimited;
     outcome.error = "within " +
                     SecondsText(static_cast<double>(now_ns - *last_automatic_ns_) / 1e9) +
                     " of the previous automatic capture (forensics.min_interval_seconds = " +
-                    SecondsText(config_.forensics.min_interval_seconds) + ")";
+                    SecondsText(min_interval) + ")";
     return outcome;
   }
   last_automatic_ns_ = now_ns;
@@ -183,18 +216,32 @@ bool CaptureWorker::Request(const CaptureRequest& request) {
     return false;
   }
   CaptureOutcome outcome;
+  bool queued = false;
   {
     std::lock_guard lock(mutex_);
-    if (started_ && !stopping_ && queue_.size() < options_.max_queued) {
+    if (!started_ || stopping_) {
+      outcome.failure = CaptureFailure::kStopping;
+      outcome.error = "not taken: the capture worker is not running";
+    } else if (!Automatic(request.trigger)) {
+      if (manual_) {
+        outcome.result = CaptureResult::kCoalesced;
+        outcome.error = "merged into manual capture " + manual_->request.id + ", not started yet";
+      } else {
+        manual_ = std::move(q);
+        queued = true;
+      }
+    } else if (queue_.size() < options_.max_queued) {
       queue_.push_back(std::move(q));
-      wake_.notify_all();
-      return true;
+      queued = true;
+    } else {
+      outcome.failure = CaptureFailure::kQueueFull;
+      outcome.error = "not taken: too many captures queued";
     }
-    outcome.error = stopping_ || !started_ ? "not taken: the capture worker is not running"
-                                           : "not taken: too many captures queued";
+    if (queued) wake_.notify_all();
   }
+  if (queued) return true;
   Account(request, outcome);
-  return false;
+  return outcome.result == CaptureResult::kCoalesced;
 }
 
 CaptureOutcome CaptureWorker::CaptureNow(const CaptureRequest& request) {
@@ -208,16 +255,23 @@ CaptureOutcome CaptureWorker::CaptureNow(const CaptureRequest& request) {
 
 bool CaptureWorker::Flush(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  return settled_.wait_for(lock, timeout, [&] { return queue_.empty() && !busy_; });
+  return settled_.wait_for(lock, timeout, [&] { return queue_.empty() && !manual_ && !busy_; });
 }
 
 void CaptureWorker::Loop() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || manual_; });
     if (stopping_) break;
-    Queued q = std::move(queue_.front());
-    queue_.pop_front();
+    // Automatic captures first: what they document is already past.
+    Queued q;
+    if (!queue_.empty()) {
+      q = std::move(queue_.front());
+      queue_.pop_front();
+    } else {
+      q = std::move(*manual_);
+      manual_.reset();
+    }
     busy_ = true;
     lock.unlock();
     Run(q);
@@ -235,6 +289,7 @@ CaptureOutcome CaptureWorker::Run(const Queued& queued) {
       outcome = Capture(queued);
     } catch (const std::exception& e) {  // e.g. bad_alloc: the capture fails, the daemon goes on
       outcome = {};
+      outcome.failure = CaptureFailure::kInternal;
       outcome.error = e.what();
     }
     outcome.duration_seconds =
@@ -246,17 +301,22 @@ CaptureOutcome CaptureWorker::Run(const Queued& queued) {
 
 void CaptureWorker::Account(const CaptureRequest& request, const CaptureOutcome& outcome) {
   stats_.captures[static_cast<int>(request.trigger)][static_cast<int>(outcome.result)]++;
+  if (outcome.result == CaptureResult::kFailed) {
+    stats_.failures[static_cast<int>(request.trigger)][static_cast<int>(outcome.failure)]++;
+  }
   if (outcome.result == CaptureResult::kOk) {
     stats_.duration.Observe(static_cast<std::int64_t>(outcome.duration_seconds * 1e9));
     LogInfo("forensics: bundle " + outcome.id + " written in " +
             SecondsText(outcome.duration_seconds) + " (" + std::to_string(outcome.bytes) +
             " bytes)");
+  } else if (outcome.result == CaptureResult::kCoalesced) {
+    // Counted only: a burst of signals would fill the log with these.
   } else if (outcome.result == CaptureResult::kRateLimited) {
     LogInfo("forensics: " + std::string(Name(request.trigger)) + " capture " + request.id +
             " not taken: " + outcome.error);
   } else {
     LogWarning("forensics: " + std::string(Name(request.trigger)) + " capture " + request.id +
-               " failed: " + outcome.error);
+               " failed (" + std::string(Name(outcome.failure)) + "): " + outcome.error);
   }
   if (history_ != nullptr) {
     CaptureRecord record;
@@ -270,9 +330,10 @@ void CaptureWorker::Account(const CaptureRequest& request, const CaptureOutcome&
     record.error = outcome.error;
     history_->Add(std::move(record));
   }
+  if (options_.on_ended) options_.on_ended(request, outcome);
 }
 
-void CaptureWorker::EnforceCap(const std::string& newest) {
+void CaptureWorker::EnforceCap(const std::string& newest, std::int64_t max_total_bytes) {
   auto bundles = events_->Bundles(known_);
   if (!bundles) {
     LogWarning("forensics: " + bundles.error().message);
@@ -280,8 +341,7 @@ void CaptureWorker::EnforceCap(const std::string& newest) {
   }
   std::uint64_t total = 0;
   for (const auto& b : *bundles) total += b.bytes;
-  const auto cap =
-      static_cast<std::uint64_t>(std::max<std::int64_t>(0, config_.forensics.max_total_bytes));
+  const auto cap = static_cast<std::uint64_t>(std::max<std::int64_t>(0, max_total_bytes));
   std::vector<EventsDirectory::Bundle> kept;
   for (const auto& b : *bundles) {
     if (total > cap && b.id != newest) {
@@ -303,17 +363,22 @@ void CaptureWorker::EnforceCap(const std::string& newest) {
 CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   CaptureOutcome out;
   const CaptureRequest& request = queued.request;
-  auto fail = [&](std::string error) {
+  auto fail = [&](CaptureFailure why, std::string error) {
     out.result = CaptureResult::kFailed;
+    out.failure = why;
     out.error = std::move(error);
     return out;
   };
-  if (Status s = Prepare(); !s.ok()) return fail(s.error().message);
+  auto cancelled = [&] { return fail(CaptureFailure::kStopping, "cancelled"); };
+  auto write_failed = [&](const Error& e) { return fail(CaptureFailure::kWrite, e.message); };
+  if (Status s = Prepare(); !s.ok()) return fail(CaptureFailure::kEventsDir, s.error().message);
   auto created = BundleWriter::Create(*events_, request.id);
-  if (!created) return fail(created.error().message);
+  if (!created) return fail(CaptureFailure::kEventsDir, created.error().message);
   BundleWriter& writer = **created;
   const auto budget_end = queued.requested_at + options_.budget;
   std::vector<std::string>& notes = out.notes;
+  const auto settings = CurrentSettings();
+  const config::Config& config = settings->config;
 
   const long page_size = options_.page_size > 0 ? options_.page_size : sysconf(_SC_PAGESIZE);
   const long ticks =
@@ -341,7 +406,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   RawRecorder raw;
   collectors::ProcRoot recorded(options_.root.proc(), options_.root.sys(), &raw);
   collectors::CollectorOptions collector_options;
-  collector_options.top_n = static_cast<std::size_t>(std::max(1, config_.sampling.top_processes));
+  collector_options.top_n = static_cast<std::size_t>(std::max(1, config.sampling.top_processes));
   collector_options.page_size = page_size;
   collector_options.clock_ticks_per_second = ticks;
   auto collectors = collectors::MakeCollectors(recorded, collector_options);
@@ -375,7 +440,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
       pass0->sample.clock.monotonic_ns + static_cast<std::int64_t>(options_.pass_gap_seconds * 1e9);
   for (std::int64_t now = clock_.Now().monotonic_ns; now < gap_end;
        now = clock_.Now().monotonic_ns) {
-    if (cancel_) return fail("cancelled");
+    if (cancel_) return cancelled();
     clock_.SleepUntil(std::min(gap_end, now + 50'000'000));
   }
   collectors::CollectAll(collectors, clock_, pass1->sample);
@@ -387,9 +452,9 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
     p->state = newest ? newest->state : analysis::SamplingState::kNormal;
     p->interval_seconds = 0;
   }
-  pass0->assessment = analysis::Assess(config_.stress, nullptr, pass0->sample, 0, state);
-  pass1->assessment = analysis::Assess(config_.stress, &pass0->sample, pass1->sample, 0, state);
-  if (cancel_) return fail("cancelled");
+  pass0->assessment = analysis::Assess(config.stress, nullptr, pass0->sample, 0, state);
+  pass1->assessment = analysis::Assess(config.stress, &pass0->sample, pass1->sample, 0, state);
+  if (cancel_) return cancelled();
 
   // The process table, with bounded per-process reads.
   ProcessSnapshotInputs table;
@@ -401,13 +466,13 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   table.clock_ticks_per_second = hz;
   table.page_size = static_cast<std::uint64_t>(page_size > 0 ? page_size : 4096);
   ProcessSnapshot snapshot = ReadProcessSnapshot(table, plain, *reader_, budget_end, &cancel_);
-  if (cancel_) return fail("cancelled");
+  if (cancel_) return cancelled();
   notes.insert(notes.end(), snapshot.notes.begin(), snapshot.notes.end());
 
   // The flight recorder's window, and how long the blocked tasks have been blocked.
   const ClockReading now = clock_.Now();
-  const double window_from = static_cast<double>(request.start_realtime_ns) / 1e9 -
-                             config_.forensics.window_before_seconds;
+  const double window_from =
+      static_cast<double>(request.start_realtime_ns) / 1e9 - config.forensics.window_before_seconds;
   auto window = recorder_.Window(window_from, static_cast<double>(now.realtime_ns) / 1e9);
   std::vector<SamplePtr> timeline = window;
   timeline.push_back(pass0);
@@ -424,7 +489,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   inputs.capture = {pass0, pass1};
   for (const auto& p : snapshot.processes) inputs.processes.push_back(p.info);
   for (const auto& b : snapshot.blocked) inputs.blocked.push_back(b.info);
-  inputs.suspect_patterns = config_.suspects.patterns;
+  inputs.suspect_patterns = config.suspects.patterns;
   for (const auto& s : timeline) {
     inputs.steal_share = std::max(inputs.steal_share, s->assessment.signals.steal_share);
   }
@@ -440,6 +505,21 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
       request.end_monotonic_ns - (request.end_realtime_ns - request.start_realtime_ns);
   auto kernel_log = ReadKernelLog(options_.kmsg, (start_monotonic_ns - kKernelLogBeforeNs) / 1000,
                                   now.realtime_ns - now.monotonic_ns);
+  stats_.readable[static_cast<int>(CaptureSource::kKernelLog)] = kernel_log ? 1 : 0;
+  // Kernel stacks: readable if any blocked task's was, unreadable if refused (a task that exited
+  // meanwhile tells nothing); without blocked tasks, unchanged.
+  bool stack_read = false, stack_refused = false;
+  for (const auto& b : snapshot.blocked) {
+    if (b.stack) {
+      stack_read = true;
+    } else if (b.stack_error.ends_with(std::strerror(EACCES)) ||
+               b.stack_error.ends_with(std::strerror(EPERM))) {
+      stack_refused = true;
+    }
+  }
+  if (stack_read || stack_refused) {
+    stats_.readable[static_cast<int>(CaptureSource::kKernelStacks)] = stack_read ? 1 : 0;
+  }
   if (!kernel_log) {
     notes.push_back("kernel.log: not written: " + kernel_log.error().message);
   } else {
@@ -457,7 +537,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
       notes.push_back("journal.log: not written: " + text.error().message);
     }
   }
-  if (cancel_) return fail("cancelled");
+  if (cancel_) return cancelled();
 
   // The files, then the manifest.
   auto write = [&](std::string_view path, std::string_view content) -> Status {
@@ -465,10 +545,10 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   };
   for (int pass = 0; pass < 2; ++pass) {
     raw_writers[pass].join();
-    if (!raw_written[pass].ok()) return fail(raw_written[pass].error().message);
+    if (!raw_written[pass].ok()) return write_failed(raw_written[pass].error());
   }
   CaptureInputs capture_inputs;
-  capture_inputs.stress = config_.stress;
+  capture_inputs.stress = config.stress;
   capture_inputs.collector_options = collector_options;
   capture_inputs.io_baseline = io_baseline;
   capture_inputs.pass_gap_seconds = options_.pass_gap_seconds;
@@ -477,16 +557,16 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
                                std::pair{kSamplesFile, SamplesJsonl(window)},
                                std::pair{kProcessesFile, ProcessesJson(snapshot, table_ns, hz)},
                                std::pair{kBlockedFile, BlockedJson(snapshot, table_ns)}}) {
-    if (Status s = write(path, content); !s.ok()) return fail(s.error().message);
+    if (Status s = write(path, content); !s.ok()) return write_failed(s.error());
   }
   if (kernel_log) {
-    if (Status s = write(kKernelLogFile, kernel_log->text); !s.ok()) return fail(s.error().message);
+    if (Status s = write(kKernelLogFile, kernel_log->text); !s.ok()) return write_failed(s.error());
   }
   if (journal_text) {
-    if (Status s = write(kJournalFile, *journal_text); !s.ok()) return fail(s.error().message);
+    if (Status s = write(kJournalFile, *journal_text); !s.ok()) return write_failed(s.error());
   }
   if (Status s = write(kSummaryFile, SummaryJson(verdict, request.score_before, notes)); !s.ok()) {
-    return fail(s.error().message);
+    return write_failed(s.error());
   }
 
   Manifest manifest;
@@ -506,16 +586,18 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   manifest.clock_ticks_per_second = static_cast<std::uint32_t>(hz);
   manifest.software_version = options_.software_version;
   manifest.software_revision = options_.software_revision;
-  manifest.config_digest = config_digest_;
+  manifest.config_digest = settings->digest;
   auto id = writer.Commit(std::move(manifest));
-  if (!id) return fail(id.error().message);
+  if (!id) return write_failed(id.error());
 
   out.result = CaptureResult::kOk;
   out.id = *id;
+  if (!verdict.culprits.empty()) out.top_culprit = verdict.culprits.front();
+  out.dominant = verdict.dominant;
   out.path = events_->path() / *id;
   out.bytes = writer.bytes();
   known_.push_back({*id, writer.bytes()});
-  EnforceCap(*id);
+  EnforceCap(*id, config.forensics.max_total_bytes);
   return out;
 }
 

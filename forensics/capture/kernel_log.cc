@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <limits>
 #include <cerrno>
 #include <cinttypes>
 #include <cmath>
@@ -56,6 +57,12 @@ Result<KmsgRecord> ParseKmsgRecord(std::string_view record) {
   if (!prio || !seq || !usec || fields[3].empty()) {
     return Error{"kmsg record header \"" + std::string(record.substr(0, semicolon)) +
                  "\" is not prio,seq,usec,flags"};
+  }
+  // The kernel's monotonic clock in µs: never negative, and far below the ~146 years past
+  // which nanoseconds plus a wall-clock offset would not fit an int64.
+  constexpr std::int64_t kMaxUsec = std::numeric_limits<std::int64_t>::max() / 2000;
+  if (*usec < 0 || *usec > kMaxUsec) {
+    return Error{"kmsg record timestamp " + std::string(fields[2]) + " µs is out of range"};
   }
   KmsgRecord r;
   r.level = static_cast<int>(*prio & 7);

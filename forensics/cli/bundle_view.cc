@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "forensics/capture/bundle_directory.h"
+#include "forensics/json_read.h"
 #include "forensics/sample_json.h"
 
 namespace rh::forensics::cli {
@@ -15,14 +16,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr std::uint64_t kSmallFileCap = 64ULL << 20;
-
-Result<json> ParseJson(std::string_view text, const std::string& where) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    return Error{where + ": not valid JSON (byte " + std::to_string(e.byte) + ")"};
-  }
-}
 
 // The first of `keys` present in `object`, or null.
 const json* Field(const json& object, std::initializer_list<const char*> keys) {
@@ -50,11 +43,19 @@ double Number(const json& object, std::initializer_list<const char*> keys, doubl
   return v != nullptr && v->is_number() ? v->get<double>() : fallback;
 }
 
-std::int64_t Integer(const json& object, std::initializer_list<const char*> keys) {
+// An integer field as T, 0 when absent or not a number. A number that does not fit T is never
+// narrowed: `problem` names it (the first one) and 0 is returned.
+template <typename T>
+T Integer(const json& object, std::initializer_list<const char*> keys, std::string& problem) {
   const json* v = Field(object, keys);
   if (v == nullptr || !v->is_number()) return 0;
-  return v->is_number_float() ? static_cast<std::int64_t>(v->get<double>())
-                              : v->get<std::int64_t>();
+  const std::optional<T> fits =
+      v->is_number_float() ? IntegerFromDouble<T>(v->get<double>()) : JsonInteger<T>(*v);
+  if (!fits) {
+    if (problem.empty()) problem = std::string(*keys.begin()) + " is out of range: " + v->dump();
+    return 0;
+  }
+  return *fits;
 }
 
 // The array of a file that is either an array or an object holding one under one of `keys`.
@@ -71,6 +72,7 @@ Result<Summary> ParseSummary(std::string_view text, const std::string& where) {
   if (!j) return j.error();
   if (!j->is_object()) return Error{where + ": not a JSON object"};
   Summary s;
+  std::string problem;
   if (const json* d = Field(*j, {"dominant"}); d != nullptr && d->is_object()) {
     s.dominant_component = String(*d, {"component"});
     s.dominant_points = Number(*d, {"points"});
@@ -84,9 +86,12 @@ Result<Summary> ParseSummary(std::string_view text, const std::string& where) {
         return Error{where + ": culprits[" + std::to_string(i) + "] is not an object"};
       }
       Culprit culprit;
-      culprit.rank = static_cast<int>(Integer(c, {"rank"}));
+      culprit.rank = Integer<int>(c, {"rank"}, problem);
       if (culprit.rank == 0) culprit.rank = static_cast<int>(i + 1);
-      culprit.pid = Integer(c, {"pid"});
+      culprit.pid = Integer<std::int64_t>(c, {"pid"}, problem);
+      if (!problem.empty()) {
+        return Error{where + ": culprits[" + std::to_string(i) + "]." + problem};
+      }
       culprit.comm = String(c, {"comm"});
       culprit.score = Number(c, {"score"});
       culprit.unit = String(c, {"unit"});
@@ -100,7 +105,8 @@ Result<Summary> ParseSummary(std::string_view text, const std::string& where) {
       s.culprits.push_back(std::move(culprit));
     }
   }
-  s.blocked_tasks = Integer(*j, {"blocked_tasks"});
+  s.blocked_tasks = Integer<std::int64_t>(*j, {"blocked_tasks"}, problem);
+  if (!problem.empty()) return Error{where + ": " + problem};
   s.steal_share = Number(*j, {"steal_share"});
   if (const json* b = Field(*j, {"score_before"}); b != nullptr && b->is_number()) {
     s.score_before = b->get<double>();
@@ -126,11 +132,12 @@ Result<std::vector<ProcessEntry>> ParseProcesses(std::string_view text, const st
       return Error{where + ": processes[" + std::to_string(i) + "] has no pid"};
     }
     ProcessEntry e;
-    e.pid = Integer(p, {"pid"});
-    e.ppid = Integer(p, {"ppid"});
+    std::string problem;
+    e.pid = Integer<std::int64_t>(p, {"pid"}, problem);
+    e.ppid = Integer<std::int64_t>(p, {"ppid"}, problem);
     e.user = String(p, {"user", "username"});
     if (const json* uid = Field(p, {"uid"}); uid != nullptr && uid->is_number()) {
-      e.uid = uid->get<std::int64_t>();
+      e.uid = Integer<std::uint32_t>(p, {"uid"}, problem);
     }
     e.comm = String(p, {"comm"});
     if (const json* cmd = Field(p, {"cmdline", "argv", "args"})) {
@@ -145,9 +152,11 @@ Result<std::vector<ProcessEntry>> ParseProcesses(std::string_view text, const st
     }
     e.state = String(p, {"state"});
     e.cpu_ratio = Number(p, {"cpu_ratio", "cpu_share", "cpu"});
-    e.rss_bytes =
-        static_cast<std::uint64_t>(std::max<std::int64_t>(0, Integer(p, {"rss_bytes", "rss"})));
-    e.threads = Integer(p, {"threads"});
+    e.rss_bytes = Integer<std::uint64_t>(p, {"rss_bytes", "rss"}, problem);
+    e.threads = Integer<std::int64_t>(p, {"threads"}, problem);
+    if (!problem.empty()) {
+      return Error{where + ": processes[" + std::to_string(i) + "]." + problem};
+    }
     e.start = String(p, {"start_ticks", "start_time", "start"});
     e.unit = String(p, {"unit", "systemd_unit"});
     e.cgroup = String(p, {"cgroup"});
@@ -169,8 +178,10 @@ Result<std::vector<BlockedEntry>> ParseBlocked(std::string_view text, const std:
       return Error{where + ": task " + std::to_string(i) + " has no pid"};
     }
     BlockedEntry e;
-    e.pid = Integer(t, {"pid"});
-    e.tid = t.contains("tid") ? Integer(t, {"tid"}) : e.pid;
+    std::string problem;
+    e.pid = Integer<std::int64_t>(t, {"pid"}, problem);
+    e.tid = t.contains("tid") ? Integer<std::int64_t>(t, {"tid"}, problem) : e.pid;
+    if (!problem.empty()) return Error{where + ": tasks[" + std::to_string(i) + "]." + problem};
     e.comm = String(t, {"comm"});
     e.wchan = String(t, {"wchan"});
     e.stack_error = String(t, {"stack_error"});
@@ -249,26 +260,6 @@ std::string OpenedBundle::FileOr(std::string_view path) const {
   return content == nullptr ? std::string() : *content;
 }
 
-Result<OpenedBundle> OpenBundle(std::string_view id_or_path, const std::string& events_dir,
-                                const ReadLimits& limits) {
-  const std::string given(id_or_path);
-  std::error_code ec;
-  fs::path path = given;
-  if (!fs::exists(fs::symlink_status(path, ec))) {
-    bool plain_id = IsSafeRelativePath(given) && given.find('/') == std::string::npos;
-    if (!plain_id) return Error{given + ": no such bundle directory or archive"};
-    path = fs::path(events_dir) / given;
-    if (!fs::exists(fs::symlink_status(path, ec))) {
-      return Error{given + ": no such bundle in " + events_dir + " (and no such file)"};
-    }
-  }
-  auto files = ReadBundle(path, limits);
-  if (!files) return files.error();
-  auto manifest = ReadManifest(*files);
-  if (!manifest) return manifest.error();
-  return OpenedBundle{std::move(files).value(), std::move(manifest).value()};
-}
-
 Result<BundleDetails> ReadDetails(const OpenedBundle& bundle) {
   BundleDetails d;
   if (const std::string* text = bundle.files.Find(kSummaryFile)) {
@@ -342,6 +333,16 @@ Result<std::vector<StoredBundle>> ScanEventsDir(const std::string& events_dir,
                : x.manifest.id < y.manifest.id;
   });
   return out;
+}
+
+Status RemoveBundle(const std::filesystem::path& bundle) {
+  const auto doomed = bundle.parent_path() / (".tmp-prune-" + bundle.filename().string());
+  std::error_code ec;
+  std::filesystem::rename(bundle, doomed, ec);
+  if (ec) return Error{bundle.string() + ": " + ec.message()};
+  std::filesystem::remove_all(doomed, ec);
+  if (ec) return Error{doomed.string() + ": " + ec.message()};
+  return {};
 }
 
 }  // namespace rh::forensics::cli

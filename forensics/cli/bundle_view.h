@@ -130,4 +130,8 @@ struct StoredBundle {
 Result<std::vector<StoredBundle>> ScanEventsDir(const std::string& events_dir,
                                                 std::vector<std::string>& problems);
 
+/// Deletes a bundle directory: renamed out of sight first (a ".tmp-" name, which listings and the
+/// daemon skip), then removed.
+Status RemoveBundle(const std::filesystem::path& bundle);
+
 }  // namespace rh::forensics::cli

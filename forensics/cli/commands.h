@@ -33,8 +33,11 @@ struct Context {
 Result<config::Config> LoadConfig(const std::string& config_path, const std::string& events_dir,
                                   const std::string& database);
 
-/// Writes "rh-forensics: <message>" to ctx.err and returns kExitFailed.
+/// Writes "rh-forensics: <message>" to ctx.err as one line, control characters and other text
+/// unsafe for a terminal escaped (so give it raw text), and returns kExitFailed.
 int Fail(const Context& ctx, const std::string& message);
+/// Writes "rh-forensics: warning: <message>" to ctx.err the same way.
+void Warn(const Context& ctx, const std::string& message);
 
 int List(const Context& ctx, const std::string& format);
 int Show(const Context& ctx, const std::string& bundle, const std::string& format);

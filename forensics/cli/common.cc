@@ -1,6 +1,7 @@
 #include <ostream>
 
 #include "forensics/cli/commands.h"
+#include "forensics/cli/text.h"
 
 namespace rh::forensics::cli {
 
@@ -16,13 +17,32 @@ Result<config::Config> LoadConfig(const std::string& config_path, const std::str
   return config;
 }
 
-int Fail(const Context& ctx, const std::string& message) {
-  std::string line = message;
-  for (char& c : line) {
-    if (c == '\n' || c == '\r') c = ' ';
+namespace {
+
+// One line: lines of a multi-line message joined by "; ", then every control character, invalid
+// UTF-8 and terminal-controlling code point escaped (Printable()): a message may quote text from
+// a bundle, which must never reach the terminal as is.
+std::string OneLine(const std::string& message) {
+  std::string joined;
+  for (char c : message) {
+    if (c == '\n') {
+      joined += "; ";
+    } else {
+      joined += c;
+    }
   }
-  *ctx.err << "rh-forensics: " << line << "\n";
+  return Printable(joined);
+}
+
+}  // namespace
+
+int Fail(const Context& ctx, const std::string& message) {
+  *ctx.err << "rh-forensics: " << OneLine(message) << "\n";
   return kExitFailed;
+}
+
+void Warn(const Context& ctx, const std::string& message) {
+  *ctx.err << "rh-forensics: warning: " << OneLine(message) << "\n";
 }
 
 }  // namespace rh::forensics::cli

@@ -18,14 +18,14 @@ int Export(const Context& ctx, const std::string& id_or_path, const std::string&
   auto bundle = OpenBundle(id_or_path, ctx.events_dir, ctx.limits);
   if (!bundle) return Fail(ctx, bundle.error().message);
   if (auto problems = CheckFiles(bundle->manifest, bundle->files); !problems.empty()) {
-    return Fail(ctx, Printable(bundle->files.origin) + ": does not verify (" +
+    return Fail(ctx, bundle->files.origin + ": does not verify (" +
                          std::to_string(problems.size()) + " problems, first " +
-                         Printable(problems.front().path) +
+                         problems.front().path +
                          "); refusing to export it (see rh-forensics verify)");
   }
   std::map<std::string, std::string> files;
   if (redact) {
-    auto redacted = RedactBundle(*bundle, RandomSalt());
+    auto redacted = RedactBundle(*bundle, RandomSalt(), ctx.limits);
     if (!redacted) return Fail(ctx, redacted.error().message);
     files = std::move(redacted).value();
   } else {

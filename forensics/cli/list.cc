@@ -13,7 +13,7 @@ int List(const Context& ctx, const std::string& format) {
   std::vector<std::string> problems;
   auto bundles = ScanEventsDir(ctx.events_dir, problems);
   if (!bundles) return Fail(ctx, bundles.error().message);
-  for (const auto& p : problems) *ctx.err << "rh-forensics: warning: " << p << "\n";
+  for (const auto& p : problems) Warn(ctx, p);
 
   if (format == "json") {
     nlohmann::json out = nlohmann::json::array();

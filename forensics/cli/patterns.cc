@@ -138,7 +138,7 @@ int Patterns(const Context& ctx, const std::string& format) {
     return std::tie(x.second.top, x.second.any) > std::tie(y.second.top, y.second.any);
   });
 
-  for (const auto& w : warnings) *ctx.err << "rh-forensics: warning: " << w << "\n";
+  for (const auto& w : warnings) Warn(ctx, w);
   if (format == "json") {
     json list = json::array();
     for (const auto& [comm, count] : ranked) {

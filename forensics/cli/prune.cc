@@ -2,7 +2,6 @@
 
 #include <istream>
 #include <ostream>
-#include <system_error>
 
 #include "forensics/cli/bundle_view.h"
 #include "forensics/cli/commands.h"
@@ -11,13 +10,11 @@
 
 namespace rh::forensics::cli {
 
-namespace fs = std::filesystem;
-
 int Prune(const Context& ctx, bool dry_run, bool yes, std::istream& in, bool interactive) {
   std::vector<std::string> problems;
   auto bundles = ScanEventsDir(ctx.events_dir, problems);
   if (!bundles) return Fail(ctx, bundles.error().message);
-  for (const auto& p : problems) *ctx.err << "rh-forensics: warning: " << p << " (kept)\n";
+  for (const auto& p : problems) Warn(ctx, p + " (kept)");
   const int days = ctx.config.retention.events_days;
   const std::int64_t cutoff =
       ctx.clock->Now().realtime_ns - static_cast<std::int64_t>(days) * 86400 * 1'000'000'000LL;
@@ -61,13 +58,7 @@ int Prune(const Context& ctx, bool dry_run, bool yes, std::istream& in, bool int
   }
   std::size_t deleted = 0;
   for (const auto* b : old) {
-    // Out of sight first (a ".tmp-" name is what list and the daemon skip), then removed.
-    fs::path doomed = b->path.parent_path() / (".tmp-prune-" + b->path.filename().string());
-    std::error_code ec;
-    fs::rename(b->path, doomed, ec);
-    if (ec) return Fail(ctx, b->path.string() + ": " + ec.message());
-    fs::remove_all(doomed, ec);
-    if (ec) return Fail(ctx, doomed.string() + ": " + ec.message());
+    if (Status s = RemoveBundle(b->path); !s.ok()) return Fail(ctx, s.error().message);
     out << "deleted " << Printable(b->manifest.id) << "\n";
     ++deleted;
   }

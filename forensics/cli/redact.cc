@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <unordered_map>
 
+#include "forensics/json_read.h"
 #include "forensics/redaction.h"
 #include "forensics/sample_json.h"
 
@@ -97,7 +100,7 @@ class Redactor {
     if (j.is_string()) {
       const std::string& s = j.get_ref<const std::string&>();
       if (IsRedactedHash(s)) return;
-      j = Text(s);
+      j = *Text(s, std::numeric_limits<std::uint64_t>::max());
     } else if (j.is_structured()) {
       for (auto& e : j) Strings(e);
     }
@@ -106,7 +109,8 @@ class Redactor {
   // Replaces every remembered value in `text`, longest first at each position. A value is only
   // replaced where it is not part of a longer word ("vm" is a host name, not a part of "vmstat";
   // "root" is not a part of "chroot"), which keeps names and keys of the format intact.
-  std::string Text(std::string_view text) const {
+  // nullopt once the result would be longer than `cap` bytes.
+  std::optional<std::string> Text(std::string_view text, std::uint64_t cap) const {
     std::string out;
     out.reserve(text.size());
     std::size_t i = 0;
@@ -128,6 +132,7 @@ class Redactor {
       } else {
         out += text[i++];
       }
+      if (out.size() > cap) return std::nullopt;
     }
     return out;
   }
@@ -199,69 +204,110 @@ class Redactor {
   std::array<std::vector<const std::pair<const std::string, std::string>*>, 256> index_;
 };
 
-ordered_json ParseOrdered(std::string_view text) {
-  return ordered_json::parse(text, nullptr, false);
+// Thrown by BoundedOutput when a document would grow past its cap.
+struct TooLarge {};
+
+// Appends to a string and throws TooLarge past `cap` bytes, so that pretty-printing a document
+// stops before it allocates the whole oversized text.
+class BoundedOutput final : public nlohmann::detail::output_adapter_protocol<char> {
+ public:
+  BoundedOutput(std::string& out, std::uint64_t cap) : out_(out), cap_(cap) {}
+  void write_character(char c) override { write_characters(&c, 1); }
+  void write_characters(const char* s, std::size_t length) override {
+    if (out_.size() + length > cap_) throw TooLarge{};
+    out_.append(s, length);
+  }
+
+ private:
+  std::string& out_;
+  std::uint64_t cap_;
+};
+
+// Appends `j` as JSON (indented by `indent`, or on one line for -1) and a newline to `out`,
+// unless `out` would then exceed `cap` bytes.
+bool DumpBounded(const ordered_json& j, int indent, std::uint64_t cap, std::string& out) {
+  try {
+    nlohmann::detail::serializer<ordered_json> serializer(
+        std::make_shared<BoundedOutput>(out, cap), ' ', ordered_json::error_handler_t::replace);
+    serializer.dump(j, indent >= 0, false, static_cast<unsigned>(std::max(indent, 0)));
+    if (out.size() + 1 > cap) return false;
+    out += '\n';
+    return true;
+  } catch (const TooLarge&) {
+    return false;
+  }
 }
 
-std::string Dump(const ordered_json& j, int indent) {
-  return j.dump(indent, ' ', false, ordered_json::error_handler_t::replace);
+Error Larger(const OpenedBundle& bundle, const std::string& path, std::uint64_t cap) {
+  return Error{bundle.Where(path) + ": redacted, it would be larger than " + std::to_string(cap) +
+               " bytes, more than rh-forensics reads back"};
 }
 
 }  // namespace
 
 Result<std::map<std::string, std::string>> RedactBundle(const OpenedBundle& bundle,
-                                                        std::string_view salt) {
+                                                        std::string_view salt,
+                                                        const ReadLimits& limits) {
   Redactor redactor{std::string(salt)};
   Manifest manifest = bundle.manifest;
   manifest.hostname = redactor.Host(manifest.hostname);
 
-  // Field by field first, which also learns the values to hunt everywhere else.
+  // Field by field first, which also learns the values to hunt everywhere else. A JSON file that
+  // cannot be read as JSON is refused: its fields could not be redacted.
   std::map<std::string, std::string> files;
   std::map<std::string, ordered_json> json_files;  // single documents
   std::map<std::string, std::vector<ordered_json>> jsonl_files;
   for (const auto& [path, content] : bundle.files.files) {
     if (path == kManifestFile) continue;
+    const std::string where = bundle.Where(path);
     if (IsJsonFile(path) && path.ends_with(".jsonl")) {
       std::vector<ordered_json> lines;
-      bool ok = true;
+      std::size_t number = 0;
       for (const auto& line : Lines(content)) {
+        ++number;
         if (line.empty()) continue;
-        ordered_json j = ParseOrdered(line);
-        if (j.is_discarded()) {
-          ok = false;
-          break;
-        }
-        redactor.Fields(j);
-        lines.push_back(std::move(j));
+        auto j = ParseOrderedJson(line, where + ":" + std::to_string(number));
+        if (!j) return Error{j.error().message + "; refusing to redact it"};
+        redactor.Fields(*j);
+        lines.push_back(std::move(j).value());
       }
-      if (ok) {
-        jsonl_files.emplace(path, std::move(lines));
-        continue;
-      }
+      jsonl_files.emplace(path, std::move(lines));
     } else if (IsJsonFile(path)) {
-      ordered_json j = ParseOrdered(content);
-      if (!j.is_discarded()) {
-        redactor.Fields(j);
-        json_files.emplace(path, std::move(j));
-        continue;
-      }
+      auto j = ParseOrderedJson(content, where);
+      if (!j) return Error{j.error().message + "; refusing to redact it"};
+      redactor.Fields(*j);
+      json_files.emplace(path, std::move(j).value());
+    } else {
+      files.emplace(path, content);  // text: replaced below
     }
-    files.emplace(path, content);  // text: replaced below
   }
   redactor.Seal();
 
-  for (auto& [path, content] : files) content = redactor.Text(content);
+  // Every file is kept within what the reader accepts: a hash is longer than what it replaces,
+  // and indenting a deeply nested document multiplies its size.
+  const std::uint64_t file_cap = limits.max_file_bytes;
+  for (auto& [path, content] : files) {
+    auto text = redactor.Text(content, file_cap);
+    if (!text) return Larger(bundle, path, file_cap);
+    content = std::move(*text);
+  }
   for (auto& [path, j] : json_files) {
     redactor.Strings(j);
-    files[path] = Dump(j, 2) + "\n";
+    std::string& text = files[path];
+    if (!DumpBounded(j, 2, file_cap, text)) return Larger(bundle, path, file_cap);
   }
   for (auto& [path, lines] : jsonl_files) {
-    std::string text;
+    std::string& text = files[path];
     for (auto& j : lines) {
       redactor.Strings(j);
-      text += Dump(j, -1) + "\n";
+      if (!DumpBounded(j, -1, file_cap, text)) return Larger(bundle, path, file_cap);
     }
-    files[path] = std::move(text);
+  }
+  std::uint64_t total = 0;
+  for (const auto& [path, content] : files) total += content.size();
+  if (total > limits.max_total_bytes) {
+    return Error{bundle.files.origin + ": redacted, it would be larger than " +
+                 std::to_string(limits.max_total_bytes) + " bytes in all"};
   }
   manifest.redacted = true;
   manifest.files = ListFiles(files);

@@ -21,7 +21,10 @@ namespace rh::forensics::cli {
 /// Process names (comm) and argv[0]'s basename are kept, and a value equal to one of them is
 /// not hunted elsewhere. The manifest gets the hashed host name, "redacted": true, and sizes and
 /// SHA-256 recomputed, so the result verifies. Returns every file, manifest.json included.
+/// Refuses, naming the file, a JSON file that cannot be parsed (nested deeper than
+/// kMaxJsonDepth included) and a result that `limits` would not let rh-forensics read back.
 Result<std::map<std::string, std::string>> RedactBundle(const OpenedBundle& bundle,
-                                                        std::string_view salt);
+                                                        std::string_view salt,
+                                                        const ReadLimits& limits = {});
 
 }  // namespace rh::forensics::cli

@@ -12,6 +12,7 @@
 #include "forensics/cli/commands.h"
 #include "forensics/cli/table.h"
 #include "forensics/cli/text.h"
+#include "forensics/json_read.h"
 #include "forensics/sample_json.h"
 
 namespace rh::forensics::cli {
@@ -48,6 +49,21 @@ std::optional<double> NumberAt(const json& j, std::initializer_list<const char*>
   const json* v = Find(j, path);
   if (v == nullptr || !v->is_number()) return std::nullopt;
   return v->get<double>();
+}
+
+// capture.json's collector_options.<key>, a positive integer that fits T, or `fallback` when it
+// is absent.
+template <typename T>
+Result<T> Option(const json& capture, const char* key, std::uint64_t fallback,
+                 const OpenedBundle& bundle) {
+  const json* v = Find(capture, {"collector_options", key});
+  if (v == nullptr) return static_cast<T>(fallback);
+  auto fits = JsonInteger<T>(*v);
+  if (!fits || *fits <= 0) {
+    return Error{bundle.Where(kCaptureFile) + ": collector_options." + key +
+                 " is not a positive integer in range: " + v->dump()};
+  }
+  return *fits;
 }
 
 // The sample and assessment as compared: collector durations and error texts (which name the
@@ -164,10 +180,10 @@ Result<ReplayOutcome> ReplayBundle(const OpenedBundle& bundle, const config::Con
   ReplayOutcome out;
   auto text = bundle.File(kCaptureFile);
   if (!text) return Error{text.error().message + ": nothing to replay"};
-  json capture = json::parse(*text, nullptr, false);
-  if (capture.is_discarded() || !capture.is_object()) {
-    return Error{bundle.Where(kCaptureFile) + ": not a JSON object"};
-  }
+  auto parsed = ParseJson(*text, bundle.Where(kCaptureFile));
+  if (!parsed) return parsed.error();
+  const json& capture = *parsed;
+  if (!capture.is_object()) return Error{bundle.Where(kCaptureFile) + ": not a JSON object"};
   auto passes = ParseCapturePasses(*text, bundle.Where(kCaptureFile));
   if (!passes) return passes.error();
   out.recorded = std::move(passes).value();
@@ -182,23 +198,29 @@ Result<ReplayOutcome> ReplayBundle(const OpenedBundle& bundle, const config::Con
 
   // Inputs that are not in the raw files.
   const auto& first = out.recorded.front();
-  collectors::CollectorOptions options;
-  options.page_size = static_cast<long>(
-      NumberAt(capture, {"collector_options", "page_size"}).value_or(first.sample.page_size));
-  options.clock_ticks_per_second =
-      static_cast<long>(NumberAt(capture, {"collector_options", "clock_ticks_per_second"})
-                            .value_or(bundle.manifest.clock_ticks_per_second));
   std::size_t top_n = 0, max_blocked = 0;
   for (const auto& p : out.recorded) {
     top_n = std::max({top_n, p.sample.processes.top_cpu.size(), p.sample.processes.top_rss.size()});
     max_blocked = std::max(max_blocked, p.sample.processes.blocked.size());
   }
-  options.top_n = static_cast<std::size_t>(
-      NumberAt(capture, {"collector_options", "top_n"}).value_or(static_cast<double>(top_n)));
-  options.max_blocked = static_cast<std::size_t>(
-      NumberAt(capture, {"collector_options", "max_blocked"})
-          .value_or(static_cast<double>(
-              max_blocked > 0 ? max_blocked : collectors::CollectorOptions{}.max_blocked)));
+  collectors::CollectorOptions options;
+  auto page_size = Option<long>(capture, "page_size", first.sample.page_size, bundle);
+  auto ticks = Option<long>(capture, "clock_ticks_per_second",
+                            bundle.manifest.clock_ticks_per_second, bundle);
+  auto top = Option<std::size_t>(capture, "top_n", top_n, bundle);
+  auto blocked = Option<std::size_t>(
+      capture, "max_blocked",
+      max_blocked > 0 ? max_blocked : collectors::CollectorOptions{}.max_blocked, bundle);
+  for (const Result<long>* r : {&page_size, &ticks}) {
+    if (!*r) return r->error();
+  }
+  for (const Result<std::size_t>* r : {&top, &blocked}) {
+    if (!*r) return r->error();
+  }
+  options.page_size = *page_size;
+  options.clock_ticks_per_second = *ticks;
+  options.top_n = *top;
+  options.max_blocked = *blocked;
   analysis::StressState state;
   state.io_baseline = NumberAt(capture, {"io_baseline"})
                           .value_or(NumberAt(capture, {"stress_state", "io_baseline"})
@@ -242,8 +264,7 @@ int Replay(const Context& ctx, const std::string& id_or_path, const std::string&
   if (!bundle) return Fail(ctx, bundle.error().message);
   const auto problems = CheckFiles(bundle->manifest, bundle->files);
   if (!problems.empty()) {
-    *ctx.err << "rh-forensics: warning: " << Printable(bundle->files.origin)
-             << " does not verify; replaying what is there\n";
+    Warn(ctx, bundle->files.origin + " does not verify; replaying what is there");
   }
   auto outcome = ReplayBundle(*bundle, ctx.config);
   if (!outcome) return Fail(ctx, outcome.error().message);
@@ -306,9 +327,9 @@ int Replay(const Context& ctx, const std::string& id_or_path, const std::string&
   }
   if (!agree) {
     const auto& d = outcome->differences.front();
-    return Fail(ctx, Printable(bundle->files.origin) + ": replay differs from capture.json in " +
+    return Fail(ctx, bundle->files.origin + ": replay differs from capture.json in " +
                          std::to_string(outcome->differences.size()) + " values (first: pass " +
-                         std::to_string(d.pass) + " " + Printable(d.field) + ")");
+                         std::to_string(d.pass) + " " + d.field + ")");
   }
   return kExitOk;
 }

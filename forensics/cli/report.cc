@@ -95,7 +95,10 @@ class Chart {
     const double end = X(static_cast<double>(m.event_end_ns) / 1e9);
     if (end > start) {
       svg << "<rect class=\"pause\" x=\"" << Num(start) << "\" y=\"" << kTop << "\" width=\""
-          << Num(std::max(1.0, end - start)) << "\" height=\"" << bottom - kTop << "\"/>";
+          << Num(std::max(1.0, end - start)) << "\" height=\"" << bottom - kTop << "\"><title>"
+          << (m.event_kind == "pause" ? "frozen: nothing ran, no samples"
+                                      : HtmlEscape(m.event_kind))
+          << "</title></rect>";
     }
     svg << "<line class=\"event\" x1=\"" << Num(start) << "\" x2=\"" << Num(start) << "\" y1=\""
         << kTop << "\" y2=\"" << bottom << "\"/>";
@@ -111,6 +114,24 @@ class Chart {
   double t0_, t1_, ymax_;
   std::string unit_;
 };
+
+// Runs of consecutive points to draw as one line or area: a pause splits them, since nothing
+// was sampled while the machine was frozen and a line across the gap would invent values.
+std::vector<std::pair<std::size_t, std::size_t>> Segments(const std::vector<Point>& points,
+                                                          const Manifest& m) {
+  const bool gap = m.event_kind == "pause" && m.event_end_ns > m.event_start_ns;
+  const double start = static_cast<double>(m.event_start_ns) / 1e9;
+  const double end = static_cast<double>(m.event_end_ns) / 1e9;
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  std::size_t begin = 0;
+  for (std::size_t i = 1; i <= points.size(); ++i) {
+    if (i == points.size() || (gap && points[i - 1].t <= start && points[i].t >= end)) {
+      if (i > begin) out.emplace_back(begin, i);
+      begin = i;
+    }
+  }
+  return out;
+}
 
 std::string Open() {
   std::ostringstream s;
@@ -139,17 +160,20 @@ std::string StackedComponents(const std::vector<Point>& points, const Manifest& 
   std::ostringstream svg;
   svg << Open() << chart.Axes();
   std::vector<double> below(points.size(), 0);
+  const auto segments = Segments(points, m);
   for (std::size_t k = 0; k < analysis::kComponentCount; ++k) {
     std::vector<double> above(points.size());
     for (std::size_t i = 0; i < points.size(); ++i) above[i] = below[i] + points[i].components[k];
-    svg << "<polygon fill=\"" << kColors[k] << "\" points=\"";
-    for (std::size_t i = 0; i < points.size(); ++i) {
-      svg << Num(chart.X(points[i].t)) << "," << Num(chart.Y(above[i])) << " ";
+    for (const auto& [begin, end] : segments) {
+      svg << "<polygon fill=\"" << kColors[k] << "\" points=\"";
+      for (std::size_t i = begin; i < end; ++i) {
+        svg << Num(chart.X(points[i].t)) << "," << Num(chart.Y(above[i])) << " ";
+      }
+      for (std::size_t i = end; i-- > begin;) {
+        svg << Num(chart.X(points[i].t)) << "," << Num(chart.Y(below[i])) << " ";
+      }
+      svg << "\"><title>" << analysis::kComponentNames[k] << "</title></polygon>";
     }
-    for (std::size_t i = points.size(); i-- > 0;) {
-      svg << Num(chart.X(points[i].t)) << "," << Num(chart.Y(below[i])) << " ";
-    }
-    svg << "\"><title>" << analysis::kComponentNames[k] << "</title></polygon>";
     below = std::move(above);
   }
   svg << chart.Event(m) << "</svg>";
@@ -168,10 +192,15 @@ std::string LineChart(
   std::ostringstream svg;
   svg << Open() << chart.Axes();
   std::vector<std::pair<std::string, std::string>> legend;
+  const auto segments = Segments(points, m);
   for (const auto& [color, name, field] : series) {
-    svg << "<polyline class=\"line\" stroke=\"" << color << "\" points=\"";
-    for (const auto& p : points) svg << Num(chart.X(p.t)) << "," << Num(chart.Y(p.*field)) << " ";
-    svg << "\"><title>" << HtmlEscape(name) << "</title></polyline>";
+    for (const auto& [begin, end] : segments) {
+      svg << "<polyline class=\"line\" stroke=\"" << color << "\" points=\"";
+      for (std::size_t i = begin; i < end; ++i) {
+        svg << Num(chart.X(points[i].t)) << "," << Num(chart.Y(points[i].*field)) << " ";
+      }
+      svg << "\"><title>" << HtmlEscape(name) << "</title></polyline>";
+    }
     legend.emplace_back(color, name);
   }
   svg << chart.Event(m) << "</svg>";

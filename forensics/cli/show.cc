@@ -6,6 +6,7 @@
 #include "forensics/cli/commands.h"
 #include "forensics/cli/table.h"
 #include "forensics/cli/text.h"
+#include "forensics/json_read.h"
 #include "forensics/sample_json.h"
 
 namespace rh::forensics::cli {
@@ -16,10 +17,13 @@ using nlohmann::json;
 constexpr std::size_t kMaxLogLines = 400;
 constexpr std::size_t kTopProcesses = 5;
 
+// The file's JSON, or null when it is absent or not JSON (ReadDetails() has refused the
+// files that must be JSON already).
 json ParsedOrNull(const OpenedBundle& b, std::string_view path) {
   const std::string* text = b.files.Find(path);
   if (text == nullptr) return nullptr;
-  return json::parse(*text, nullptr, false);
+  auto parsed = ParseJson(*text, b.Where(path));
+  return parsed ? std::move(parsed).value() : json(nullptr);
 }
 
 json LinesJson(const std::vector<std::string>& lines) {
@@ -63,8 +67,8 @@ int Show(const Context& ctx, const std::string& id_or_path, const std::string& f
   const Manifest& m = bundle->manifest;
   const auto problems = CheckFiles(m, bundle->files);
   if (!problems.empty()) {
-    *ctx.err << "rh-forensics: warning: " << Printable(bundle->files.origin) << " does not verify ("
-             << problems.size() << " problems; see rh-forensics verify)\n";
+    Warn(ctx, bundle->files.origin + " does not verify (" + std::to_string(problems.size()) +
+                  " problems; see rh-forensics verify)");
   }
   const analysis::ScoredSample* capture =
       details->capture.empty() ? nullptr : &details->capture.back();
@@ -73,7 +77,7 @@ int Show(const Context& ctx, const std::string& id_or_path, const std::string& f
     json out = {{"id", m.id},
                 {"origin", bundle->files.origin},
                 {"verified", problems.empty()},
-                {"manifest", json::parse(*bundle->files.Find(kManifestFile), nullptr, false)},
+                {"manifest", ParsedOrNull(*bundle, kManifestFile)},
                 {"summary", ParsedOrNull(*bundle, kSummaryFile)},
                 {"stress", capture != nullptr ? ToJson(capture->assessment) : json(nullptr)},
                 {"blocked", ParsedOrNull(*bundle, kBlockedFile)},

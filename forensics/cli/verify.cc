@@ -43,7 +43,7 @@ int Verify(const Context& ctx, const std::string& id_or_path) {
   }
   *ctx.out << "FAILED " << origin << ": " << problems.size()
            << (problems.size() == 1 ? " problem" : " problems") << "\n";
-  return Fail(ctx, Printable(bundle->files.origin) + ": does not verify: " + Printable(names));
+  return Fail(ctx, bundle->files.origin + ": does not verify: " + names);
 }
 
 }  // namespace rh::forensics::cli

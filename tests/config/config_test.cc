@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "tests/support/temp_dir.h"
 
@@ -234,6 +235,152 @@ TEST(ConfigToml, RoundTripsThroughParse) {
   EXPECT_EQ(again->sampling.normal_interval, 2.5);
 }
 
+TEST(ConfigOtel, ReadsEveryKeyAndFlattensDottedResourceNames) {
+  auto c = Parse(R"([otel]
+endpoint = "https://collector.example:4318/v1/logs"
+timeout_ms = 2500
+connect_timeout_ms = 500
+compression = "gzip"
+service_name = "rh"
+queue_size = 100
+max_batch_size = 10
+batch_delay_ms = 0
+retry_initial_backoff_ms = 200
+retry_max_backoff_ms = 400
+[otel.headers]
+authorization = "Bearer x"
+[otel.resource_attributes]
+deployment.environment = "prod"
+"team" = "infra"
+)",
+                 "c.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->otel.endpoint, "https://collector.example:4318/v1/logs");
+  EXPECT_EQ(c->otel.timeout_ms, 2500);
+  EXPECT_EQ(c->otel.compression, "gzip");
+  EXPECT_EQ(c->otel.queue_size, 100);
+  EXPECT_THAT(c->otel.headers,
+              ::testing::ElementsAre(::testing::Pair("authorization", "Bearer x")));
+  EXPECT_THAT(c->otel.resource_attributes,
+              ::testing::ElementsAre(::testing::Pair("deployment.environment", "prod"),
+                                     ::testing::Pair("team", "infra")));
+  auto defaults = Parse("", "c.toml");
+  EXPECT_FALSE(defaults->otel.timeout_ms);
+  EXPECT_TRUE(defaults->otel.endpoint.empty());
+  EXPECT_TRUE(defaults->alertmanager.url.empty());
+  EXPECT_EQ(defaults->pause.long_seconds, 10);
+}
+
+TEST(ConfigOtel, BadValuesNameTheKeyAndNeverShowAHeaderValue) {
+  auto c = Parse(R"([otel]
+endpoint = "collector:4318"
+compression = "zstd"
+timeout_ms = -1
+[otel.headers]
+"bad header" = "v"
+x-token = "s3cr3t\r\nInjected: 1"
+)",
+                 "c.toml");
+  ASSERT_FALSE(c.ok());
+  const std::string& m = c.error().message;
+  EXPECT_THAT(m, HasSubstr("c.toml:2:12: otel.endpoint: must be an http:// or https:// URL"));
+  EXPECT_THAT(m, HasSubstr("otel.compression: must be \"gzip\" or \"none\""));
+  EXPECT_THAT(m, HasSubstr("c.toml:4:14: otel.timeout_ms: must be between 0 and 600000"));
+  EXPECT_THAT(m, HasSubstr("otel.headers.bad header: not a valid HTTP header name"));
+  EXPECT_THAT(m, HasSubstr("otel.headers.x-token: the value holds a control character"));
+  EXPECT_THAT(m, ::testing::Not(HasSubstr("s3cr3t")));
+}
+
+TEST(ConfigOtel, UrlsMayNotCarryCredentials) {
+  for (const char* bad : {"http://user:pw@collector:4318/v1/logs", "ftp://c/x", "http://",
+                          "http://c:0/", "http://c:99999/", "http://[::1/", "http://c d/"}) {
+    EXPECT_FALSE(CheckHttpUrl(bad).ok()) << bad;
+  }
+  for (const char* good : {"http://c", "https://c:4318/v1/logs", "http://[::1]:4318/v1/logs",
+                           "HTTP://127.0.0.1:9093", "http://c/path?x=1"}) {
+    EXPECT_TRUE(CheckHttpUrl(good).ok()) << good << ": " << CheckHttpUrl(good).error().message;
+  }
+}
+
+TEST(ConfigAlertmanager, ReadsAuthAndLabelsAndChecksThem) {
+  auto c = Parse(R"([alertmanager]
+url = "http://am:9093"
+basic_auth_username = "rh"
+basic_auth_password = "pw"
+resend_interval_seconds = 30
+[alertmanager.labels]
+instance = "host-a:9795"
+)",
+                 "c.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->alertmanager.basic_auth_password, "pw");
+  EXPECT_THAT(c->alertmanager.labels,
+              ::testing::ElementsAre(::testing::Pair("instance", "host-a:9795")));
+
+  auto bad = Parse(R"([alertmanager]
+url = "http://am:9093"
+basic_auth_password = "pw"
+bearer_token = "t"
+[alertmanager.labels]
+alertname = "x"
+"9lives" = "y"
+empty = ""
+)",
+                   "c.toml");
+  ASSERT_FALSE(bad.ok());
+  const std::string& m = bad.error().message;
+  EXPECT_THAT(m, HasSubstr("alertmanager.basic_auth_password: needs basic_auth_username"));
+  auto both =
+      Parse("[alertmanager]\nbasic_auth_username = \"u\"\nbearer_token = \"t\"\n", "c.toml");
+  ASSERT_FALSE(both.ok());
+  EXPECT_THAT(both.error().message, HasSubstr("use either basic auth or a bearer token"));
+  EXPECT_THAT(m, HasSubstr("alertmanager.labels.alertname: alertname is the rule's"));
+  EXPECT_THAT(m, HasSubstr("alertmanager.labels.9lives: not a valid label name"));
+  EXPECT_THAT(m, HasSubstr("alertmanager.labels.empty: must not be empty"));
+}
+
+TEST(ConfigOtel, RelationsBetweenKeysAreChecked) {
+  auto c = Parse(
+      "[otel]\nqueue_size = 5\nmax_batch_size = 10\n"
+      "retry_initial_backoff_ms = 500\nretry_max_backoff_ms = 100\n"
+      "[pause]\nmin_seconds = 2\nlong_seconds = 1\n",
+      "c.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message, HasSubstr("otel.max_batch_size: must not exceed otel.queue_size"));
+  EXPECT_THAT(c.error().message,
+              HasSubstr("otel.retry_max_backoff_ms: must not be below otel.retry_initial"));
+  EXPECT_THAT(c.error().message,
+              HasSubstr("pause.long_seconds: must not be below pause.min_seconds"));
+}
+
+TEST(ConfigToml, SecretsAreNeverShownButTheRestRoundTrips) {
+  auto c = Parse(R"([otel]
+endpoint = "http://c:4318/v1/logs"
+[otel.headers]
+authorization = "Bearer very-secret-1"
+[otel.resource_attributes]
+deployment.environment = "prod"
+[alertmanager]
+url = "http://am:9093"
+basic_auth_username = "rh"
+basic_auth_password = "very-secret-2"
+[alertmanager.labels]
+env = "prod"
+)",
+                 "c.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  const std::string text = ToToml(*c);
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("very-secret")));
+  EXPECT_THAT(text, HasSubstr("# [otel.headers] sets authorization (values not shown)"));
+  EXPECT_THAT(text, HasSubstr("# basic_auth_password is set (not shown)"));
+  auto again = Parse(text, "shown.toml");
+  ASSERT_TRUE(again.ok()) << again.error().message << "\n" << text;
+  EXPECT_EQ(again->otel.endpoint, "http://c:4318/v1/logs");
+  EXPECT_EQ(again->otel.resource_attributes, c->otel.resource_attributes);
+  EXPECT_EQ(again->alertmanager.labels, c->alertmanager.labels);
+  EXPECT_TRUE(again->otel.headers.empty());
+}
+
 TEST(ConfigLoad, MissingDefaultFileMeansDefaultsButExplicitOneIsAnError) {
   test::TempDir dir;
   auto defaults = Load(dir / "none.toml", false);
@@ -242,6 +389,44 @@ TEST(ConfigLoad, MissingDefaultFileMeansDefaultsButExplicitOneIsAnError) {
   auto explicit_missing = Load(dir / "none.toml", true);
   ASSERT_FALSE(explicit_missing.ok());
   EXPECT_THAT(explicit_missing.error().message, HasSubstr("none.toml: cannot read"));
+}
+
+TEST(ConfigLoad, OnlyARegularFileIsRead) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "a-directory");
+  ASSERT_EQ(mkfifo((dir / "fifo").c_str(), 0600), 0);
+  const std::pair<std::filesystem::path, std::string> cases[] = {
+      {dir / "a-directory", "not a regular file (a directory)"},
+      {"/dev/zero", "not a regular file (a character device)"},
+      {dir / "fifo", "not a regular file (a FIFO)"},
+  };
+  for (const auto& [path, why] : cases) {
+    for (bool must_exist : {true, false}) {
+      SCOPED_TRACE(path.string());
+      auto c = Load(path, must_exist);  // returns at once: nothing blocks on the FIFO
+      ASSERT_FALSE(c.ok());
+      EXPECT_EQ(c.error().message, path.string() + ": " + why + "; give the path of a TOML file");
+    }
+  }
+}
+
+TEST(ConfigLoad, AFileLargerThanOneMebibyteIsRefused) {
+  test::TempDir dir;
+  auto big = dir.Write("big.toml", "# " + std::string((1 << 20) + 10, 'x') + "\n");
+  auto c = Load(big, true);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message, HasSubstr("big.toml: larger than 1048576 bytes"));
+  auto fits = dir.Write("fits.toml", "# " + std::string((1 << 20) - 10, 'x') + "\n");
+  EXPECT_TRUE(Load(fits, true).ok());
+}
+
+TEST(ConfigLoad, ASymlinkToAConfigurationFileIsFollowed) {
+  test::TempDir dir;
+  auto real = dir.Write("real.toml", "[sampling]\nnormal_interval = 2\n");
+  std::filesystem::create_symlink(real, dir / "link.toml");
+  auto c = Load(dir / "link.toml", true);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->sampling.normal_interval, 2);
 }
 
 TEST(ConfigLoad, ErrorsNameTheFilePath) {

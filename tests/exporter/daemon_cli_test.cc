@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <chrono>
 
@@ -83,6 +84,25 @@ TEST(DaemonCli, MissingExplicitConfigIsAnError) {
   EXPECT_THAT(r.err, HasSubstr("absent.toml: cannot read"));
 }
 
+TEST(DaemonCli, AConfigurationThatIsNotARegularFileIsRefusedWithCode2) {
+  test::TempDir dir;
+  ASSERT_EQ(mkfifo((dir / "fifo").c_str(), 0600), 0);
+  for (const std::string& path :
+       {dir.path().string(), std::string("/dev/zero"), (dir / "fifo").string()}) {
+    SCOPED_TRACE(path);
+    auto validate = test::Run({Binary(), "config", "validate", "--config", path}, 10s);
+    EXPECT_EQ(validate.exit_code, 2);
+    EXPECT_EQ(validate.out, "");
+    EXPECT_THAT(validate.err, HasSubstr("rogue-hunter: " + path + ": not a regular file"));
+    int port = test::FreePort();
+    auto daemon = test::Run(
+        {Binary(), "daemon", "--config", path, "--listen", "127.0.0.1:" + std::to_string(port)},
+        10s);
+    EXPECT_EQ(daemon.exit_code, 2);
+    EXPECT_THAT(daemon.err, HasSubstr(path + ": not a regular file"));
+  }
+}
+
 TEST(DaemonCli, BadListenFlagIsAUsageError) {
   auto r = test::Run({Binary(), "daemon", "--listen", "localhost:80"});
   EXPECT_EQ(r.exit_code, 2);
@@ -125,6 +145,79 @@ INSTANTIATE_TEST_SUITE_P(Signals, DaemonStops, ::testing::Values(SIGTERM, SIGINT
                          [](const auto& param_info) {
                            return std::string(sigabbrev_np(param_info.param));
                          });
+
+TEST(DaemonCli, TheStartUpLogSaysHowTheWatchdogIsProtected) {
+  test::Daemon daemon;
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
+  const auto raised = daemon.Metric("rogue_hunter_watchdog_priority_raised");
+  const auto locked = daemon.Metric("rogue_hunter_watchdog_memory_locked");
+  ASSERT_TRUE(raised && locked);
+  if (*raised == 1 && *locked == 1) {  // as root with every capability: both granted
+    EXPECT_THAT(daemon.process().Stderr(),
+                HasSubstr("info: watchdog: real-time priority (SCHED_FIFO 1); memory locked\n"));
+  } else {
+    EXPECT_THAT(daemon.process().Stderr(), HasSubstr("warning: watchdog: "));
+  }
+}
+
+TEST(DaemonCli, TheStartUpLogSaysWhyTheWatchdogIsUnprotected) {
+  ASSERT_TRUE(test::HaveProgram("setpriv") && test::HaveProgram("prlimit"));
+  test::TempDir home;
+  const int port = test::FreePort();
+  // Without CAP_SYS_NICE and CAP_IPC_LOCK, and with no memory that may be locked.
+  test::Subprocess::Options options;
+  options.env = {"HOME=" + home.path().string(), "XDG_CONFIG_HOME=" + (home / ".config").string(),
+                 "XDG_DATA_HOME=" + (home / ".local/share").string()};
+  auto process = test::Subprocess::Start(
+      {"prlimit", "--memlock=0:0", "--", "setpriv", "--bounding-set=-sys_nice,-ipc_lock",
+       "--inh-caps=-sys_nice,-ipc_lock", "--", Binary(), "daemon", "--listen",
+       "127.0.0.1:" + std::to_string(port)},
+      options);
+  ASSERT_TRUE(test::WaitUntil(
+      [&] { return !process.Running() || process.Stderr().find("watchdog:") != std::string::npos; },
+      10s, 20ms))
+      << process.Stderr();
+  const std::string log = process.Stderr();
+  process.Stop();
+  EXPECT_THAT(log, HasSubstr("warning: watchdog: normal priority: SCHED_FIFO 1 refused "
+                             "(Operation not permitted) and nice -10 refused (Permission denied); "
+                             "grant CAP_SYS_NICE; memory not locked: mlock refused ("));
+  EXPECT_THAT(log, HasSubstr("RLIMIT_MEMLOCK 0 bytes); grant CAP_IPC_LOCK or raise the memlock "
+                             "limit (LimitMEMLOCK=infinity)\n"));
+  const auto first = log.find("watchdog:");
+  EXPECT_EQ(log.find("watchdog:", first + 1), std::string::npos) << "said once";
+}
+
+TEST(DaemonCli, MetricsSayWhenCapturesCannotReadKernelStacks) {
+  ASSERT_TRUE(test::HaveProgram("setpriv"));
+  test::TempDir home;
+  const int port = test::FreePort();
+  test::Subprocess::Options options;
+  options.env = {"HOME=" + home.path().string(), "XDG_CONFIG_HOME=" + (home / ".config").string(),
+                 "XDG_DATA_HOME=" + (home / ".local/share").string()};
+  // Without CAP_SYS_ADMIN (kernel stacks) and CAP_SYSLOG (the kernel log when dmesg_restrict).
+  auto process = test::Subprocess::Start(
+      {"setpriv", "--bounding-set=-sys_admin,-syslog", "--inh-caps=-sys_admin,-syslog", "--",
+       Binary(), "daemon", "--listen", "127.0.0.1:" + std::to_string(port)},
+      options);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  ASSERT_TRUE(test::WaitUntil(
+      [&] { return !process.Running() || test::HttpGet(url + "/healthz").status == 200; }, 20s,
+      20ms))
+      << process.Stderr();
+  const std::string metrics = test::HttpGet(url + "/metrics").body;
+  process.Stop();
+  EXPECT_EQ(
+      test::FindMetric(metrics, "rogue_hunter_forensics_source_readable{source=\"kernel_stacks\"}"),
+      0);
+  EXPECT_TRUE(
+      test::FindMetric(metrics, "rogue_hunter_forensics_source_readable{source=\"kernel_log\"}"));
+  EXPECT_EQ(test::FindMetric(metrics,
+                             "rogue_hunter_forensics_capture_failures_total{trigger=\"pause\","
+                             "reason=\"write\"}"),
+            0)
+      << "every trigger and reason from start-up";
+}
 
 TEST(DaemonCli, ConfigShowPrintsTheEffectiveConfigAndValidateChecksIt) {
   test::TempDir dir;

@@ -73,21 +73,6 @@ std::string Truncate(const std::string& text, size_t max = 4000) {
              : text.substr(0, max) + "... (" + std::to_string(text.size()) + " bytes)";
 }
 
-std::string UrlEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 json ParseOrNull(const std::string& text) {
   return json::parse(text, nullptr, /*allow_exceptions=*/false);
 }

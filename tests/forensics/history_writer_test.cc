@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <sstream>
 
@@ -269,6 +271,150 @@ TEST_F(HistoryWriterTest, ACorruptDatabaseAtStartIsMovedAsideLoggedAndCounted) {
   EXPECT_NE(lines[0].find(path + ".corrupt-20261118T110640Z"), std::string::npos) << lines[0];
   EXPECT_TRUE(std::filesystem::exists(path + ".corrupt-20261118T110640Z"));
   EXPECT_EQ(StoredSamples(path).size(), 1u);
+}
+
+TEST_F(HistoryWriterTest, StartUpSkipsTheFullCheckWhichRunsPeriodicallyInstead) {
+  std::string path = (dir_ / "data.db").string();
+  {
+    auto store = Store::Open(path, {});
+    ASSERT_TRUE(store.ok());
+    std::vector<SampleRow> rows;
+    for (int i = 0; i < 3000; ++i) rows.push_back(MakeRow(Now() - 3000 + i, i));
+    ASSERT_TRUE((*store)->AppendSamples(rows));
+  }
+  const auto size = std::filesystem::file_size(path);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    std::string junk(4096, '\x77');
+    f.seekp(static_cast<std::streamoff>((size / 4096 / 2) * 4096));
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  testing::internal::CaptureStderr();
+  HistoryWriterOptions options;
+  options.integrity_check_interval_seconds = 3600;
+  HistoryWriter writer(path, retention_, clock_, stats_, options);
+  writer.Start();
+  ASSERT_TRUE(writer.Flush());
+  EXPECT_EQ(stats_.database_resets, 0u) << "a cleanly closed file is not read in full at start";
+  EXPECT_FALSE(std::filesystem::exists(path + ".corrupt-20261118T110640Z"));
+
+  clock_.AdvanceSeconds(3599);
+  ASSERT_TRUE(writer.Flush());
+  EXPECT_EQ(stats_.database_resets, 0u);
+  clock_.AdvanceSeconds(1);
+  ASSERT_TRUE(writer.Flush());
+  EXPECT_EQ(stats_.database_resets, 1u) << "the periodic check found the damage";
+  EXPECT_TRUE(std::filesystem::exists(path + ".corrupt-20261118T120640Z"));
+  writer.Add(Scored(1));
+  ASSERT_TRUE(writer.Flush());
+  writer.Stop();
+  EXPECT_EQ(StoredSamples(path).size(), 1u) << "writing goes on in a fresh file";
+  auto lines = HistoryLines(testing::internal::GetCapturedStderr());
+  ASSERT_EQ(lines.size(), 2u) << ::testing::PrintToString(lines);
+  EXPECT_NE(lines[0].find("periodic integrity check"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("was corrupt"), std::string::npos) << lines[1];
+}
+
+TEST_F(HistoryWriterTest, PruningGivesSpaceBack) {
+  std::string path = (dir_ / "data.db").string();
+  {
+    auto store = Store::Open(path, {});
+    ASSERT_TRUE(store.ok());
+    std::vector<SampleRow> rows;
+    for (int i = 0; i < 20000; ++i) rows.push_back(MakeRow(Now() - 40 * 86400.0 + i, i));
+    rows.push_back(MakeRow(Now(), 20000));
+    ASSERT_TRUE((*store)->AppendSamples(rows));
+  }
+  const auto full = std::filesystem::file_size(path);
+  ASSERT_GT(full, 3'000'000u);
+  HistoryWriterOptions options;
+  options.prune_batch = 5000;
+  options.vacuum_pages = 256;
+  HistoryWriter writer(path, retention_, clock_, stats_, options);
+  writer.Start();
+  ASSERT_TRUE(writer.Flush());
+  EXPECT_EQ(Count(path, "samples"), 1);
+  EXPECT_LT(std::filesystem::file_size(path), full / 10) << "the pruned rows' space is back";
+  EXPECT_EQ(stats_.errors, 0u);
+  writer.Stop();
+}
+
+TEST_F(HistoryWriterTest, AnOlderFileIsConvertedToIncrementalVacuumOnce) {
+  std::string path = (dir_ / "data.db").string();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE filler(x);", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    auto store = Store::Open(path, {});
+    ASSERT_TRUE(store.ok());
+    std::vector<SampleRow> rows;
+    for (int i = 0; i < 20000; ++i) rows.push_back(MakeRow(Now() - 40 * 86400.0 + i, i));
+    rows.push_back(MakeRow(Now(), 20000));
+    ASSERT_TRUE((*store)->AppendSamples(rows));
+  }
+  const auto full = std::filesystem::file_size(path);
+  ASSERT_GT(full, 3'000'000u);
+  ASSERT_EQ(test::Query(path, "PRAGMA auto_vacuum"), "0");
+
+  testing::internal::CaptureStderr();
+  HistoryWriterOptions options;
+  options.prune_batch = 5000;
+  options.vacuum_pages = 256;
+  HistoryWriter writer(path, retention_, clock_, stats_, options);
+  writer.Start();
+  ASSERT_TRUE(writer.Flush());
+  writer.Stop();
+  auto lines = HistoryLines(testing::internal::GetCapturedStderr());
+  ASSERT_EQ(lines.size(), 1u) << ::testing::PrintToString(lines);
+  EXPECT_NE(lines[0].find("to incremental vacuum"), std::string::npos) << lines[0];
+  EXPECT_EQ(test::Query(path, "PRAGMA auto_vacuum"), "2");
+  EXPECT_EQ(Count(path, "samples"), 1);
+  EXPECT_EQ(stats_.pruned_rows, 20000u);
+  EXPECT_LT(std::filesystem::file_size(path), full / 10) << "the pruned rows' space is back";
+  EXPECT_EQ(stats_.errors, 0u);
+}
+
+TEST_F(HistoryWriterTest, ADatabaseDeletedOrReplacedWhileOpenIsOpenedAgain) {
+  std::string path = (dir_ / "data.db").string();
+  testing::internal::CaptureStderr();
+  HistoryWriter writer(path, retention_, clock_, stats_);
+  writer.Start();
+  writer.Add(Scored(1));
+  ASSERT_TRUE(writer.Flush());
+  ASSERT_EQ(StoredSamples(path).size(), 1u);
+
+  // Deleted: the next row goes to a fresh file instead of vanishing with the old one.
+  std::filesystem::remove(path);
+  writer.Add(Scored(2));
+  ASSERT_TRUE(writer.Flush());
+  EXPECT_EQ(stats_.database_reopens, 1u);
+  auto rows = StoredSamples(path);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].sequence, 2) << "the deleted file's row went with it";
+
+  // Replaced (a restored copy renamed over it): writing goes on in the replacement.
+  const std::string copy = (dir_ / "restored.db").string();
+  {
+    auto other = Store::Open(copy, {});
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE((*other)->AppendSamples({MakeRow(Now() - 60, 42)}));
+  }
+  std::filesystem::rename(copy, path);
+  writer.Add(Scored(3));
+  ASSERT_TRUE(writer.Flush());
+  writer.Stop();
+  EXPECT_EQ(stats_.database_reopens, 2u);
+  EXPECT_EQ(stats_.errors, 0u);
+  rows = StoredSamples(path);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].sequence, 42);
+  EXPECT_EQ(rows[1].sequence, 3);
+  auto lines = HistoryLines(testing::internal::GetCapturedStderr());
+  ASSERT_EQ(lines.size(), 2u) << ::testing::PrintToString(lines);
+  EXPECT_NE(lines[0].find("was deleted or replaced while open"), std::string::npos) << lines[0];
 }
 
 TEST_F(HistoryWriterTest, PrunesInBatchesAtStartAndThenEveryInterval) {

@@ -1,7 +1,9 @@
 #include "forensics/store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
@@ -495,6 +497,96 @@ TEST(Store, ADirectoryThatCannotBeCreatedIsAnErrorNamingThePath) {
       << store.error().message;
 }
 
+// --- A data directory others could tamper with (the daemon runs as root) ---------------------
+
+unsigned ModeOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+TEST(StoreSafety, ADatabaseFileThatIsASymlinkIsRefusedAndItsTargetLeftAlone) {
+  rh::test::TempDir dir;
+  auto target = dir.Write("elsewhere/precious", "not a database");
+  std::string path = (dir / "data/data.db").string();
+  std::filesystem::create_directories(dir / "data");
+  ::chmod((dir / "data").c_str(), 0700);
+  std::filesystem::create_symlink(target, path);
+  for (bool read_only : {false, true}) {
+    SCOPED_TRACE(read_only);
+    Store::Options options;
+    options.read_only = read_only;
+    auto store = Store::Open(path, options);
+    ASSERT_FALSE(store.ok());
+    EXPECT_NE(store.error().message.find(path + ": is a symbolic link"), std::string::npos)
+        << store.error().message;
+  }
+  EXPECT_EQ(rh::test::ReadFileOrFail(target), "not a database");
+  EXPECT_FALSE(std::filesystem::exists(target.string() + "-wal"));
+  EXPECT_FALSE(std::filesystem::exists(path + ".corrupt-19700101T000000Z"));
+}
+
+TEST(StoreSafety, ADataDirectoryThatIsALinkOthersCanWriteOrAnotherUsersIsRefused) {
+  rh::test::TempDir dir;
+  std::filesystem::create_directories(dir / "real");
+  ::chmod((dir / "real").c_str(), 0700);
+  std::filesystem::create_directory_symlink(dir / "real", dir / "data");
+  auto link = Store::Open((dir / "data/data.db").string(), {});
+  ASSERT_FALSE(link.ok());
+  EXPECT_NE(link.error().message.find((dir / "data").string() + ": is a symbolic link"),
+            std::string::npos)
+      << link.error().message;
+  EXPECT_NE(link.error().message.find("set storage.database"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir / "real/data.db")) << "nothing created through it";
+
+  const std::string path = (dir / "real/data.db").string();
+  ::chmod((dir / "real").c_str(), 0777);
+  auto shared = Store::Open(path, {});
+  ASSERT_FALSE(shared.ok());
+  EXPECT_NE(shared.error().message.find((dir / "real").string() +
+                                        ": is writable by group or others (mode 0777)"),
+            std::string::npos)
+      << shared.error().message;
+  EXPECT_NE(shared.error().message.find("chmod go-w"), std::string::npos);
+  ::chmod((dir / "real").c_str(), 0720);
+  EXPECT_FALSE(Store::Open(path, {}).ok()) << "group-writable";
+
+  ::chmod((dir / "real").c_str(), 0700);
+  ASSERT_EQ(::chown((dir / "real").c_str(), 65534, 65534), 0);
+  auto foreign = Store::Open(path, {});
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_NE(foreign.error().message.find("belongs to uid 65534"), std::string::npos)
+      << foreign.error().message;
+  EXPECT_FALSE(std::filesystem::exists(path));
+
+  ASSERT_EQ(::chown((dir / "real").c_str(), ::geteuid(), ::getegid()), 0);
+  EXPECT_TRUE(OpenOrFail(path));
+}
+
+TEST(StoreSafety, TheDatabaseAndItsWalAndShmArePrivateWhateverTheUmask) {
+  rh::test::TempDir dir;
+  const std::string path = (dir / "data.db").string();
+  const mode_t old = ::umask(0);
+  {
+    auto store = OpenOrFail(path);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->AppendSamples({MakeRow(kNow, 1)}));
+    EXPECT_EQ(ModeOf(path), 0600u);
+    EXPECT_EQ(ModeOf(path + "-wal"), 0600u);
+    EXPECT_EQ(ModeOf(path + "-shm"), 0600u);
+  }
+  // A file an older version left readable by all is made private when opened.
+  ::chmod(path.c_str(), 0644);
+  {
+    auto store = OpenOrFail(path);
+    ASSERT_TRUE(store);
+    EXPECT_EQ(ModeOf(path), 0600u);
+    ASSERT_TRUE(store->AppendSamples({MakeRow(kNow + 1, 2)}));
+    EXPECT_EQ(ModeOf(path + "-wal"), 0600u);
+  }
+  ::umask(old);
+}
+
 // --- Retention ------------------------------------------------------------------------------
 
 TEST(StoreRetention, DeletesOldRowsInBatchesWithEverythingOfTheirEvents) {
@@ -627,6 +719,78 @@ TEST(StoreConcurrency, AReaderProcessReadsWhileThisProcessWrites) {
   EXPECT_GT(transactions, 0);
 }
 
+// --- Space ----------------------------------------------------------------------------------
+
+// A database as a version before incremental vacuum made it: auto_vacuum = NONE, then migrated.
+void OldStyleDatabase(const std::string& path) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE filler(x);", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  ASSERT_TRUE(Store::Open(path, {}).ok());
+}
+
+TEST(StoreSpace, PrunedRowsGiveTheirSpaceBack) {
+  rh::test::TempDir dir;
+  const std::string path = (dir / "data.db").string();
+  auto store = OpenOrFail(path);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(Query(path, "PRAGMA auto_vacuum"), "2") << "incremental from the start";
+  std::vector<SampleRow> rows;
+  for (int i = 0; i < 20000; ++i) rows.push_back(MakeRow(kNow + i, i));
+  ASSERT_TRUE(store->AppendSamples(rows));
+  Query(path, "PRAGMA wal_checkpoint(TRUNCATE)");
+  const auto full = std::filesystem::file_size(path);
+  ASSERT_GT(full, 3'000'000u);
+  for (;;) {
+    auto deleted = store->Prune(kNow + 19000, -kInf, 5000);
+    ASSERT_TRUE(deleted.ok());
+    if (*deleted < 5000) break;
+  }
+  EXPECT_EQ(std::filesystem::file_size(path), full) << "deleting alone frees nothing";
+  std::int64_t steps = 0;
+  for (;;) {
+    auto free_pages = store->ReleaseFreePages(256);
+    ASSERT_TRUE(free_pages.ok()) << free_pages.error().message;
+    ++steps;
+    if (*free_pages <= 256) break;
+  }
+  EXPECT_GT(steps, 3) << "in small transactions";
+  EXPECT_LT(std::filesystem::file_size(path), full / 10);
+  EXPECT_EQ(Count(path, "samples"), 1000);
+  EXPECT_EQ(Query(path, "PRAGMA quick_check"), "ok");
+}
+
+TEST(StoreSpace, AnOlderFileIsConvertedOnceKeepingItsRows) {
+  rh::test::TempDir dir;
+  const std::string path = (dir / "data.db").string();
+  OldStyleDatabase(path);
+  auto store = OpenOrFail(path);
+  ASSERT_TRUE(store);
+  std::vector<SampleRow> rows;
+  for (int i = 0; i < 2000; ++i) rows.push_back(MakeRow(kNow - 10000 + i, i));
+  rows.push_back(MakeRow(kNow, 1));
+  rows.push_back(MakeRow(kNow + 1, 2));
+  ASSERT_TRUE(store->AppendSamples(rows));
+  ASSERT_TRUE(store->Prune(kNow - 1, -kInf, 5000).ok());
+  ASSERT_NE(Query(path, "PRAGMA freelist_count"), "0");
+  auto before = store->IncrementalVacuumEnabled();
+  ASSERT_TRUE(before.ok());
+  EXPECT_FALSE(*before);
+  auto none = store->ReleaseFreePages(10);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, 0) << "nothing can be returned before the conversion, so nothing waits";
+  ASSERT_TRUE(store->EnableIncrementalVacuum().ok());
+  auto after = store->IncrementalVacuumEnabled();
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(*after);
+  EXPECT_EQ(Query(path, "PRAGMA auto_vacuum"), "2");
+  EXPECT_EQ(Count(path, "samples"), 2);
+  EXPECT_TRUE(store->EnableIncrementalVacuum().ok()) << "a no-op the second time";
+}
+
 // --- Corruption -----------------------------------------------------------------------------
 
 TEST(StoreCorruption, AFileOfGarbageIsMovedAsideAndReplaced) {
@@ -657,6 +821,54 @@ TEST(StoreCorruption, AFileOfGarbageIsMovedAsideAndReplaced) {
   ASSERT_TRUE(store);
   EXPECT_EQ(report.moved_aside, path + ".corrupt-20261118T110640Z-2");
   EXPECT_TRUE(std::filesystem::exists(path + ".corrupt-20261118T110640Z"));
+}
+
+// Writes 3000 samples, closes the file cleanly (no WAL left) and overwrites a page in its middle.
+// Returns the file's size.
+std::uintmax_t DamagedDatabase(const std::string& path, double first_time = kNow) {
+  {
+    auto store = OpenOrFail(path);
+    EXPECT_TRUE(store);
+    if (!store) return 0;
+    std::vector<SampleRow> rows;
+    for (int i = 0; i < 3000; ++i) rows.push_back(MakeRow(first_time + i, i));
+    EXPECT_TRUE(store->AppendSamples(rows));
+  }  // Closing the last connection checkpoints the WAL into the file and deletes it.
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
+  auto size = std::filesystem::file_size(path);
+  EXPECT_GT(size, 100u * 4096u);
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  std::string junk(4096, '\x77');
+  f.seekp(static_cast<std::streamoff>((size / 4096 / 2) * 4096));
+  f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  return size;
+}
+
+TEST(StoreCorruption, TheFullCheckAtOpenRunsOnlyAfterAnUncleanCloseWhenAsked) {
+  rh::test::TempDir dir;
+  std::string path = (dir / "data.db").string();
+  DamagedDatabase(path);
+  Store::Options options;
+  options.now = kNow;
+  options.integrity_check = Store::Options::Check::kAfterUncleanClose;
+  {
+    OpenReport report;
+    auto store = OpenOrFail(path, options, &report);
+    ASSERT_TRUE(store);
+    EXPECT_FALSE(report.full_check) << "closed cleanly: the header and schema are enough";
+    EXPECT_TRUE(report.moved_aside.empty());
+    auto problems = store->IntegrityProblems();
+    ASSERT_TRUE(problems.ok()) << problems.error().message;
+    EXPECT_NE(*problems, "") << "the check on demand finds the damage";
+  }
+  // A writer that died leaves its WAL behind: the full check runs, and moves the file aside.
+  std::ofstream(path + "-wal").close();
+  OpenReport report;
+  auto store = OpenOrFail(path, options, &report);
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(report.full_check);
+  EXPECT_EQ(report.moved_aside, path + ".corrupt-20261118T110640Z");
+  EXPECT_EQ(Count(path, "samples"), 0);
 }
 
 TEST(StoreCorruption, ADamagedPageFailsQuickCheckAndIsMovedAside) {

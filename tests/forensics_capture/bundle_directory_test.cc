@@ -1,10 +1,17 @@
 #include "forensics/capture/bundle_directory.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "tests/support/temp_dir.h"
@@ -48,6 +55,38 @@ TEST(EventsDirectory, CreatesMissingDirectoriesPrivate) {
   ASSERT_TRUE(events.ok()) << events.error().message;
   EXPECT_EQ(Mode(dir / "a/b/events"), 0700u);
   EXPECT_EQ(Mode(dir / "a"), 0700u);
+}
+
+TEST(EventsDirectory, ALinkOthersCanWriteOrAnotherUsersDirectoryIsRefused) {
+  test::TempDir dir;
+  // The attack: an "events" link makes the start-up clean-up delete ".tmp-*" elsewhere.
+  dir.Write("elsewhere/.tmp-precious/file", "keep me");
+  fs::create_directory_symlink(dir / "elsewhere", dir / "events");
+  auto link = EventsDirectory::Open(dir / "events");
+  ASSERT_FALSE(link.ok());
+  EXPECT_EQ(link.error().message,
+            (dir / "events").string() +
+                ": is a symbolic link, which rogue-hunter does not follow for a directory it "
+                "writes; set forensics.events_dir to the directory it points to");
+  EXPECT_EQ(test::ReadFileOrFail(dir / "elsewhere/.tmp-precious/file"), "keep me");
+
+  fs::create_directories(dir / "shared");
+  chmod((dir / "shared").c_str(), 01777);
+  auto shared = EventsDirectory::Open(dir / "shared");
+  ASSERT_FALSE(shared.ok());
+  EXPECT_EQ(shared.error().message, (dir / "shared").string() +
+                                        ": is writable by group or others (mode 1777), so they "
+                                        "could plant links in it; run `chmod go-w " +
+                                        (dir / "shared").string() + "`");
+
+  fs::create_directories(dir / "theirs");
+  chmod((dir / "theirs").c_str(), 0700);
+  ASSERT_EQ(chown((dir / "theirs").c_str(), 65534, 65534), 0);
+  auto theirs = EventsDirectory::Open(dir / "theirs");
+  ASSERT_FALSE(theirs.ok());
+  EXPECT_NE(theirs.error().message.find((dir / "theirs").string() + ": belongs to uid 65534"),
+            std::string::npos)
+      << theirs.error().message;
 }
 
 TEST(BundleWriter, WritesPrivateFilesAndRenamesWhenCommitted) {
@@ -150,6 +189,54 @@ TEST(BundleWriter, AnIdTakenWhileWritingGetsTheNextSuffix) {
       test::ReadFileOrFail(dir / "events" / (std::string(kId) + "-2") / "manifest.json"), "m");
   ASSERT_TRUE(manifest.ok());
   EXPECT_EQ(manifest->id, std::string(kId) + "-2") << "the manifest names the final directory";
+}
+
+// Pages of `path` in the page cache not yet on disk (dirty or under writeback), from
+// cachestat(2); nullopt where the kernel lacks it (before 6.5) or the file system keeps no disk
+// copy (tmpfs).
+std::optional<std::uint64_t> PagesNotOnDisk(const fs::path& path) {
+  struct statfs fs_info {};
+  if (statfs(path.c_str(), &fs_info) != 0 || fs_info.f_type == TMPFS_MAGIC) return std::nullopt;
+  struct {
+    std::uint64_t offset, length;
+  } range{0, 0};
+  struct {
+    std::uint64_t cache, dirty, writeback, evicted, recently_evicted;
+  } stat{};
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  constexpr long kCachestat = 451;  // x86_64 and every architecture with the common table
+  const long rc = syscall(kCachestat, fd, &range, &stat, 0);
+  close(fd);
+  if (rc != 0) return std::nullopt;
+  return stat.dirty + stat.writeback;
+}
+
+TEST(BundleWriter, EveryFileIsOnDiskOnceCommitted) {
+  test::TempDir dir;
+  auto events = EventsDirectory::Open(dir / "events");
+  ASSERT_TRUE(events.ok());
+  if (!PagesNotOnDisk(dir.path())) {
+    // The directory itself: cachestat works on directories too.
+    GTEST_SKIP() << "no cachestat(2) here, or a file system without a disk (tmpfs)";
+  }
+  auto writer = BundleWriter::Create(*events, kId);
+  ASSERT_TRUE(writer.ok());
+  std::map<std::string, std::string> raw;
+  for (int pid = 1; pid <= 300; ++pid) {
+    raw["proc/" + std::to_string(pid) + "/stat"] = std::string(700, 'x');
+  }
+  ASSERT_TRUE((*writer)->WriteTree("raw/0/", raw).ok());
+  ASSERT_TRUE((*writer)->Write("summary.json", std::string(100'000, ' ') + "{}\n").ok());
+  auto id = (*writer)->Commit(SomeManifest());
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  std::size_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir / "events" / *id)) {
+    if (!e.is_regular_file()) continue;
+    ++files;
+    EXPECT_EQ(PagesNotOnDisk(e.path()), 0u) << e.path();
+  }
+  EXPECT_EQ(files, 302u);
 }
 
 TEST(EventsDirectory, RemovesLeftoversWithoutFollowingSymlinks) {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,6 +16,7 @@
 
 #include "analysis/stress.h"
 #include "collectors/collector.h"
+#include "collectors/process.h"
 #include "forensics/bundle.h"
 #include "forensics/sample_json.h"
 #include "forensics/store.h"
@@ -263,6 +265,42 @@ TEST(CaptureWorker, ARealCaptureIsACompleteVerifiableBundle) {
   EXPECT_EQ((*records)[0].bytes, outcome.bytes);
 }
 
+TEST(CaptureWorker, AThreadBlockedInDStateIsKnownSinceTheFirstSampleThatListedIt) {
+  // blocked_since once worked for main threads only: samples listed processes, not threads.
+  Machine s;
+  test::ThreadVforkBlocked blocked;
+  ASSERT_GT(blocked.tid(), blocked.pid());
+  const std::string stat =
+      std::to_string(blocked.pid()) + "/task/" + std::to_string(blocked.tid()) + "/stat";
+  ASSERT_TRUE(rh::test::WaitUntil(
+      [&] {
+        auto text = collectors::ReadWholeFile(collectors::ProcRoot(), "proc", stat);
+        auto parsed = text ? collectors::ParseProcessStat(*text) : Error{"unreadable"};
+        return parsed.ok() && parsed->state == 'D';
+      },
+      5s, 5ms))
+      << "the vforking thread never showed as D";
+  s.Record(4);
+  for (const auto& sample : s.recorder.All()) {
+    const auto& list = sample->sample.processes.blocked;
+    EXPECT_TRUE(std::any_of(list.begin(), list.end(), [&](const collectors::BlockedTask& t) {
+      return t.pid == blocked.pid() && t.tid == blocked.tid() && t.comm == "rh-vfork-thr";
+    })) << "the sampler lists the thread";
+  }
+  CaptureWorker worker(s.config, s.Options(), s.clock, s.recorder, s.stats);
+  const CaptureOutcome outcome = worker.CaptureNow(s.Pause(3));
+  ASSERT_EQ(outcome.result, CaptureResult::kOk) << outcome.error;
+  const json tasks = json::parse(Read(outcome.path / "blocked.json"))["tasks"];
+  const json* task = nullptr;
+  for (const auto& t : tasks) {
+    if (t["tid"] == blocked.tid()) task = &t;
+  }
+  ASSERT_NE(task, nullptr) << tasks.dump();
+  EXPECT_EQ((*task)["pid"], blocked.pid());
+  ASSERT_TRUE((*task)["blocked_seconds"].is_number()) << task->dump();
+  EXPECT_DOUBLE_EQ((*task)["blocked_seconds"].get<double>(), 20.5);  // 4 samples 5 s apart + gap
+}
+
 // A clock stopped at a recorded reading, as `rh-forensics replay` uses.
 class RecordedClock final : public Clock {
  public:
@@ -456,6 +494,123 @@ TEST(CaptureWorker, RequestsRunOnTheWorkerThread) {
   EXPECT_EQ(s.stats.count(CaptureTrigger::kManual, CaptureResult::kOk), 1u);
   EXPECT_EQ(s.stats.count(CaptureTrigger::kPause, CaptureResult::kRateLimited), 1u);
   worker.Stop();
+}
+
+TEST(CaptureWorker, ABurstOfManualRequestsIsCoalescedAndNeverCrowdsOutAPause) {
+  // 50 SIGUSR1 in a second once gave 39 captures counted failed and dropped a real pause.
+  Machine s;
+  CaptureWorker worker(s.config, s.FixtureOptions(), s.clock, s.recorder, s.stats);
+  ASSERT_TRUE(worker.Start().ok());
+  s.clock.AdvanceSeconds(60);
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_TRUE(worker.Request(s.Pause(0, CaptureTrigger::kManual)));
+    if (i == 25) {
+      EXPECT_TRUE(worker.Request(s.Pause())) << "the pause is queued";
+    }
+  }
+  ASSERT_TRUE(worker.Flush());
+  worker.Stop();
+  const auto manual_ok = s.stats.count(CaptureTrigger::kManual, CaptureResult::kOk);
+  EXPECT_GE(manual_ok, 1u);
+  EXPECT_LE(manual_ok, 2u) << "one running and one waiting at most";
+  EXPECT_EQ(manual_ok + s.stats.count(CaptureTrigger::kManual, CaptureResult::kCoalesced), 50u);
+  EXPECT_EQ(s.stats.count(CaptureTrigger::kManual, CaptureResult::kFailed), 0u);
+  EXPECT_EQ(s.stats.count(CaptureTrigger::kPause, CaptureResult::kOk), 1u);
+  EXPECT_EQ(s.stats.count(CaptureTrigger::kPause, CaptureResult::kFailed), 0u);
+  std::size_t pause_bundles = 0;
+  for (const auto& e : fs::directory_iterator(s.dir / "events")) {
+    if (e.path().filename().string().find("-pause") != std::string::npos) ++pause_bundles;
+  }
+  EXPECT_EQ(pause_bundles, 1u);
+}
+
+TEST(CaptureWorker, AutomaticRequestsWaitBeforeAManualOne) {
+  Machine s;
+  s.config.forensics.min_interval_seconds = 0;
+  CaptureOptions options = s.FixtureOptions();
+  options.max_queued = 2;
+  CaptureWorker worker(s.config, options, s.clock, s.recorder, s.stats);
+  ASSERT_TRUE(worker.Start().ok());
+  // Whatever the worker picks first, the automatic queue holds two more and a manual one waits
+  // beside them: nothing is refused.
+  EXPECT_TRUE(worker.Request(s.Pause(0, CaptureTrigger::kManual)));
+  EXPECT_TRUE(worker.Request(s.Pause(0, CaptureTrigger::kManual)));
+  for (int i = 0; i < 2; ++i) {
+    s.clock.AdvanceSeconds(1);
+    EXPECT_TRUE(worker.Request(s.Pause()));
+  }
+  ASSERT_TRUE(worker.Flush());
+  worker.Stop();
+  EXPECT_EQ(s.stats.count(CaptureTrigger::kPause, CaptureResult::kOk), 2u);
+  EXPECT_EQ(s.stats.count(CaptureTrigger::kPause, CaptureResult::kFailed), 0u);
+  EXPECT_EQ(s.stats.count(CaptureTrigger::kManual, CaptureResult::kFailed), 0u);
+}
+
+TEST(CaptureWorker, AFailureIsCountedWithItsReason) {
+  Machine s;
+  // The events directory refused (a symlink): events_dir.
+  fs::create_directories(s.dir / "elsewhere");
+  fs::create_directory_symlink(s.dir / "elsewhere", s.dir / "events");
+  CaptureWorker refused(s.config, s.FixtureOptions(), s.clock, s.recorder, s.stats);
+  const auto outcome = refused.CaptureNow(s.Pause());
+  ASSERT_EQ(outcome.result, CaptureResult::kFailed);
+  EXPECT_EQ(outcome.failure, CaptureFailure::kEventsDir);
+  EXPECT_THAT(outcome.error, HasSubstr("is a symbolic link"));
+  EXPECT_EQ(s.stats.count(CaptureTrigger::kPause, CaptureFailure::kEventsDir), 1u);
+
+  // Not running: stopping. The queue of automatic captures full: queue_full.
+  fs::remove(s.dir / "events");
+  CaptureOptions options = s.FixtureOptions();
+  options.max_queued = 1;
+  s.config.forensics.min_interval_seconds = 0;
+  CaptureWorker worker(s.config, options, s.clock, s.recorder, s.stats);
+  EXPECT_FALSE(worker.Request(s.Pause(0, CaptureTrigger::kCritical)));
+  EXPECT_EQ(s.stats.count(CaptureTrigger::kCritical, CaptureFailure::kStopping), 1u);
+  ASSERT_TRUE(worker.Start().ok());
+  std::size_t queue_full = 0;
+  for (int i = 0; i < 20; ++i) {  // faster than captures run: some find the queue full
+    s.clock.AdvanceSeconds(1);
+    worker.Request(s.Pause());
+  }
+  ASSERT_TRUE(worker.Flush());
+  worker.Stop();
+  queue_full = s.stats.count(CaptureTrigger::kPause, CaptureFailure::kQueueFull);
+  EXPECT_GT(queue_full, 0u);
+  // Every failure has exactly one reason.
+  for (std::size_t t = 0; t < kCaptureTriggerNames.size(); ++t) {
+    std::uint64_t reasons = 0;
+    for (std::size_t r = 0; r < kCaptureFailureNames.size(); ++r) {
+      reasons += s.stats.failures[t][r].load();
+    }
+    EXPECT_EQ(reasons, s.stats.captures[t][static_cast<int>(CaptureResult::kFailed)].load())
+        << kCaptureTriggerNames[t];
+  }
+}
+
+TEST(CaptureWorker, WhetherTheKernelLogAndKernelStacksAreReadableIsKnownFromStart) {
+  Machine s;
+  CaptureOptions fixture = s.FixtureOptions();  // no kmsg, no stack files in the fixture tree
+  {
+    CaptureWorker worker(s.config, fixture, s.clock, s.recorder, s.stats);
+    ASSERT_TRUE(worker.Start().ok());
+    EXPECT_FALSE(s.stats.is_readable(CaptureSource::kKernelLog));
+    EXPECT_FALSE(s.stats.is_readable(CaptureSource::kKernelStacks));
+    worker.Stop();
+  }
+  if (geteuid() != 0) GTEST_SKIP() << "the real kernel log and stacks need root";
+  CaptureOptions real = s.Options();
+  {
+    CaptureWorker worker(s.config, real, s.clock, s.recorder, s.stats);
+    ASSERT_TRUE(worker.Start().ok());
+    EXPECT_TRUE(s.stats.is_readable(CaptureSource::kKernelLog));
+    EXPECT_TRUE(s.stats.is_readable(CaptureSource::kKernelStacks));
+    // A capture that cannot read the kernel log says so.
+    real.kmsg = s.dir / "no-kmsg";
+    CaptureWorker without_log(s.config, real, s.clock, s.recorder, s.stats);
+    ASSERT_EQ(without_log.CaptureNow(s.Pause()).result, CaptureResult::kOk);
+    EXPECT_FALSE(s.stats.is_readable(CaptureSource::kKernelLog));
+    worker.Stop();
+  }
 }
 
 TEST(CaptureWorker, StopCancelsACaptureStuckOnAHungRead) {

@@ -46,6 +46,18 @@ TEST(ParseKmsgRecord, Garbage) {
   EXPECT_FALSE(ParseKmsgRecord("").ok());
 }
 
+// Found by fuzzing (tests/fuzz/corpus/kmsg_record/crash-08e4...): a timestamp near 2^63 µs
+// overflowed when formatted as wall time.
+TEST(ParseKmsgRecord, ATimestampOutOfRangeIsRefused) {
+  auto huge = ParseKmsgRecord("0,1,1446744073709551615,c;text\n");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.error().message.find("1446744073709551615"), std::string::npos);
+  EXPECT_FALSE(ParseKmsgRecord("6,1,-5,-;text\n").ok());
+  auto big = ParseKmsgRecord("6,1,4000000000000000,-;text\n");  // 126 years of uptime
+  ASSERT_TRUE(big.ok());
+  EXPECT_FALSE(FormatKmsgLine(*big, 1'700'000'000'000'000'000).empty());
+}
+
 TEST(FormatKmsgLine, WallTimeKernelTimeLevelText) {
   KmsgRecord r;
   r.level = 3;

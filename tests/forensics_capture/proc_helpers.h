@@ -1,5 +1,6 @@
 #pragma once
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
@@ -64,6 +65,57 @@ class VforkBlocked {
 
  private:
   pid_t pid_ = -1;
+};
+
+/// A process whose second thread (named "rh-vfork-thr") sleeps in D state for as long as this
+/// object lives, as VforkBlocked's main thread does; its main thread just waits. Both killed by
+/// PID on destruction.
+class ThreadVforkBlocked {
+ public:
+  ThreadVforkBlocked() {
+    int fds[2];
+    if (pipe(fds) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      static int out;
+      out = fds[1];
+      pthread_t thread;
+      pthread_create(
+          &thread, nullptr,
+          [](void*) -> void* {
+            prctl(PR_SET_NAME, "rh-vfork-thr", 0, 0, 0);
+            const pid_t tid = gettid();
+            if (write(out, &tid, sizeof tid) != sizeof tid) _exit(1);
+            if (vfork() == 0) {
+              prctl(PR_SET_PDEATHSIG, SIGKILL);
+              for (;;) pause();
+            }
+            return nullptr;
+          },
+          nullptr);
+      for (;;) pause();
+    }
+    close(fds[1]);
+    if (read(fds[0], &tid_, sizeof tid_) != sizeof tid_) tid_ = -1;
+    close(fds[0]);
+  }
+  ~ThreadVforkBlocked() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+    }
+  }
+  ThreadVforkBlocked(const ThreadVforkBlocked&) = delete;
+  ThreadVforkBlocked& operator=(const ThreadVforkBlocked&) = delete;
+
+  pid_t pid() const { return pid_; }
+  pid_t tid() const { return tid_; }
+
+ private:
+  pid_t pid_ = -1;
+  pid_t tid_ = -1;
 };
 
 }  // namespace rh::forensics::test

@@ -168,6 +168,112 @@ TEST_F(BadInputTest, AGarbledManifestIsNamed) {
   ExpectRefused(path, {(path / "manifest.json").string() + ": not valid JSON"});
 }
 
+TEST_F(BadInputTest, ANumberTooLargeForADoubleIsNamedWithItsField) {
+  TestBundle b = MakeBundle();
+  fs::path path = b.Write(events());
+  std::string manifest = ReadFileOrFail(path / "manifest.json");
+  const std::string page = "\"page_size\": 4096";
+  ASSERT_NE(manifest.find(page), std::string::npos);
+  manifest.replace(manifest.find(page), page.size(), "\"page_size\": 1e999");
+  std::ofstream(path / "manifest.json", std::ios::binary | std::ios::trunc) << manifest;
+  ExpectRefused(path, {(path / "manifest.json").string() + ": not valid JSON at host.page_size",
+                       "number overflow parsing '1e999'"});
+
+  std::vector<Member> members = {{b.id() + "/manifest.json", manifest}};
+  for (const auto& [p, c] : b.files) members.push_back({b.id() + "/" + p, c});
+  fs::path archive = Archive("overflow.tar.gz", members);
+  ExpectRefused(archive, {archive.string() + ":" + b.id() + "/manifest.json: not valid JSON"});
+}
+
+TEST_F(BadInputTest, EveryJsonFileOfABundleIsReadWithoutAborting) {
+  // Each file that show reads, with a number out of range, in a bundle that verifies.
+  for (const std::string file :
+       {"summary.json", "processes.json", "blocked.json", "capture.json"}) {
+    SCOPED_TRACE(file);
+    TestBundle b = MakeBundle();
+    std::string& text = b.files.at(file);
+    const std::size_t colon = text.find("\": ");
+    ASSERT_NE(colon, std::string::npos);
+    text.insert(colon + 3, "-1e999, \"x\": ");
+    fs::path path = b.Write(events());
+    for (const char* command : {"show", "report"}) {
+      std::vector<std::string> args = {command, b.id()};
+      if (std::string(command) == "report")
+        args.insert(args.end(), {"-o", (dir() / "r.html").string()});
+      auto r = Cli(args);
+      EXPECT_EQ(r.exit_code, 1) << command << ": " << r.out << r.err;
+      EXPECT_EQ(LineCount(r.err), 1u) << r.err;
+      EXPECT_THAT(r.err, AllOf(HasSubstr((path / file).string() + ": not valid JSON"),
+                               HasSubstr("number overflow")));
+    }
+    fs::remove_all(path);
+  }
+}
+
+// Bytes a terminal acts on: ESC (sequences that retitle or clear it), BEL, C1 controls.
+bool HasTerminalControl(const std::string& text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\n') || c == 0x7f) return true;
+    if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST_F(BadInputTest, TextFromABundleNeverReachesTheTerminalRaw) {
+  const std::string clear = "\x1b[2J\x1b]0;pwned\x07";
+  const std::string c1 = "\xc2\x9b";  // CSI as a C1 control (the archive writer refuses it)
+  TestBundle b = MakeBundle();
+
+  // An id with control characters is refused, and the message escapes them.
+  fs::path path = b.Write(events());
+  std::string manifest = ReadFileOrFail(path / "manifest.json");
+  const std::string id = "\"id\": \"" + b.id() + "\"";
+  manifest.replace(manifest.find(id), id.size(), "\"id\": \"x\\u001b[2Jx\"");
+  std::ofstream(path / "manifest.json", std::ios::binary | std::ios::trunc) << manifest;
+  ExpectRefused(path, {"id \"x\\x1b[2Jx\" is not a bundle id"});
+
+  // A manifest of garbage: the JSON library quotes what it read.
+  std::ofstream(path / "manifest.json", std::ios::binary | std::ios::trunc) << "{" + clear;
+  ExpectRefused(path, {"not valid JSON"});
+
+  // Archive member names and the archive's directory, in every message.
+  std::vector<std::vector<Member>> archives = {
+      {{clear + "/", "", Member::Type::kDirectory}, {clear + "/manifest.json", "{" + clear}},
+      {{b.id() + "/", "", Member::Type::kDirectory}, {b.id() + "/../" + clear, "x"}},
+      {{b.id() + "/manifest.json", b.ManifestJson()}, {clear + "/x", "x"}},
+  };
+  for (std::size_t i = 0; i < archives.size(); ++i) {
+    fs::path archive = Archive("control" + std::to_string(i) + ".tar.gz", archives[i]);
+    for (const char* command : {"show", "verify", "replay", "export", "report"}) {
+      SCOPED_TRACE(std::string(command) + " " + std::to_string(i));
+      std::vector<std::string> args = {command, archive.string()};
+      if (args[0] == "export" || args[0] == "report") {
+        args.insert(args.end(), {"-o", (dir() / "out").string()});
+      }
+      auto r = Cli(args);
+      EXPECT_EQ(r.exit_code, 1);
+      EXPECT_EQ(LineCount(r.err), 1u) << r.err;
+      EXPECT_FALSE(HasTerminalControl(r.err)) << r.err;
+      EXPECT_FALSE(HasTerminalControl(r.out)) << r.out;
+      EXPECT_THAT(r.err, HasSubstr("\\x1b[2J"));
+    }
+  }
+
+  // In a bundle that reads, what verify prints about an extra file.
+  fs::remove_all(path);
+  path = b.Write(events());
+  std::ofstream(path / ("extra" + clear + c1)) << "x";
+  auto v = Cli({"verify", b.id()});
+  EXPECT_EQ(v.exit_code, 1);
+  EXPECT_FALSE(HasTerminalControl(v.out)) << v.out;
+  EXPECT_FALSE(HasTerminalControl(v.err)) << v.err;
+  EXPECT_THAT(v.out, HasSubstr("extra\\x1b[2J"));
+}
+
 TEST_F(BadInputTest, APathThatIsNotABundleIsNamed) {
   fs::create_directories(dir() / "not-a-bundle");
   ExpectRefused(dir() / "not-a-bundle", {"not a bundle (no manifest.json)"});

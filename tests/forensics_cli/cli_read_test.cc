@@ -1,5 +1,8 @@
 // rh-forensics list, show, verify and replay through the real binary.
 
+#include <signal.h>
+#include <string.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -232,6 +235,79 @@ TEST_F(ReadTest, ReplayOfAnArchiveAgreesToo) {
   auto r = Cli({"replay", archive.string()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(fs::is_empty(tmp()));
+}
+
+class ReplayKillTest : public CliTest {
+ protected:
+  // rh-forensics replay of a bundle with 10,000 extra raw files, so that staging them takes long
+  // enough to be interrupted; started in the background with the test's TMPDIR.
+  void SetUp() override {
+    CliTest::SetUp();
+    TestBundle b = MakeBundle();
+    for (int i = 0; i < 10'000; ++i) b.files["raw/0/proc/junk/" + std::to_string(i)] = "x";
+    id_ = b.id();
+    b.Write(events());
+  }
+
+  Subprocess StartReplay() const {
+    Subprocess::Options options;
+    options.env = {"TMPDIR=" + tmp().string()};
+    return Subprocess::Start(
+        {BinaryPath("forensics/cli/rh-forensics").string(), "--events-dir", events().string(),
+         "--config", (dir() / "config.toml").string(), "replay", id_},
+        options);
+  }
+
+  // The replay directories in TMPDIR, hidden ones included.
+  std::vector<fs::path> ReplayDirs() const {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(tmp())) {
+      if (e.path().filename().string().find("rh-replay-") != std::string::npos) {
+        out.push_back(e.path());
+      }
+    }
+    return out;
+  }
+
+  // Starts a replay and waits until it works in its directory (named "rh-replay-*" once it is
+  // locked; ".rh-replay-*" before).
+  Subprocess StartedReplay() const {
+    Subprocess p = StartReplay();
+    auto working = [&] {
+      for (const auto& d : ReplayDirs()) {
+        if (d.filename().string().starts_with("rh-replay-")) return true;
+      }
+      return false;
+    };
+    EXPECT_TRUE(WaitUntil([&] { return working() || !p.Running(); }, 60s, 1ms));
+    EXPECT_EQ(ReplayDirs().size(), 1u);
+    return p;
+  }
+
+  std::string id_;
+};
+
+TEST_F(ReplayKillTest, ASignalMidRunRemovesTheTemporaryDirectory) {
+  for (int signal : {SIGINT, SIGTERM, SIGHUP}) {
+    SCOPED_TRACE(sigabbrev_np(signal));
+    Subprocess p = StartedReplay();
+    ASSERT_TRUE(p.Running()) << "finished before it could be interrupted";
+    p.Signal(signal);
+    EXPECT_EQ(p.WaitExit(30s), 128 + signal) << "dies of the signal, as without the clean-up";
+    EXPECT_TRUE(ReplayDirs().empty()) << ReplayDirs().front();
+  }
+}
+
+TEST_F(ReplayKillTest, TheNextRunRemovesWhatAKilledRunLeft) {
+  Subprocess p = StartedReplay();
+  ASSERT_TRUE(p.Running());
+  p.Signal(SIGKILL);
+  EXPECT_EQ(p.WaitExit(30s), 128 + SIGKILL);
+  const auto left = ReplayDirs();
+  ASSERT_EQ(left.size(), 1u) << "nothing runs on SIGKILL";
+  auto next = Cli({"replay", id_});
+  EXPECT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_TRUE(ReplayDirs().empty()) << "the dead run's directory is gone";
 }
 
 TEST_F(ReadTest, ReplayDisagreesWhenARawFileWasAlteredWithItsManifest) {

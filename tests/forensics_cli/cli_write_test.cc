@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "forensics/bundle.h"
 #include "forensics/sample_json.h"
@@ -99,6 +100,46 @@ TEST_F(WriteTest, ARedactedExportKeepsNoUserHostOrArgumentAndStillVerifies) {
             manifest["host"]["hostname"]);
 }
 
+TEST_F(WriteTest, ARedactedExportOfDeeplyNestedJsonIsRefusedNamingTheFile) {
+  // 50,000 levels once crashed the recursive redaction (SIGSEGV).
+  TestBundle b = MakeBundle();
+  b.files["deep.json"] = std::string(50'000, '[') + std::string(50'000, ']');
+  fs::path path = b.Write(events());
+  ASSERT_EQ(Cli({"verify", b.id()}).exit_code, 0) << "the bundle itself is sound";
+  fs::path out = dir() / "deep.tar.gz";
+  auto r = Cli({"export", b.id(), "-o", out.string(), "--redact"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(LineCount(r.err), 1u) << r.err;
+  EXPECT_THAT(r.err,
+              AllOf(HasSubstr((path / "deep.json").string()),
+                    HasSubstr("nested deeper than 64 levels"), HasSubstr("refusing to redact it")));
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_EQ(Cli({"export", b.id(), "-o", out.string()}).exit_code, 0)
+      << "exported as it is, without --redact";
+}
+
+TEST_F(WriteTest, ARedactedExportLargerThanTheReaderAcceptsIsRefused) {
+  // 60 levels of arrays around 20,000 numbers: 40 kB that indentation turns into 2.5 MB (at
+  // depth 20,000 it was 800 MB), more than the reader's cap lowered to 1 MiB.
+  TestBundle b = MakeBundle();
+  std::string numbers;
+  for (int i = 0; i < 20'000; ++i) numbers += (i ? ",1" : "1");
+  b.files["wide.json"] = std::string(60, '[') + numbers + std::string(60, ']');
+  ASSERT_LT(b.files["wide.json"].size(), 50'000u);
+  fs::path path = b.Write(events());
+  fs::path out = dir() / "wide.tar.gz";
+  auto r = Cli({"export", b.id(), "-o", out.string(), "--redact"}, "",
+               {"RH_FORENSICS_READ_LIMITS=file_bytes=1048576"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(LineCount(r.err), 1u) << r.err;
+  EXPECT_THAT(r.err, AllOf(HasSubstr((path / "wide.json").string()),
+                           HasSubstr("larger than 1048576 bytes")));
+  EXPECT_FALSE(fs::exists(out));
+  auto fits = Cli({"export", b.id(), "-o", out.string(), "--redact"});
+  ASSERT_EQ(fits.exit_code, 0) << fits.err;
+  EXPECT_EQ(Cli({"verify", out.string()}).exit_code, 0);
+}
+
 TEST_F(WriteTest, DiffShowsNewGrownAndGoneProcessesBlockedTasksAndStress) {
   TestBundle a = MakeBundle();
   BundleOptions later;
@@ -181,6 +222,56 @@ TEST_F(WriteTest, ReportIsOneSelfContainedPageWithHostileNamesEscaped) {
   auto again = Cli({"report", b.id(), "-o", out.string()});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_THAT(again.err, HasSubstr("already exists"));
+}
+
+// The x coordinates of every `<tag ... points="x,y x,y ...">` in `html`, one list per element.
+std::vector<std::vector<double>> PointLists(const std::string& html, const std::string& tag) {
+  std::vector<std::vector<double>> out;
+  for (std::size_t at = html.find("<" + tag); at != std::string::npos;
+       at = html.find("<" + tag, at + 1)) {
+    const std::size_t begin = html.find("points=\"", at) + 8;
+    const std::size_t end = html.find('"', begin);
+    std::istringstream in(html.substr(begin, end - begin));
+    std::vector<double> xs;
+    std::string pair;
+    while (in >> pair) xs.push_back(std::stod(pair.substr(0, pair.find(','))));
+    out.push_back(std::move(xs));
+  }
+  return out;
+}
+
+TEST_F(WriteTest, ReportDrawsThePauseAsABandWithNoLineThroughIt) {
+  TestBundle b = MakeBundle();
+  b.Write(events());
+  fs::path out = dir() / "r.html";
+  ASSERT_EQ(Cli({"report", b.id(), "-o", out.string()}).exit_code, 0);
+  const std::string html = ReadFileOrFail(out);
+  const std::size_t rect = html.find("<rect class=\"pause\"");
+  ASSERT_NE(rect, std::string::npos);
+  const auto attribute = [&](const std::string& name) {
+    const std::size_t at = html.find(name + "=\"", rect) + name.size() + 2;
+    return std::stod(html.substr(at, html.find('"', at) - at));
+  };
+  const double band_left = attribute("x");
+  const double band_right = band_left + attribute("width");
+  EXPECT_THAT(html, HasSubstr("<title>frozen: nothing ran, no samples</title>"));
+
+  std::size_t before = 0, after = 0;
+  for (const std::string tag : {"polyline", "polygon"}) {
+    for (const auto& xs : PointLists(html, tag)) {
+      ASSERT_FALSE(xs.empty());
+      // An area goes out along its top and back along its bottom: its first half is enough.
+      const std::size_t n = tag == "polygon" ? xs.size() / 2 : xs.size();
+      for (std::size_t i = 1; i < n; ++i) {
+        EXPECT_FALSE(xs[i - 1] <= band_left && xs[i] >= band_right)
+            << tag << " drawn across the pause from x=" << xs[i - 1] << " to x=" << xs[i];
+      }
+      if (xs[n - 1] <= band_left) ++before;
+      if (xs[0] >= band_right) ++after;
+    }
+  }
+  EXPECT_GT(before, 0u) << "samples before the pause are drawn";
+  EXPECT_GT(after, 0u) << "and the capture's after it";
 }
 
 TEST_F(WriteTest, ReportWithoutSamplesSaysSo) {

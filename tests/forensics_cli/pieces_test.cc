@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "forensics/bundle_reader.h"
 #include "forensics/cli/bundle_view.h"
@@ -101,6 +102,35 @@ TEST(PrivateDir, IsPrivateAndRemovedWithItsContent) {
     EXPECT_FALSE(WriteFileUnder(path, "link/x", "x").ok()) << "never through a symlink";
   }
   EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST(PrivateDir, OnlyDirectoriesOfDeadOwnersAreRemovedByTheNextCreate) {
+  test::TempDir tmp;
+  const char* previous = std::getenv("TMPDIR");
+  const std::string saved = previous != nullptr ? previous : "";
+  setenv("TMPDIR", tmp.path().c_str(), 1);
+  {
+    auto live = PrivateDir::Create("rh-test-stale");  // locked while this object lives
+    ASSERT_TRUE(live);
+    tmp.Write("rh-test-stale-dead01/tree/proc/1/stat", "left by a killed run");
+    tmp.Write(".rh-test-stale-young1/x", "being created right now");
+    tmp.Write("rh-test-stale-theirs/x", "another user's");
+    ASSERT_EQ(chown((tmp / "rh-test-stale-theirs").c_str(), 65534, 65534), 0);
+    tmp.Write("unrelated/x", "not ours to judge");
+    auto next = PrivateDir::Create("rh-test-stale");
+    ASSERT_TRUE(next);
+    EXPECT_TRUE(std::filesystem::exists((*live)->path())) << "its owner lives";
+    EXPECT_FALSE(std::filesystem::exists(tmp / "rh-test-stale-dead01"));
+    EXPECT_TRUE(std::filesystem::exists(tmp / ".rh-test-stale-young1"))
+        << "not locked yet, but less than ten seconds old";
+    EXPECT_TRUE(std::filesystem::exists(tmp / "rh-test-stale-theirs"));
+    EXPECT_TRUE(std::filesystem::exists(tmp / "unrelated/x"));
+  }
+  if (previous != nullptr) {
+    setenv("TMPDIR", saved.c_str(), 1);
+  } else {
+    unsetenv("TMPDIR");
+  }
 }
 
 TEST(Text, PrintableEscapesControlsInvalidUtf8AndBidiOverrides) {

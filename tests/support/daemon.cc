@@ -4,23 +4,24 @@
 
 namespace rh::test {
 
-Daemon::Daemon(std::vector<std::string> extra_args, std::vector<std::string> env,
-               std::chrono::milliseconds ready_timeout, std::vector<std::string> ready_headers)
-    : port_(FreePort()), process_([&] {
+Daemon::Daemon(std::filesystem::path home, std::vector<std::string> extra_args,
+               std::vector<std::string> env, std::chrono::milliseconds ready_timeout,
+               std::vector<std::string> ready_headers)
+    : home_path_(home.empty() ? home_.path() : std::move(home)), port_(FreePort()), process_([&] {
         std::vector<std::string> argv = {BinaryPath("exporter/rogue-hunter").string(), "daemon",
                                          "--listen", "127.0.0.1:" + std::to_string(port_)};
         argv.insert(argv.end(), extra_args.begin(), extra_args.end());
         Subprocess::Options options;
-        options.env = {"HOME=" + home_.path().string(),
-                       "XDG_CONFIG_HOME=" + (home_.path() / ".config").string(),
-                       "XDG_DATA_HOME=" + (home_.path() / ".local/share").string()};
+        options.env = {"HOME=" + home_path_.string(),
+                       "XDG_CONFIG_HOME=" + (home_path_ / ".config").string(),
+                       "XDG_DATA_HOME=" + (home_path_ / ".local/share").string()};
         options.env.insert(options.env.end(), env.begin(), env.end());
         return Subprocess::Start(argv, options);
       }()) {
-  ready_ = WaitUntil(
-               [&] { return !process_.Running() || Get("/healthz", ready_headers).status == 200; },
-                     ready_timeout, std::chrono::milliseconds(20)) &&
-           process_.Running();
+  ready_ =
+      WaitUntil([&] { return !process_.Running() || Get("/healthz", ready_headers).status == 200; },
+                ready_timeout, std::chrono::milliseconds(20)) &&
+      process_.Running();
 }
 
 std::optional<double> Daemon::Metric(const std::string& series) const {

@@ -21,7 +21,15 @@ class Daemon {
   /// when the daemon asks for them). Check ready() before using it.
   explicit Daemon(std::vector<std::string> extra_args = {}, std::vector<std::string> env = {},
                   std::chrono::milliseconds ready_timeout = std::chrono::seconds(20),
-                  std::vector<std::string> ready_headers = {});
+                  std::vector<std::string> ready_headers = {})
+      : Daemon({}, std::move(extra_args), std::move(env), ready_timeout, std::move(ready_headers)) {
+  }
+  /// The same with HOME (and the XDG directories under it) in `home`, which must exist and
+  /// outlive the daemon: for a daemon that continues the history of an earlier run.
+  Daemon(std::filesystem::path home, std::vector<std::string> extra_args,
+         std::vector<std::string> env = {},
+         std::chrono::milliseconds ready_timeout = std::chrono::seconds(20),
+         std::vector<std::string> ready_headers = {});
 
   bool ready() const { return ready_; }
   int port() const { return port_; }
@@ -33,7 +41,7 @@ class Daemon {
   }
   Subprocess& process() { return process_; }
   /// The daemon's temporary home (data lands in home()/.local/share/rogue-hunter by default).
-  const std::filesystem::path& home() const { return home_.path(); }
+  const std::filesystem::path& home() const { return home_path_; }
 
   /// Value of a sample line "name{labels} value" in /metrics (exact series text before the
   /// value), or nullopt if absent.
@@ -41,6 +49,7 @@ class Daemon {
 
  private:
   TempDir home_;
+  std::filesystem::path home_path_;
   int port_;
   Subprocess process_;
   bool ready_ = false;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rh::test {
@@ -47,6 +48,9 @@ std::string RawHttp(int port, const std::string& request,
 
 /// The status code of a raw HTTP response ("HTTP/1.1 400 ..."), or 0.
 int RawStatus(const std::string& response);
+/// Percent-encodes everything but unreserved characters (RFC 3986), for query strings and
+/// application/x-www-form-urlencoded bodies.
+std::string UrlEncode(std::string_view text);
 
 /// Decompresses a gzip body; fails the current test on corrupt input.
 std::string Gunzip(const std::string& data);
