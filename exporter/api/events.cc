@@ -7,6 +7,7 @@
 
 #include "exporter/api/api.h"
 #include "forensics/bundle_reader.h"
+#include "forensics/json_read.h"
 
 namespace rh::exporter::api {
 namespace {
@@ -14,7 +15,6 @@ namespace {
 constexpr int kDefaultLimit = 100;
 constexpr int kMaxLimit = 1000;
 constexpr std::uint64_t kMaxSummaryBytes = 1 << 20;
-constexpr int kMaxSummaryDepth = 64;
 
 bool ValidEventId(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
@@ -57,21 +57,15 @@ Json EventJson(const forensics::EventRecord& e,
   return j;
 }
 
-// summary.json of a bundle, parsed, or null with the reason; nesting is cut at a sane depth so
-// that a tampered file cannot exhaust a worker's stack when it is written out again.
+// summary.json of a bundle, parsed, or null with the reason; nesting deeper than
+// forensics::kMaxJsonDepth is refused, so that a tampered file cannot exhaust a worker's stack
+// when it is written out again.
 std::pair<Json, std::string> ReadSummary(const std::filesystem::path& bundle) {
   auto text = forensics::ReadBundleFile(bundle, "summary.json", kMaxSummaryBytes);
   if (!text.ok()) return {nullptr, "the bundle's summary.json cannot be read"};
-  bool too_deep = false;
-  Json summary = Json::parse(
-      *text,
-      [&](int depth, Json::parse_event_t, Json&) {
-        if (depth > kMaxSummaryDepth) too_deep = true;
-        return depth <= kMaxSummaryDepth;
-      },
-      /*allow_exceptions=*/false);
-  if (summary.is_discarded() || too_deep) return {nullptr, "the bundle's summary.json is invalid"};
-  return {std::move(summary), ""};
+  auto summary = forensics::ParseOrderedJson(*text, "summary.json");
+  if (!summary.ok()) return {nullptr, "the bundle's summary.json is invalid"};
+  return {std::move(summary).value(), ""};
 }
 
 }  // namespace
