@@ -4,7 +4,7 @@
 # every 0.5 s without ever finishing their request (bench/slow_clients, reconnecting whenever the
 # server closes one), 20 scrapes of /metrics one every 0.5 s, and the server's RSS while the
 # connections are held.
-# Usage: bench/slow_clients.sh BUILD_DIR   (any preset: slow_clients is built in all of them)
+# Usage: bench/slow_clients.sh BUILD_DIR   (the bench or dev preset: both build slow_clients)
 # RH_CONFIG=FILE runs rogue-hunter with that configuration (e.g. "[http] threads = 4", the
 # setting before issue #10, to see the starvation).
 set -eu

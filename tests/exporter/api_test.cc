@@ -115,8 +115,8 @@ TEST(ProcessApi, DetailOfARealProcessWithItsArgumentsRedacted) {
   EXPECT_TRUE(p.contains("cgroup"));
   EXPECT_TRUE(p.contains("systemd_unit"));
   EXPECT_EQ(p["boot_id"].get<std::string>().size(), 36u);
-  for (const char* key : {"cpu_percent", "memory_percent", "memory_mb", "started_at",
-                          "connections", "open_files"}) {
+  for (const char* key :
+       {"cpu_percent", "memory_percent", "memory_mb", "started_at", "connections", "open_files"}) {
     EXPECT_TRUE(p.contains(key)) << key;
   }
 }
@@ -170,7 +170,8 @@ TEST(ProcessApi, TreeShowsTheParentChainAndChildrenRecursively) {
   // sh -> (sleep, sh -> sleep): a child with a child.
   auto parent = test::Subprocess::Start(
       {"/bin/sh", "-c", "sleep 60 & /bin/sh -c 'sleep 61 & wait' & echo started; wait"});
-  ASSERT_TRUE(test::WaitUntil([&] { return parent.Stdout().find("started") != std::string::npos; }, 10s));
+  ASSERT_TRUE(
+      test::WaitUntil([&] { return parent.Stdout().find("started") != std::string::npos; }, 10s));
   test::Daemon daemon;
   ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
   Json tree;
@@ -284,11 +285,19 @@ TEST(EventsApi, APauseIsListedWithItsBundleSummary) {
   daemon.process().Signal(SIGSTOP);
   std::this_thread::sleep_for(600ms);  // the pause itself: real time the daemon does not run
   daemon.process().Signal(SIGCONT);
+  // 503 while the history writer has the database to itself (creating, migrating or converting
+  // it at start-up): the documented "not readable yet".
   Json events;
   ASSERT_TRUE(test::WaitUntil(
       [&] {
-        events = GetJson(daemon, "/api/events?kind=pause");
-        return events["count"] == 1 && !events["events"][0]["bundle"].is_null();
+        auto r = daemon.Get("/api/events?kind=pause");
+        if (r.status != 200) {
+          EXPECT_EQ(r.status, 503) << r.body << r.error;
+          return false;
+        }
+        events = Json::parse(r.body, nullptr, false);
+        return events.is_object() && events["count"] == 1 &&
+               !events["events"][0]["bundle"].is_null();
       },
       20s))
       << events.dump(2);
@@ -320,11 +329,13 @@ TEST(HostileRequests, AreAnswered4xxAndTheDaemonKeepsServing) {
   test::Daemon daemon;
   ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
   const int port = daemon.port();
-  auto status = [&](const std::string& request) { return test::RawStatus(test::RawHttp(port, request)); };
+  auto status = [&](const std::string& request) {
+    return test::RawStatus(test::RawHttp(port, request));
+  };
   auto is_4xx = [](int s) { return s >= 400 && s < 500; };
   // A 64 KiB header.
-  EXPECT_TRUE(is_4xx(status("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(65536, 'a') +
-                            "\r\n\r\n")));
+  EXPECT_TRUE(is_4xx(status(
+      "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(65536, 'a') + "\r\n\r\n")));
   // An oversized body, refused before it is sent.
   EXPECT_EQ(status("POST /api/processes/1/kill HTTP/1.1\r\nHost: x\r\nContent-Type: "
                    "application/json\r\nContent-Length: 100000000\r\n\r\n"),
@@ -335,7 +346,8 @@ TEST(HostileRequests, AreAnswered4xxAndTheDaemonKeepsServing) {
     EXPECT_EQ(status(std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\n\r\n"), 400) << path;
   }
   // CR/LF in the URI, raw and encoded: never a header of the answer.
-  auto raw = test::RawHttp(port, "GET /api/processes/1%0d%0aSet-Cookie:%20a=b HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto raw = test::RawHttp(
+      port, "GET /api/processes/1%0d%0aSet-Cookie:%20a=b HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(test::RawStatus(raw), 400);
   EXPECT_EQ(raw.find("Set-Cookie"), std::string::npos) << raw;
   EXPECT_TRUE(is_4xx(status("GET /a\rb HTTP/1.1\r\nHost: x\r\n\r\n")));
