@@ -80,4 +80,7 @@ echo "== OTLP export on against off, idle"
 echo "== Side by side with node_exporter"
 "$(dirname "$0")/compare.sh" "$build" || status=1
 
+echo "== Slow clients, side by side with node_exporter"
+"$(dirname "$0")/slow_clients.sh" "$build" || status=1
+
 exit "$status"

@@ -251,6 +251,7 @@ class ProcessCollector final : public Collector {
         t.rss_bytes = e.rss_bytes;
         t.cpu_ticks = e.cpu_ticks;
         t.major_faults = e.major_faults;
+        t.start_ticks = e.start_ticks;
       }
     };
     fill(table.top_cpu, [](const Entry& x, const Entry& y) { return x.cpu_ratio > y.cpu_ratio; });
@@ -528,6 +529,9 @@ Result<ProcessStat> ParseProcessStat(std::string_view text) {
       case 4:
         s = ParseField(4, "ppid", token, out.ppid);
         break;
+      case 9:
+        s = ParseField(9, "flags", token, out.flags);
+        break;
       case 10:
         s = ParseField(10, "minflt", token, out.minor_faults);
         break;
@@ -539,6 +543,9 @@ Result<ProcessStat> ParseProcessStat(std::string_view text) {
         break;
       case 15:
         s = ParseField(15, "stime", token, out.stime_ticks);
+        break;
+      case 19:
+        s = ParseField(19, "nice", token, out.nice);
         break;
       case 20:
         s = ParseField(20, "num_threads", token, out.threads);

@@ -437,10 +437,12 @@ struct ProcessStat {
   std::string comm;                ///< (2) without the parentheses; any bytes.
   char state = '?';                ///< (3)
   std::int32_t ppid = 0;           ///< (4)
+  std::uint32_t flags = 0;         ///< (9) PF_* flags; PF_KTHREAD marks kernel threads.
   std::uint64_t minor_faults = 0;  ///< (10)
   std::uint64_t major_faults = 0;  ///< (12)
   std::uint64_t utime_ticks = 0;   ///< (14)
   std::uint64_t stime_ticks = 0;   ///< (15)
+  std::int32_t nice = 0;           ///< (19)
   std::int64_t threads = 0;        ///< (20)
   std::uint64_t start_ticks = 0;   ///< (22) since boot.
   std::int64_t rss_pages = 0;      ///< (24)
@@ -536,6 +538,7 @@ struct TopProcess {
   std::uint64_t rss_bytes = 0;
   std::uint64_t cpu_ticks = 0;  ///< utime + stime, cumulative.
   std::uint64_t major_faults = 0;
+  std::uint64_t start_ticks = 0;  ///< Start time since boot: with the PID, the identity.
 };
 
 /// A task in uninterruptible sleep (D state) and where in the kernel it waits: a process's main

@@ -463,8 +463,9 @@ Result<Config> Parse(std::string_view text, std::string_view source_name) {
 
   TableReader http = top.Table("http");
   http.String("listen", config.http.listen);
-  http.Integer("threads", 1, 64, config.http.threads);
+  http.Integer("threads", 1, 16384, config.http.threads);
   http.Integer("request_timeout_ms", 100, 600000, config.http.request_timeout_ms);
+  http.Path("web_config_file", config.http.web_config_file);
   http.RejectUnknown();
   if (auto listen = ParseListen(config.http.listen); !listen.ok()) {
     http.FailAt("listen", listen.error().message);
@@ -515,6 +516,22 @@ Result<Config> Parse(std::string_view text, std::string_view source_name) {
   cgroups.Integer("max_depth", 1, 32, config.cgroups.max_depth);
   cgroups.RejectUnknown();
 
+  TableReader process = top.Table("process");
+  Process& p = config.process;
+  process.Bool("redact_arguments", p.redact_arguments);
+  process.Number("history_hours", 1, 8760, p.history_hours);
+  process.Number("history_interval_seconds", 1, 3600, p.history_interval_seconds);
+  process.Bool("kill_enabled", p.kill_enabled);
+  process.Path("kill_token_file", p.kill_token_file);
+  process.Number("kill_grace_seconds", 0.1, 300, p.kill_grace_seconds);
+  process.StringArray("kill_hosts", 64, p.kill_hosts);
+  process.StringArray("kill_protected", 1024, p.kill_protected);
+  process.StringArray("kill_allow_comm", 1024, p.kill_allow_comm);
+  process.StringArray("kill_allow_exe", 1024, p.kill_allow_exe);
+  process.StringArray("kill_allow_users", 1024, p.kill_allow_users);
+  process.StringArray("kill_allow_cgroups", 1024, p.kill_allow_cgroups);
+  process.RejectUnknown();
+
   ReadOtel(top.Table("otel"), config.otel);
   ReadAlertmanager(top.Table("alertmanager"), config.alertmanager);
   TableReader logging = top.Table("logging");
@@ -556,6 +573,17 @@ Result<Config> Parse(std::string_view text, std::string_view source_name) {
     if (config.pause.min_seconds * 1000 < 2.0 * config.pause.tick_ms) {
       pause.FailAt("min_seconds", "must be at least two ticks (pause.tick_ms = " +
                                       std::to_string(config.pause.tick_ms) + ")");
+    }
+    if (p.kill_enabled && p.kill_allow_comm.empty() && p.kill_allow_exe.empty() &&
+        p.kill_allow_users.empty() && p.kill_allow_cgroups.empty()) {
+      process.FailAt("kill_enabled",
+                     "needs an allowlist: set at least one of process.kill_allow_comm, "
+                     "kill_allow_exe, kill_allow_users or kill_allow_cgroups ([\"*\"] allows "
+                     "every process not protected)");
+    }
+    if (p.kill_enabled && !config.storage.enabled) {
+      process.FailAt("kill_enabled",
+                     "needs storage.enabled: every kill request is written to the audit table");
     }
   }
 
@@ -642,26 +670,26 @@ Result<ListenAddress> ParseListen(std::string_view text) {
   if (port_text.empty() || *end != '\0' || port < 1 || port > 65535) {
     return Error{"port must be 1-65535, got \"" + port_text + "\""};
   }
-  bool ipv6 = host.size() > 2 && host.front() == '[' && host.back() == ']';
-  if (!ipv6) {
-    // Dotted IPv4 only: a host name would make the bound address depend on DNS.
-    int parts = 0;
-    std::size_t i = 0;
-    while (i <= host.size()) {
-      std::size_t dot = host.find('.', i);
-      std::string part = host.substr(i, dot == std::string::npos ? std::string::npos : dot - i);
-      if (part.empty() || part.size() > 3 ||
-          part.find_first_not_of("0123456789") != std::string::npos || std::stoi(part) > 255) {
-        return Error{"address must be dotted IPv4 or [IPv6], got \"" + host + "\""};
-      }
-      ++parts;
-      if (dot == std::string::npos) break;
-      i = dot + 1;
-    }
-    if (parts != 4) return Error{"address must be dotted IPv4 or [IPv6], got \"" + host + "\""};
-  } else if (host.find_first_not_of("[]0123456789abcdefABCDEF:.") != std::string::npos) {
-    return Error{"bad IPv6 address \"" + host + "\""};
+  if (host.find_first_of("[:") != std::string::npos) {
+    return Error{
+        "IPv6 addresses cannot be served: the HTTP server library (Debian's civetweb "
+        "1.15) is built without IPv6; use an IPv4 address such as 127.0.0.1 or 0.0.0.0"};
   }
+  // Dotted IPv4 only: a host name would make the bound address depend on DNS.
+  int parts = 0;
+  std::size_t i = 0;
+  while (i <= host.size()) {
+    std::size_t dot = host.find('.', i);
+    std::string part = host.substr(i, dot == std::string::npos ? std::string::npos : dot - i);
+    if (part.empty() || part.size() > 3 ||
+        part.find_first_not_of("0123456789") != std::string::npos || std::stoi(part) > 255) {
+      return Error{"address must be dotted IPv4, got \"" + host + "\""};
+    }
+    ++parts;
+    if (dot == std::string::npos) break;
+    i = dot + 1;
+  }
+  if (parts != 4) return Error{"address must be dotted IPv4, got \"" + host + "\""};
   return ListenAddress{host, static_cast<int>(port)};
 }
 
@@ -720,6 +748,7 @@ std::string ToToml(const Config& c) {
   str("listen", c.http.listen);
   integer("threads", c.http.threads);
   integer("request_timeout_ms", c.http.request_timeout_ms);
+  if (!c.http.web_config_file.empty()) str("web_config_file", c.http.web_config_file);
   out << "\n[forensics]\n";
   boolean("enabled", c.forensics.enabled);
   str("events_dir", c.forensics.events_dir);
@@ -727,11 +756,15 @@ std::string ToToml(const Config& c) {
   integer("max_total_bytes", c.forensics.max_total_bytes);
   integer("read_timeout_ms", c.forensics.read_timeout_ms);
   num("window_before_seconds", c.forensics.window_before_seconds);
-  out << "\n[suspects]\npatterns = [";
-  for (std::size_t i = 0; i < c.suspects.patterns.size(); ++i) {
-    out << (i == 0 ? "" : ", ") << TomlString(c.suspects.patterns[i]);
-  }
-  out << "]\n";
+  auto strings = [&](std::string_view key, const std::vector<std::string>& values) {
+    out << key << " = [";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      out << (i == 0 ? "" : ", ") << TomlString(values[i]);
+    }
+    out << "]\n";
+  };
+  out << "\n[suspects]\n";
+  strings("patterns", c.suspects.patterns);
   out << "\n[kernel_log]\n";
   boolean("enabled", c.kernel_log.enabled);
   boolean("accept_user_records", c.kernel_log.accept_user_records);
@@ -751,6 +784,20 @@ std::string ToToml(const Config& c) {
   integer("top", c.cgroups.top);
   integer("max_cgroups", c.cgroups.max_cgroups);
   integer("max_depth", c.cgroups.max_depth);
+  const Process& p = c.process;
+  out << "\n[process]\n";
+  boolean("redact_arguments", p.redact_arguments);
+  num("history_hours", p.history_hours);
+  num("history_interval_seconds", p.history_interval_seconds);
+  boolean("kill_enabled", p.kill_enabled);
+  if (!p.kill_token_file.empty()) str("kill_token_file", p.kill_token_file);
+  num("kill_grace_seconds", p.kill_grace_seconds);
+  strings("kill_hosts", p.kill_hosts);
+  strings("kill_protected", p.kill_protected);
+  strings("kill_allow_comm", p.kill_allow_comm);
+  strings("kill_allow_exe", p.kill_allow_exe);
+  strings("kill_allow_users", p.kill_allow_users);
+  strings("kill_allow_cgroups", p.kill_allow_cgroups);
   auto pairs = [&](std::string_view table, const StringPairs& values) {
     if (values.empty()) return;
     out << "\n[" << table << "]\n";

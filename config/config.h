@@ -24,7 +24,7 @@ struct Sampling {
   double recovery_threshold = 20;    ///< Score below which elevated sampling may end (hysteresis).
   double min_elevated_seconds = 30;  ///< Least time spent elevated before returning to normal.
   double critical_threshold = 60;    ///< Score that starts a critical episode (preemptive capture).
-  int top_processes = 5;             ///< N of the top-N process lists.
+  int top_processes = 10;            ///< N of the top-N process lists (the process API's top 10).
 };
 
 struct Pause {
@@ -71,8 +71,32 @@ struct Storage {
 
 struct Http {
   std::string listen = "127.0.0.1:9795";
-  int threads = 4;
-  int request_timeout_ms = 5000;
+  int threads = 1100;             ///< Connections served at once (one worker thread each).
+  int request_timeout_ms = 5000;  ///< Deadline for receiving a request's headers.
+  std::string web_config_file;    ///< TLS and basic auth (exporter-toolkit YAML); empty: none.
+};
+
+/// The process API and its kill action (docs/api.md).
+struct Process {
+  bool redact_arguments = true;          ///< Command lines in the API keep only argv[0].
+  double history_hours = 48;             ///< How long per-process history is kept.
+  double history_interval_seconds = 60;  ///< Least time between two history rows of a process.
+  bool kill_enabled = false;
+  std::string kill_token_file;          ///< Bearer token for POST .../kill; empty: basic auth only.
+  double kill_grace_seconds = 5;        ///< Between SIGTERM and SIGKILL.
+  std::vector<std::string> kill_hosts;  ///< Accepted Host headers; empty: the listen address.
+  /// Never killed: globs on the process name and the executable's path and base name.
+  std::vector<std::string> kill_protected = {
+      "init",    "systemd",     "systemd-*",   "sshd",         "dbus-daemon", "dbus-broker",
+      "Xorg",    "Xwayland",    "gnome-shell", "kwin_*",       "sway",        "gdm*",
+      "sddm*",   "lightdm*",    "login",       "agetty",       "postgres",    "postmaster",
+      "mysqld",  "mariadbd",    "mongod",      "redis-server", "containerd",  "dockerd",
+      "kubelet", "rogue-hunter"};
+  // The allowlist: a process may be killed only if it matches every non-empty list (globs).
+  std::vector<std::string> kill_allow_comm;     ///< On the process name.
+  std::vector<std::string> kill_allow_exe;      ///< On the executable's full path.
+  std::vector<std::string> kill_allow_users;    ///< User names or numeric uids.
+  std::vector<std::string> kill_allow_cgroups;  ///< On the cgroup path.
 };
 
 struct Forensics {
@@ -170,15 +194,16 @@ struct Config {
   KernelLog kernel_log;
   PressureTriggers pressure_triggers;
   Cgroups cgroups;
+  Process process;
   Otel otel;
   Alertmanager alertmanager;
   Logging logging;
   std::string source;  ///< The file it was read from; empty for built-in defaults.
 };
 
-/// A listen address as in "127.0.0.1:9795" or "[::1]:9795".
+/// A listen address as in "127.0.0.1:9795".
 struct ListenAddress {
-  std::string host;  ///< Dotted IPv4, or IPv6 in brackets.
+  std::string host;  ///< Dotted IPv4.
   int port = 0;
 };
 
@@ -191,7 +216,8 @@ struct PsiTrigger {
 /// Validates "some|full <stall µs> <window µs>": window 500000–10000000 µs, stall 1–window.
 Result<PsiTrigger> ParsePsiTrigger(std::string_view text);
 
-/// Validates ADDRESS:PORT. Host names are refused so the bound address never depends on DNS.
+/// Validates IPV4:PORT. Host names are refused so the bound address never depends on DNS; IPv6
+/// is refused because the HTTP server library (Debian's civetweb) is built without it.
 Result<ListenAddress> ParseListen(std::string_view text);
 
 /// ~/.config/rogue-hunter/config.toml (honouring $XDG_CONFIG_HOME).

@@ -26,6 +26,7 @@
 #include "base/log.h"
 #include "collectors/collector.h"
 #include "collectors/pressure_watch.h"
+#include "collectors/process_detail.h"
 #include "config/config.h"
 #include "exporter/api/status.h"
 #include "exporter/daemon_lock.h"
@@ -44,6 +45,7 @@
 #include "exporter/service_notifier.h"
 #include "exporter/snapshot.h"
 #include "exporter/web.h"
+#include "exporter/web_metrics.h"
 #include "forensics/bundle.h"
 #include "forensics/capture/capture_worker.h"
 #include "forensics/flight_recorder.h"
@@ -138,9 +140,14 @@ class StatusSubscriber final : public EventSubscriber {
 // The running daemon: owns every thread and wires them together.
 class Daemon final : public SampleSink {
  public:
-  Daemon(const config::Config& config, const collectors::ProcRoot& root, const Clock& clock,
-         const ServiceNotifier& notifier, const Senders& senders = {})
+  Daemon(const config::Config& config, WebSettings web, const collectors::ProcRoot& root,
+         const Clock& clock, const ServiceNotifier& notifier, const Senders& senders = {})
       : config_(config),
+        web_settings_(std::move(web)),
+        boot_id_([&] {
+          auto id = collectors::ReadBootId(root);
+          return id.ok() ? *id : std::string();
+        }()),
         clock_(clock),
         notifier_(notifier),
         kernel_watch_(MakeKernelWatch(config, root, clock)),
@@ -154,6 +161,7 @@ class Daemon final : public SampleSink {
                                config.storage.enabled ? &storage_stats_ : nullptr,
                                config.forensics.enabled ? &capture_stats_ : nullptr, &pause_stats_,
                                &inquiry_, kernel_watch_.get(), pressure_watch_.get(), &reloads_}),
+               std::make_shared<WebMetrics>(web_stats_),
                std::make_shared<otel::DeliveryMetrics>(
                    senders.otlp ? &otlp_stats_ : nullptr,
                    senders.alertmanager ? &alertmanager_stats_ : nullptr)},
@@ -164,8 +172,12 @@ class Daemon final : public SampleSink {
         inquiry_(root, clock, std::chrono::milliseconds(config.pause.evidence_interval_ms)) {
     stream_.Subscribe(&status_subscriber_);
     if (config.storage.enabled) {
+      forensics::HistoryWriterOptions history;
+      history.boot_id = boot_id_;
+      history.process_interval_seconds = config.process.history_interval_seconds;
+      history.process_retention_seconds = config.process.history_hours * 3600;
       history_ = std::make_unique<forensics::HistoryWriter>(
-          config.storage.database, config.retention, clock, storage_stats_);
+          config.storage.database, config.retention, clock, storage_stats_, history);
       history_subscriber_ = std::make_unique<HistorySubscriber>(*history_);
       stream_.Subscribe(history_subscriber_.get());
     }
@@ -202,13 +214,10 @@ class Daemon final : public SampleSink {
   // Binds the HTTP port first (so a port in use fails before anything runs), then starts the
   // watchdog, the event thread and the sampler.
   Status Start(const config::ListenAddress& listen) {
-    HttpServer::Options http{listen.host, listen.port, config_.http.threads,
-                             config_.http.request_timeout_ms};
-    double stale_after = 3 * config_.sampling.normal_interval + 10;
-    auto server =
-        HttpServer::Start(http, MakeWebHandler({page_, hub_, clock_, stale_after, &status_}));
-    if (!server.ok()) return server.error();
-    server_ = std::move(server).value();
+    auto web = WebServer::Start({config_, listen, web_settings_, page_, hub_, clock_, root_,
+                                 web_stats_, boot_id_, status_});
+    if (!web.ok()) return web.error();
+    web_ = std::move(web).value();
 
     if (history_) history_->Start();
     if (otlp_) otlp_->Start();
@@ -270,7 +279,7 @@ class Daemon final : public SampleSink {
     if (otlp_) otlp_->Stop(std::chrono::milliseconds(500));
     if (alertmanager_) alertmanager_->Stop();
     if (history_) history_->Stop();
-    server_.reset();
+    web_.reset();
   }
 
   void OnSample(const std::shared_ptr<const analysis::ScoredSample>& sample,
@@ -558,6 +567,8 @@ class Daemon final : public SampleSink {
   }
 
   config::Config config_;
+  WebSettings web_settings_;
+  std::string boot_id_;
   const Clock& clock_;
   const ServiceNotifier& notifier_;
   SnapshotHub hub_;
@@ -577,13 +588,14 @@ class Daemon final : public SampleSink {
   std::unique_ptr<otel::OtlpLogExporter> otlp_;
   std::unique_ptr<otel::AlertmanagerPusher> alertmanager_;
   std::unique_ptr<forensics::CaptureWorker> capture_;  // after what it uses; stopped first
+  WebStats web_stats_;
   MetricsPage page_;
   api::StatusBoard status_;
   StatusSubscriber status_subscriber_;
   collectors::ProcRoot root_;
   analysis::PauseStats pause_stats_;
   PauseInquiry inquiry_;
-  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<WebServer> web_;
   std::unique_ptr<Sampler> sampler_;
   int stop_fd_ = eventfd(0, EFD_CLOEXEC);
   std::thread events_;
@@ -611,6 +623,7 @@ Result<config::Config> LoadConfig(const DaemonOptions& options) {
   if (!loaded.ok()) return loaded.error();
   config::Config config = std::move(loaded).value();
   if (options.listen) config.http.listen = *options.listen;
+  if (options.web_config_file) config.http.web_config_file = options.web_config_file->string();
   return config;
 }
 
@@ -670,6 +683,8 @@ int RunDaemon(const DaemonOptions& options) {
   if (!loaded.ok()) return Fail(kExitBadConfig, loaded.error().message);
   config::Config config = std::move(loaded).value();
   auto listen = config::ParseListen(config.http.listen);
+  auto web = LoadWebSettings(config, *listen);
+  if (!web.ok()) return Fail(kExitBadConfig, web.error().message);
   for (const auto& dir : {options.proc_root, options.sys_root}) {
     std::error_code ec;
     if (dir && !std::filesystem::is_directory(*dir, ec)) {
@@ -711,7 +726,8 @@ int RunDaemon(const DaemonOptions& options) {
   collectors::ProcRoot root(options.proc_root.value_or(collectors::ProcRoot::DefaultProc()),
                             options.sys_root.value_or(collectors::ProcRoot::DefaultSys()));
   const Senders senders = ResolveSenders(config);
-  auto daemon = std::make_unique<Daemon>(config, root, SystemClock::Instance(), notifier, senders);
+  auto daemon = std::make_unique<Daemon>(config, std::move(web).value(), root,
+                                         SystemClock::Instance(), notifier, senders);
   if (Status started = daemon->Start(*listen); !started.ok())
     return Fail(kExitFailure, started.error().message);
   LogInfo("listening on " + config.http.listen +

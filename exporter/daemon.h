@@ -12,6 +12,8 @@ struct DaemonOptions {
   std::optional<std::string> listen;  ///< --listen ADDR:PORT, overrides http.listen.
   std::optional<std::filesystem::path> proc_root;
   std::optional<std::filesystem::path> sys_root;
+  /// --web.config.file: TLS and basic auth (overrides http.web_config_file).
+  std::optional<std::filesystem::path> web_config_file;
 };
 
 /// Exit codes of the daemon.

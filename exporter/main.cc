@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
       ->multi_option_policy(last);
 
   rh::exporter::DaemonOptions daemon;
-  std::string daemon_config, listen, proc_root, sys_root;
+  std::string daemon_config, listen, proc_root, sys_root, web_config;
   auto* run = app.add_subcommand("daemon", "Run the daemon in the foreground");
   run->add_option("--config", daemon_config,
                   "Configuration file (default ~/.config/rogue-hunter/config.toml)")
@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   run->add_option("--proc-root", proc_root,
                   "Read /proc from this directory instead (tests, replay)");
   run->add_option("--sys-root", sys_root, "Read /sys from this directory instead (tests, replay)");
+  run->add_option("--web.config.file", web_config,
+                  "TLS and basic auth: a web-config file as Prometheus exporters read it");
 
   cli::StatusOptions status_options;
   auto* status = app.add_subcommand(
@@ -134,6 +136,7 @@ int main(int argc, char** argv) {
     if (run->count("--listen") != 0) daemon.listen = listen;
     if (!proc_root.empty()) daemon.proc_root = proc_root;
     if (!sys_root.empty()) daemon.sys_root = sys_root;
+    if (run->count("--web.config.file") != 0) daemon.web_config_file = web_config;
     return rh::exporter::RunDaemon(daemon);
   }
 

@@ -83,6 +83,7 @@ config::Config KeepRestartOnlyKeys(const config::Config& running, const config::
   c.kernel_log = running.kernel_log;
   c.pressure_triggers = running.pressure_triggers;
   c.cgroups = running.cgroups;
+  c.process = running.process;
   return c;
 }
 

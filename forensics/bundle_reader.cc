@@ -509,4 +509,31 @@ Result<std::string> ReadRegularFile(const fs::path& path, std::uint64_t cap) {
   return content;
 }
 
+Result<std::string> ReadBundleFile(const std::filesystem::path& dir, std::string_view name,
+                                   std::uint64_t max_bytes) {
+  const std::string where = (dir / name).string();
+  Fd directory(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (directory.get() < 0) return Error{dir.string() + ": " + Errno(errno)};
+  Fd file(openat(directory.get(), std::string(name).c_str(),
+                 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (file.get() < 0) return Error{where + ": " + Errno(errno)};
+  struct stat st {};
+  if (fstat(file.get(), &st) != 0) return Error{where + ": " + Errno(errno)};
+  if (!S_ISREG(st.st_mode)) return Error{where + ": not a regular file"};
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+    return Error{where + ": larger than " + std::to_string(max_bytes) + " bytes"};
+  }
+  std::string content(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t used = 0;
+  while (used < content.size()) {
+    ssize_t n = read(file.get(), content.data() + used, content.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error{where + ": " + Errno(errno)};
+    if (n == 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  content.resize(used);
+  return content;
+}
+
 }  // namespace rh::forensics

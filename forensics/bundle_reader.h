@@ -62,6 +62,11 @@ Result<BundleFiles> ReadBundleArchive(const std::filesystem::path& file, const R
 /// A directory is read as a bundle directory, a regular file as an archive.
 Result<BundleFiles> ReadBundle(const std::filesystem::path& path, const ReadLimits& limits);
 
+/// One regular file of a bundle directory (e.g. "summary.json"), opened without following
+/// links, at most `max_bytes`. Reads into the heap: safe on a small thread stack.
+Result<std::string> ReadBundleFile(const std::filesystem::path& dir, std::string_view name,
+                                   std::uint64_t max_bytes);
+
 /// Parses the bundle's manifest.json; the error says when there is none ("not a bundle").
 Result<Manifest> ReadManifest(const BundleFiles& bundle);
 

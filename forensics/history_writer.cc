@@ -18,9 +18,12 @@ struct HistoryWriter::Queue {
   std::deque<SampleRow> samples;
   std::deque<EventRecord> events;
   std::deque<CaptureRecord> captures;
-  std::uint64_t samples_taken = 0, events_taken = 0, captures_taken = 0;
+  std::deque<ProcessSampleRow> processes;
+  std::uint64_t samples_taken = 0, events_taken = 0, captures_taken = 0, processes_taken = 0;
 
-  std::size_t size() const { return samples.size() + events.size() + captures.size(); }
+  std::size_t size() const {
+    return samples.size() + events.size() + captures.size() + processes.size();
+  }
   bool empty() const { return size() == 0; }
 };
 
@@ -83,7 +86,28 @@ void HistoryWriter::Stop() {
 }
 
 void HistoryWriter::Add(std::shared_ptr<const analysis::ScoredSample> sample) {
-  if (sample) Add(ToSampleRow(*sample));
+  if (!sample) return;
+  Add(ToSampleRow(*sample));
+  if (options_.boot_id.empty()) return;
+  std::vector<ProcessSampleRow> rows = ToProcessSampleRows(*sample, options_.boot_id);
+  if (rows.empty()) return;
+  const double now = rows.front().time;
+  std::lock_guard lock(mutex_);
+  // Forget processes not written for a while, so the map stays as small as the top lists.
+  std::erase_if(process_written_, [&](const auto& entry) {
+    return now - entry.second >= 2 * options_.process_interval_seconds || entry.second > now;
+  });
+  // Per-process rows are worth less than samples: they may use the same room in memory.
+  const std::size_t bound = options_.max_queued_samples;
+  for (ProcessSampleRow& row : rows) {
+    auto [it, fresh] = process_written_.try_emplace({row.pid, row.start_ticks}, now);
+    if (!fresh && now - it->second < options_.process_interval_seconds) continue;
+    it->second = now;
+    PushBounded(queue_->processes, queue_->processes_taken, bound, std::move(row),
+                stats_.dropped_rows);
+  }
+  ++arrivals_;
+  wake_.notify_all();
 }
 
 void HistoryWriter::Add(SampleRow row) {
@@ -315,15 +339,17 @@ void HistoryWriter::ReopenIfCorrupt() {
 
 void HistoryWriter::WriteQueued(bool final_pass) {
   Batch batch;
-  std::uint64_t samples_start, events_start, captures_start;
+  std::uint64_t samples_start, events_start, captures_start, processes_start;
   {
     std::lock_guard lock(mutex_);
     batch.samples.assign(queue_->samples.begin(), queue_->samples.end());
     batch.events.assign(queue_->events.begin(), queue_->events.end());
     batch.captures.assign(queue_->captures.begin(), queue_->captures.end());
+    batch.processes.assign(queue_->processes.begin(), queue_->processes.end());
     samples_start = queue_->samples_taken;
     events_start = queue_->events_taken;
     captures_start = queue_->captures_taken;
+    processes_start = queue_->processes_taken;
   }
   if (batch.empty()) return;
   std::int64_t pages = max_page_count_.load();
@@ -346,6 +372,8 @@ void HistoryWriter::WriteQueued(bool final_pass) {
     RemoveWritten(queue_->samples, queue_->samples_taken, samples_start, batch.samples.size());
     RemoveWritten(queue_->events, queue_->events_taken, events_start, batch.events.size());
     RemoveWritten(queue_->captures, queue_->captures_taken, captures_start, batch.captures.size());
+    RemoveWritten(queue_->processes, queue_->processes_taken, processes_start,
+                  batch.processes.size());
   }
   Succeeded();
 }
@@ -369,19 +397,25 @@ void HistoryWriter::PruneStep() {
     }
     samples_cutoff_ = cutoff(retention.samples_days);
     events_cutoff_ = cutoff(retention.events_days);
+    processes_cutoff_ = now - options_.process_retention_seconds;
   }
   auto deleted = store_->Prune(samples_cutoff_, events_cutoff_, options_.prune_batch);
-  if (!deleted) {
+  // The kill audit goes with the events.
+  auto process_deleted =
+      deleted ? store_->PruneProcessData(processes_cutoff_, events_cutoff_, options_.prune_batch)
+              : Result<std::uint64_t>(std::uint64_t{0});
+  if (!deleted || !process_deleted) {
     pruning_ = false;
-    Failed(deleted.error().message);
+    Failed(!deleted ? deleted.error().message : process_deleted.error().message);
     next_prune_ = next_retry_;
     ReopenIfCorrupt();
     return;
   }
   ++stats_.writes;
-  stats_.pruned_rows += *deleted;
-  if (*deleted > 0) vacuum_due_ = true;
-  if (*deleted < static_cast<std::uint64_t>(options_.prune_batch)) {
+  stats_.pruned_rows += *deleted + *process_deleted;
+  if (*deleted + *process_deleted > 0) vacuum_due_ = true;
+  if (*deleted < static_cast<std::uint64_t>(options_.prune_batch) &&
+      *process_deleted < static_cast<std::uint64_t>(options_.prune_batch)) {
     pruning_ = false;
     next_prune_ = MonotonicSeconds() + options_.prune_interval_seconds;
   }

@@ -6,10 +6,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "analysis/scored_sample.h"
 #include "base/clock.h"
@@ -44,6 +46,12 @@ struct HistoryWriterOptions {
   int vacuum_pages = 512;  ///< Free pages returned to the file system per transaction.
   int busy_timeout_ms = 5000;
   std::int64_t max_page_count = 0;  ///< Store::Options::max_page_count, for tests.
+  /// The per-process history of the top-N processes (Store::ProcessHistory): written with this
+  /// boot id, at most one row per process per `process_interval_seconds`, kept for
+  /// `process_retention_seconds`. Empty boot id: no per-process history.
+  std::string boot_id;
+  double process_interval_seconds = 60;
+  double process_retention_seconds = 48 * 3600;
 };
 
 /// Writes the history in the background: the sampler hands rows over without waiting, and one
@@ -90,8 +98,8 @@ class HistoryWriter {
   /// waiting at most about half a second: after that, a write in progress is abandoned.
   void Stop();
 
-  /// Queues a row; never waits for the disk. Converted at once to its SampleRow, so the sample
-  /// itself is not kept.
+  /// Queues a row; never waits for the disk. Converted at once to its SampleRow (and the rows of
+  /// its top processes that are due), so the sample itself is not kept.
   void Add(std::shared_ptr<const analysis::ScoredSample> sample);
   void Add(SampleRow row);
   void Add(EventRecord event);
@@ -163,7 +171,9 @@ class HistoryWriter {
   bool vacuum_due_ = false;      // A retention pass freed pages.
   bool conversion_due_ = false;  // The open file lacks auto_vacuum = INCREMENTAL.
   bool pruning_ = false;         // A retention pass is under way.
-  double samples_cutoff_ = 0, events_cutoff_ = 0;
+  double samples_cutoff_ = 0, events_cutoff_ = 0, processes_cutoff_ = 0;
+  // When each (pid, start_ticks) of the top lists last got a history row (Unix seconds).
+  std::map<std::pair<std::int32_t, std::uint64_t>, double> process_written_;  // guarded by mutex_
 };
 
 }  // namespace rh::forensics

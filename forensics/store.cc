@@ -126,8 +126,47 @@ ALTER TABLE events ADD COLUMN scope TEXT NOT NULL DEFAULT '';
 ALTER TABLE events ADD COLUMN scope_reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE events ADD COLUMN start_uncertainty_seconds REAL NOT NULL DEFAULT 0;
 )sql"},
+    // The process API: the history of processes that were in a top-N list, one process being
+    // (boot_id, pid, start_ticks), and the audit of every kill request.
+    {4, R"sql(
+CREATE TABLE process_samples (
+  id INTEGER PRIMARY KEY,
+  time REAL NOT NULL,
+  boot_id TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  start_ticks INTEGER NOT NULL,
+  comm BLOB NOT NULL,
+  state TEXT NOT NULL,
+  cpu_ratio REAL NOT NULL,
+  cpu_ticks INTEGER NOT NULL,
+  rss_bytes INTEGER NOT NULL,
+  memory_total INTEGER NOT NULL
+);
+CREATE INDEX process_samples_identity ON process_samples(pid, start_ticks, boot_id, time);
+CREATE INDEX process_samples_time ON process_samples(time);
+CREATE TABLE kill_audit (
+  id INTEGER PRIMARY KEY,
+  time REAL NOT NULL,
+  client TEXT NOT NULL,
+  principal TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  boot_id TEXT NOT NULL,
+  start_ticks INTEGER,
+  comm BLOB NOT NULL,
+  exe BLOB NOT NULL,
+  force INTEGER NOT NULL,
+  decision TEXT NOT NULL,
+  result TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  signals TEXT NOT NULL,
+  finished_time REAL
+);
+CREATE INDEX kill_audit_time ON kill_audit(time);
+)sql"},
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
+// The version whose migration added process_samples and kill_audit.
+constexpr int kProcessTablesVersion = 4;
 static_assert(analysis::kComponentCount == 6, "samples has one *_points column per component");
 
 // The samples columns that are not raw fields of the sample, in order; the described columns
@@ -643,6 +682,11 @@ Result<WritableOpen> OpenWritable(const std::string& path, const Store::Options&
       !s) {
     return s.error();
   }
+  if (options.durable) {
+    if (auto s = Exec(raw, path, "PRAGMA synchronous = FULL", "configuring the connection"); !s) {
+      return s.error();
+    }
+  }
   if (options.max_page_count > 0) {
     if (auto s = ApplyMaxPageCount(raw, path, options.max_page_count); !s) return s.error();
   }
@@ -784,10 +828,28 @@ SampleRow ToSampleRow(const analysis::ScoredSample& s) {
   return r;
 }
 
+std::vector<ProcessSampleRow> ToProcessSampleRows(const analysis::ScoredSample& s,
+                                                  std::string_view boot_id) {
+  std::vector<ProcessSampleRow> rows;
+  const collectors::SystemSample& raw = s.sample;
+  if (!raw.Succeeded("processes")) return rows;
+  const double time = static_cast<double>(raw.clock.realtime_ns) / 1e9;
+  auto add = [&](const collectors::TopProcess& p) {
+    for (const auto& r : rows) {
+      if (r.pid == p.pid && r.start_ticks == p.start_ticks) return;
+    }
+    rows.push_back({time, std::string(boot_id), p.pid, p.start_ticks, p.comm, p.state, p.cpu_ratio,
+                    p.cpu_ticks, p.rss_bytes, raw.meminfo.total});
+  };
+  for (const auto& p : raw.processes.top_cpu) add(p);
+  for (const auto& p : raw.processes.top_rss) add(p);
+  return rows;
+}
+
 struct Store::Connection {
   // The write path's statements, prepared once.
   Statement begin, commit, rollback, insert_sample, upsert_event, delete_processes, insert_process,
-      insert_capture;
+      insert_capture, insert_process_sample;
   BusyWait busy;
 };
 
@@ -972,11 +1034,12 @@ Status Store::AppendEvent(const EventRecord& event) { return Write({}, {event}, 
 Status Store::AppendCapture(const CaptureRecord& capture) { return Write({}, {}, {capture}); }
 
 Status Store::Append(const Batch& batch) {
-  return Write(batch.samples, batch.events, batch.captures);
+  return Write(batch.samples, batch.events, batch.captures, batch.processes);
 }
 
 Status Store::Write(const std::vector<SampleRow>& samples, const std::vector<EventRecord>& events,
-                    const std::vector<CaptureRecord>& captures) {
+                    const std::vector<CaptureRecord>& captures,
+                    const std::vector<ProcessSampleRow>& processes) {
   if (version_ < kSchemaVersion) return Error{path_ + ": opened read-only at an older schema"};
   Connection& st = *connection_;
   auto prepare = [&](Statement& slot, const std::string& sql) -> Status {
@@ -1030,6 +1093,26 @@ Status Store::Write(const std::vector<SampleRow>& samples, const std::vector<Eve
       b.Text(c.event_key).Text(c.trigger).Text(c.result).Text(c.bundle_path);
       b.Real(c.created_time).Real(c.duration_seconds).Uint(c.bytes).Text(c.error);
       if (!b.ok() || Run(st.insert_capture.get()) != SQLITE_OK) return fail("writing a capture");
+    }
+  }
+  if (!processes.empty()) {
+    if (auto s =
+            prepare(st.insert_process_sample,
+                    "INSERT INTO process_samples (time, boot_id, pid, start_ticks, comm, "
+                    "state, cpu_ratio, cpu_ticks, rss_bytes, memory_total) VALUES (?, ?, ?, ?, "
+                    "?, ?, ?, ?, ?, ?)");
+        !s) {
+      if (sqlite3_get_autocommit(db_) == 0) Run(st.rollback.get());
+      return s;
+    }
+    for (const ProcessSampleRow& p : processes) {
+      Binder b(st.insert_process_sample.get());
+      b.Real(p.time).Text(p.boot_id).Int(p.pid).Uint(p.start_ticks).Blob(p.comm);
+      b.Text(std::string_view(&p.state, 1)).Real(p.cpu_ratio).Uint(p.cpu_ticks);
+      b.Uint(p.rss_bytes).Uint(p.memory_total);
+      if (!b.ok() || Run(st.insert_process_sample.get()) != SQLITE_OK) {
+        return fail("writing a process sample");
+      }
     }
   }
   if (Run(st.commit.get()) != SQLITE_OK) return fail("committing");
@@ -1255,6 +1338,185 @@ Result<std::vector<CaptureRecord>> Store::Captures(std::string_view event_key) {
   if (rc != SQLITE_DONE)
     return SqlError(db_, path_, "reading captures of " + std::string(event_key));
   return captures;
+}
+
+namespace {
+
+Status NeedsProcessTables(int version, const std::string& path) {
+  if (version >= kProcessTablesVersion) return {};
+  return Error{path + ": schema version " + std::to_string(version) +
+               " has no process history or kill audit (opened read-only before an upgrade)"};
+}
+
+ProcessSampleRow ReadProcessSample(sqlite3_stmt* s) {
+  Reader c(s);
+  ProcessSampleRow r;
+  r.time = c.Real();
+  r.boot_id = c.Bytes();
+  r.pid = static_cast<std::int32_t>(c.Int());
+  r.start_ticks = c.Uint();
+  r.comm = c.Bytes();
+  std::string state = c.Bytes();
+  r.state = state.empty() ? '?' : state[0];
+  r.cpu_ratio = c.Real();
+  r.cpu_ticks = c.Uint();
+  r.rss_bytes = c.Uint();
+  r.memory_total = c.Uint();
+  return r;
+}
+
+}  // namespace
+
+Result<std::uint64_t> Store::PruneProcessData(double history_before, double audit_before,
+                                              int batch) {
+  if (batch <= 0 || version_ < kProcessTablesVersion) return std::uint64_t{0};
+  if (auto s = Exec(db_, path_, "BEGIN IMMEDIATE", "starting to prune"); !s) return s.error();
+  auto fail = [&](std::string_view doing) -> Error {
+    Error e = SqlError(db_, path_, doing);
+    if (sqlite3_get_autocommit(db_) == 0) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return e;
+  };
+  std::int64_t deleted = 0;
+  const std::pair<const char*, double> targets[] = {
+      {"DELETE FROM process_samples WHERE id IN (SELECT id FROM process_samples WHERE time < ? "
+       "LIMIT ?)",
+       history_before},
+      {"DELETE FROM kill_audit WHERE id IN (SELECT id FROM kill_audit WHERE time < ? LIMIT ?)",
+       audit_before},
+  };
+  for (const auto& [sql, cutoff] : targets) {
+    std::int64_t left = batch - deleted;
+    if (left <= 0) break;
+    auto stmt = Prepare(db_, path_, sql);
+    if (!stmt) return fail("pruning");
+    sqlite3_bind_double(stmt->get(), 1, cutoff);
+    sqlite3_bind_int64(stmt->get(), 2, left);
+    if (Run(stmt->get()) != SQLITE_OK) return fail("pruning");
+    deleted += sqlite3_changes64(db_);
+  }
+  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return fail("committing a prune");
+  }
+  return static_cast<std::uint64_t>(deleted);
+}
+
+Result<std::int64_t> Store::AppendKillAudit(const KillAuditRow& r) {
+  if (auto s = NeedsProcessTables(version_, path_); !s) return s.error();
+  auto stmt = Prepare(db_, path_,
+                      "INSERT INTO kill_audit (time, client, principal, pid, boot_id, start_ticks, "
+                      "comm, exe, force, decision, result, reason, signals, finished_time) VALUES "
+                      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+  if (!stmt) return stmt.error();
+  Binder b(stmt->get());
+  b.Real(r.time).Text(r.client).Text(r.principal).Int(r.pid).Text(r.boot_id);
+  if (r.start_ticks) {
+    b.Uint(*r.start_ticks);
+  } else {
+    b.OptionalReal(std::nullopt);
+  }
+  b.Blob(r.comm).Blob(r.exe).Int(r.force ? 1 : 0).Text(r.decision).Text(r.result).Text(r.reason);
+  b.Text(r.signals).OptionalReal(r.finished_time);
+  if (!b.ok()) return SqlError(db_, path_, "writing a kill audit row");
+  int rc = sqlite3_step(stmt->get());
+  if (rc != SQLITE_ROW) return SqlError(db_, path_, "writing a kill audit row");
+  std::int64_t id = sqlite3_column_int64(stmt->get(), 0);
+  if (Run(stmt->get()) != SQLITE_OK) return SqlError(db_, path_, "writing a kill audit row");
+  return id;
+}
+
+Status Store::FinishKillAudit(std::int64_t id, std::string_view result, std::string_view reason,
+                              std::string_view signals, double finished_time) {
+  if (auto s = NeedsProcessTables(version_, path_); !s) return s;
+  auto stmt =
+      Prepare(db_, path_,
+              "UPDATE kill_audit SET result = ?, reason = ?, signals = ?, finished_time = ? "
+              "WHERE id = ?");
+  if (!stmt) return stmt.error();
+  Binder b(stmt->get());
+  b.Text(result).Text(reason).Text(signals).Real(finished_time).Int(id);
+  if (!b.ok() || Run(stmt->get()) != SQLITE_OK) {
+    return SqlError(db_, path_, "finishing kill audit row " + std::to_string(id));
+  }
+  return {};
+}
+
+Result<std::vector<KillAuditRow>> Store::KillAudits(double from, double to, int limit) {
+  std::vector<KillAuditRow> rows;
+  if (version_ < kProcessTablesVersion) return rows;
+  auto stmt = Prepare(db_, path_,
+                      "SELECT id, time, client, principal, pid, boot_id, start_ticks, comm, exe, "
+                      "force, decision, result, reason, signals, finished_time FROM kill_audit "
+                      "WHERE time >= ? AND time <= ? ORDER BY time, id LIMIT ?");
+  if (!stmt) return stmt.error();
+  sqlite3_bind_double(stmt->get(), 1, from);
+  sqlite3_bind_double(stmt->get(), 2, to);
+  sqlite3_bind_int(stmt->get(), 3, limit);
+  int rc;
+  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
+    Reader c(stmt->get());
+    KillAuditRow r;
+    r.id = c.Int();
+    r.time = c.Real();
+    r.client = c.Bytes();
+    r.principal = c.Bytes();
+    r.pid = static_cast<std::int32_t>(c.Int());
+    r.boot_id = c.Bytes();
+    if (sqlite3_column_type(stmt->get(), 6) == SQLITE_NULL) {
+      c.Int();
+    } else {
+      r.start_ticks = c.Uint();
+    }
+    r.comm = c.Bytes();
+    r.exe = c.Bytes();
+    r.force = c.Int() != 0;
+    r.decision = c.Bytes();
+    r.result = c.Bytes();
+    r.reason = c.Bytes();
+    r.signals = c.Bytes();
+    r.finished_time = c.OptionalReal();
+    rows.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return SqlError(db_, path_, "reading the kill audit");
+  return rows;
+}
+
+Result<std::vector<ProcessSampleRow>> Store::ProcessHistory(const ProcessIdentity& process,
+                                                            double from, double to, int limit) {
+  std::vector<ProcessSampleRow> rows;
+  if (version_ < kProcessTablesVersion) return rows;
+  auto stmt =
+      Prepare(db_, path_,
+              "SELECT time, boot_id, pid, start_ticks, comm, state, cpu_ratio, cpu_ticks, "
+              "rss_bytes, memory_total FROM process_samples WHERE pid = ? AND start_ticks = "
+              "? AND boot_id = ? AND time >= ? AND time <= ? ORDER BY time, id LIMIT ?");
+  if (!stmt) return stmt.error();
+  Binder b(stmt->get());
+  b.Int(process.pid).Uint(process.start_ticks).Text(process.boot_id).Real(from).Real(to);
+  b.Int(limit);
+  if (!b.ok()) return SqlError(db_, path_, "reading process history");
+  int rc;
+  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW)
+    rows.push_back(ReadProcessSample(stmt->get()));
+  if (rc != SQLITE_DONE) return SqlError(db_, path_, "reading process history");
+  return rows;
+}
+
+Result<std::optional<ProcessIdentity>> Store::LatestProcess(std::int32_t pid) {
+  if (version_ < kProcessTablesVersion) return std::optional<ProcessIdentity>();
+  auto stmt = Prepare(db_, path_,
+                      "SELECT boot_id, start_ticks FROM process_samples WHERE pid = ? ORDER BY "
+                      "time DESC, id DESC LIMIT 1");
+  if (!stmt) return stmt.error();
+  sqlite3_bind_int64(stmt->get(), 1, pid);
+  int rc = sqlite3_step(stmt->get());
+  if (rc == SQLITE_DONE) return std::optional<ProcessIdentity>();
+  if (rc != SQLITE_ROW) return SqlError(db_, path_, "reading process history");
+  Reader c(stmt->get());
+  ProcessIdentity identity;
+  identity.boot_id = c.Bytes();
+  identity.pid = pid;
+  identity.start_ticks = c.Uint();
+  return std::optional<ProcessIdentity>(std::move(identity));
 }
 
 Result<std::optional<EventRecord>> Store::EventById(std::int64_t id) {

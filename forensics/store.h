@@ -118,13 +118,62 @@ const std::vector<SampleColumn>& DescribedSampleColumns();
 /// when the resource or line is unavailable; `fields` holds every described field with a column.
 SampleRow ToSampleRow(const analysis::ScoredSample& sample);
 
+/// One process of a top-N list at one sample: the per-process history of the process API. A
+/// process is (boot_id, pid, start_ticks): a reused pid never merges two processes.
+struct ProcessSampleRow {
+  double time = 0;  ///< Unix seconds.
+  std::string boot_id;
+  std::int32_t pid = 0;
+  std::uint64_t start_ticks = 0;  ///< Start time in clock ticks since boot.
+  std::string comm;               ///< Raw bytes, stored as a BLOB.
+  char state = '?';
+  double cpu_ratio = 0;  ///< CPU seconds per second over the sampling interval.
+  std::uint64_t cpu_ticks = 0;
+  std::uint64_t rss_bytes = 0;
+  std::uint64_t memory_total = 0;  ///< MemTotal at the sample, for the memory share.
+};
+
+/// The processes of a sample's top-N lists (by CPU and by RSS, each process once) as history
+/// rows, if the process collector succeeded.
+std::vector<ProcessSampleRow> ToProcessSampleRows(const analysis::ScoredSample& sample,
+                                                  std::string_view boot_id);
+
+/// Which process a pid named: the identity of ProcessSampleRow.
+struct ProcessIdentity {
+  std::string boot_id;
+  std::int32_t pid = 0;
+  std::uint64_t start_ticks = 0;
+};
+
+/// One request to kill a process, as audited (POST /api/processes/{pid}/kill).
+struct KillAuditRow {
+  std::int64_t id = 0;    ///< Assigned when appended.
+  double time = 0;        ///< Unix seconds of the request.
+  std::string client;     ///< The client's address.
+  std::string principal;  ///< Who authenticated: "token", "basic:<user>", or "" when nobody.
+  std::int32_t pid = 0;
+  std::string boot_id;
+  std::optional<std::uint64_t> start_ticks;  ///< The target's identity, when it was read.
+  std::string comm;
+  std::string exe;
+  bool force = false;
+  std::string decision;  ///< "allowed" or "refused".
+  std::string result;    ///< A kill result name ("terminated", "forbidden", ...), or "pending".
+  std::string reason;    ///< Why, in words.
+  std::string signals;   ///< Signals sent, e.g. "SIGTERM,SIGKILL"; empty when none.
+  std::optional<double> finished_time;
+};
+
 /// Rows written together in one transaction.
 struct Batch {
   std::vector<SampleRow> samples;
   std::vector<EventRecord> events;
   std::vector<CaptureRecord> captures;
-  bool empty() const { return samples.empty() && events.empty() && captures.empty(); }
-  std::size_t size() const { return samples.size() + events.size() + captures.size(); }
+  std::vector<ProcessSampleRow> processes;
+  bool empty() const { return size() == 0; }
+  std::size_t size() const {
+    return samples.size() + events.size() + captures.size() + processes.size();
+  }
 };
 
 /// What Store::Prune would delete with the same cut-offs.
@@ -151,7 +200,7 @@ struct OpenReport {
 /// busy_timeout on every connection). Owns the connection: not copyable or movable.
 class Store {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   struct Options {
     bool read_only = false;  ///< Readers (rh-forensics): never create, migrate or reset.
@@ -164,6 +213,9 @@ class Store {
     /// it becomes true: lets another thread bound how long a shutdown waits. Must outlive the
     /// Store.
     const std::atomic<bool>* abandon = nullptr;
+    /// Every commit reaches the disk before it returns (PRAGMA synchronous = FULL), as the kill
+    /// audit needs; otherwise a power loss may lose the last commits (never a process crash).
+    bool durable = false;
     /// When a writable open runs the full integrity check (PRAGMA quick_check, whose time grows
     /// with the file: about a second at 30 days of samples): always, or only when the previous
     /// writer did not close the file (its -wal file is still there: a crash, a kill -9, a power
@@ -198,6 +250,25 @@ class Store {
   /// older than `events_before` (Unix seconds), at most `batch` rows per call. Returns the number
   /// of rows deleted; call again while it returns `batch` or more.
   Result<std::uint64_t> Prune(double samples_before, double events_before, int batch);
+
+  /// Deletes process history older than `history_before` and kill audit rows older than
+  /// `audit_before` (Unix seconds), at most `batch` rows per call; call again while it returns
+  /// `batch` or more.
+  Result<std::uint64_t> PruneProcessData(double history_before, double audit_before, int batch);
+
+  /// Appends an audit row and returns its id; with Options::durable it is on disk when this
+  /// returns.
+  Result<std::int64_t> AppendKillAudit(const KillAuditRow& row);
+  /// Records how an allowed kill ended.
+  Status FinishKillAudit(std::int64_t id, std::string_view result, std::string_view reason,
+                         std::string_view signals, double finished_time);
+  Result<std::vector<KillAuditRow>> KillAudits(double from, double to, int limit = 100000);
+
+  /// The history of one process between `from` and `to`, at most `limit` rows.
+  Result<std::vector<ProcessSampleRow>> ProcessHistory(const ProcessIdentity& process, double from,
+                                                       double to, int limit = 100000);
+  /// The process a pid named most recently in the history, if any.
+  Result<std::optional<ProcessIdentity>> LatestProcess(std::int32_t pid);
 
   // Reading. Times are Unix seconds; results are ordered by time, oldest first.
   Result<std::vector<SampleRow>> Samples(double from, double to, int limit = 100000);
@@ -269,7 +340,8 @@ class Store {
   struct Connection;
   Store(sqlite3* db, std::string path, int version, const Options& options);
   Status Write(const std::vector<SampleRow>& samples, const std::vector<EventRecord>& events,
-               const std::vector<CaptureRecord>& captures);
+               const std::vector<CaptureRecord>& captures,
+               const std::vector<ProcessSampleRow>& processes = {});
   Status AppendEventRows(const EventRecord& event);
   // SqlError() for a statement of the write path; remembers when it says the file is corrupt.
   Error WriteError(std::string_view doing);

@@ -4,6 +4,8 @@
 
 #include "analysis/stress.h"
 #include "base/utf8.h"
+#include "exporter/api/api.h"
+#include "exporter/api/json.h"
 #include "forensics/sample_json.h"
 
 namespace rh::exporter::api {
@@ -281,6 +283,11 @@ HttpResponse Status(const StatusBoard& board, const Clock& clock) {
   r.content_type = "application/json";
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
+}
+
+HttpResponse GetStatus(ApiContext& c, ApiRequest&) {
+  if (c.status == nullptr) return JsonError(404, "no such endpoint");
+  return Status(*c.status, c.clock);
 }
 
 }  // namespace rh::exporter::api

@@ -16,6 +16,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxResponse = 16 << 20;
+constexpr char kSpeaksTls[] =
+    "the daemon may serve HTTPS only (tls_server_config of its web-config file), and this command "
+    "speaks plain HTTP";
+constexpr char kNeedsPassword[] =
+    "the daemon asks for a password (basic_auth_users of its web-config file), which this command "
+    "does not send";
 
 class Socket {
  public:
@@ -139,10 +145,15 @@ Result<std::string> HttpGet(const std::string& listen, std::string_view path,
       }
     }
   }
+  // A TLS server answers a plain-text request with an alert record (content type 21), or, as
+  // civetweb does, closes the connection without a word.
+  if (response.empty()) return Error{where + ": closed without an answer; " + kSpeaksTls};
+  if (response[0] == '\x15' || response[0] == '\x16') return Error{where + ": " + kSpeaksTls};
   if (header_end == std::string::npos) return Error{where + ": malformed response"};
   if (response.compare(0, 5, "HTTP/") != 0) return Error{where + ": not an HTTP response"};
   const std::size_t space = response.find(' ');
   const int status = space == std::string::npos ? 0 : std::atoi(response.c_str() + space + 1);
+  if (status == 401) return Error{where + ": HTTP 401: " + kNeedsPassword};
   std::string body = response.substr(header_end + 4);
   if (content_length) {
     if (body.size() < *content_length) return Error{where + ": response cut short"};

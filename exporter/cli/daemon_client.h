@@ -14,7 +14,9 @@ namespace rh::exporter::cli {
 
 /// The body of a GET over plain HTTP/1.1 to `listen` ("127.0.0.1:9795", "[::1]:9795"; a wildcard
 /// address is reached on loopback), within `timeout` for the whole exchange. An error when nothing
-/// answers, the status is not 200, or the response is malformed or larger than 16 MiB.
+/// answers, the status is not 200, or the response is malformed or larger than 16 MiB. A daemon
+/// that serves HTTPS only or asks for basic auth (its web-config file) is named as such: this
+/// client sends neither TLS nor credentials, and the commands fall back to the history.
 ///
 /// A few dozen lines instead of libcurl on purpose: the CLI lives in the daemon's binary, and
 /// mapping libcurl with its TLS stack costs the daemon about 5.5 MiB of resident memory.

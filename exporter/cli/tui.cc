@@ -443,11 +443,16 @@ void DrawProcesses(const Screen& s, const Data& d) {
             std::to_string(static_cast<long>(Num(p, "running"))) + " running, " +
             std::to_string(static_cast<long>(Num(p, "blocked"))) + " blocked (D), " +
             std::to_string(static_cast<long>(Num(p, "zombie"))) + " zombie");
+  // As many of each top list as leave room for the blocked tasks above the key line:
+  // sampling.top_processes may be larger than a small terminal.
+  const int per_list = std::max(1, (s.rows() - 11) / 2);
   for (const auto& [title, key] :
        {std::pair{"BY CPU", "top_cpu"}, std::pair{"BY MEMORY", "top_memory"}}) {
     ++y;
     s.Put(y++, 1, Pad(title, 26) + "  PID  STATE   CPU      RSS", A_BOLD);
+    int shown = 0;
     for (const auto& t : p[key]) {
+      if (shown++ == per_list) break;
       s.Put(y++, 3,
             Pad(Name(Str(t, "comm")), 24) + " " +
                 Pad(std::to_string(static_cast<long>(Num(t, "pid"))), 7) + " " +

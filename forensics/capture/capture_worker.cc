@@ -15,6 +15,7 @@
 #include "analysis/culprits.h"
 #include "analysis/stress.h"
 #include "base/log.h"
+#include "collectors/process_detail.h"
 #include "collectors/text.h"
 #include "forensics/bundle.h"
 #include "forensics/capture/bundle_files.h"
@@ -62,11 +63,6 @@ class RawRecorder final : public collectors::ReadRecorder {
   int pass_ = 0;
   std::map<std::string, std::string> files_[2];
 };
-
-std::string Trim(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
-  return std::string(s);
-}
 
 std::string SecondsText(double s) {
   char buf[32];
@@ -605,9 +601,7 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
     manifest.hostname = host.nodename;
     manifest.kernel = host.release;
   }
-  if (auto boot_id = collectors::ReadWholeFile(plain, "proc", "sys/kernel/random/boot_id", 4096)) {
-    manifest.boot_id = Trim(*boot_id);
-  }
+  if (auto boot_id = collectors::ReadBootId(plain)) manifest.boot_id = *boot_id;
   manifest.page_size = static_cast<std::uint32_t>(page_size > 0 ? page_size : 4096);
   manifest.clock_ticks_per_second = static_cast<std::uint32_t>(hz);
   manifest.software_version = options_.software_version;

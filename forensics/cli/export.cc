@@ -5,6 +5,7 @@
 #include "forensics/cli/commands.h"
 #include "forensics/cli/redact.h"
 #include "forensics/cli/text.h"
+#include "forensics/redaction.h"
 
 namespace rh::forensics::cli {
 

@@ -1,7 +1,5 @@
 #include "forensics/cli/redact.h"
 
-#include <sys/random.h>
-
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -12,15 +10,13 @@
 #include <unordered_map>
 
 #include "forensics/json_read.h"
+#include "forensics/redaction.h"
 #include "forensics/sample_json.h"
 
 namespace rh::forensics::cli {
 namespace {
 
 using nlohmann::ordered_json;
-
-constexpr std::string_view kPrefix = "redacted:";
-constexpr std::size_t kHashDigits = 12;
 
 const std::set<std::string, std::less<>> kUserKeys = {"user",  "username",  "user_name", "owner",
                                                       "group", "groupname", "group_name"};
@@ -40,11 +36,6 @@ bool AllDigits(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-std::string Basename(std::string_view path) {
-  std::size_t slash = path.rfind('/');
-  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
-}
-
 // A string, or bytes written as {"base64": ...}; nullopt for anything else (null included).
 std::optional<std::string> BytesOf(const ordered_json& v) {
   if (!v.is_string() && !v.is_object()) return std::nullopt;
@@ -61,10 +52,7 @@ class Redactor {
  public:
   explicit Redactor(std::string salt) : salt_(std::move(salt)) {}
 
-  std::string Hash(std::string_view value) const {
-    return std::string(kPrefix) +
-           Sha256Hex(salt_ + '\0' + std::string(value)).substr(0, kHashDigits);
-  }
+  std::string Hash(std::string_view value) const { return RedactedHash(salt_, value); }
 
   // Replaces the sensitive fields of `j` in place, remembering what it replaced.
   void Fields(ordered_json& j) {
@@ -87,7 +75,7 @@ class Redactor {
       } else if (key == "exe" && BytesOf(v)) {
         std::string exe = *BytesOf(v);
         Secret(exe, 4);
-        v = Basename(exe);
+        v = BaseName(exe);
         keep_.insert(v.get<std::string>());
       } else if (kPathKeys.contains(key) && BytesOf(v)) {
         v = Secret(*BytesOf(v), 4);
@@ -111,7 +99,7 @@ class Redactor {
   void Strings(ordered_json& j) const {
     if (j.is_string()) {
       const std::string& s = j.get_ref<const std::string&>();
-      if (s.starts_with(kPrefix) && s.size() == kPrefix.size() + kHashDigits) return;
+      if (IsRedactedHash(s)) return;
       j = *Text(s, std::numeric_limits<std::uint64_t>::max());
     } else if (j.is_structured()) {
       for (auto& e : j) Strings(e);
@@ -191,15 +179,13 @@ class Redactor {
     } else {
       return Hash(v.dump());
     }
-    std::vector<std::string> out;
+    std::vector<std::string> out = RedactArguments(args, salt_);
     for (std::size_t i = 0; i < args.size(); ++i) {
       if (i == 0) {
-        std::string base = Basename(args[0]);
-        if (base != args[0]) Secret(args[0], 4);
-        keep_.insert(base);
-        out.push_back(base);
+        if (out[0] != args[0]) Secret(args[0], 4);
+        keep_.insert(out[0]);
       } else {
-        out.push_back(Secret(args[i], 4));
+        Secret(args[i], 4);
       }
     }
     if (as_array) {
@@ -327,22 +313,6 @@ Result<std::map<std::string, std::string>> RedactBundle(const OpenedBundle& bund
   manifest.files = ListFiles(files);
   files[std::string(kManifestFile)] = ManifestToJson(manifest);
   return files;
-}
-
-std::string RandomSalt() {
-  unsigned char bytes[16];
-  std::size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<std::size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
 }
 
 }  // namespace rh::forensics::cli

@@ -27,7 +27,4 @@ Result<std::map<std::string, std::string>> RedactBundle(const OpenedBundle& bund
                                                         std::string_view salt,
                                                         const ReadLimits& limits = {});
 
-/// 16 random bytes as hex, from getrandom(2).
-std::string RandomSalt();
-
 }  // namespace rh::forensics::cli

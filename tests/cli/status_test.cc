@@ -8,6 +8,7 @@
 #include "analysis/pause_scope.h"
 #include "tests/cli/cli_support.h"
 #include "tests/support/daemon.h"
+#include "tests/support/http.h"
 #include "tests/support/temp_dir.h"
 
 namespace rh::test {
@@ -116,6 +117,50 @@ TEST(Status, UsageErrorsAndHelp) {
   auto invalid = RunCli(home.path(), {"--config", (home / "missing.toml").string(), "status"});
   EXPECT_EQ(invalid.exit_code, 2);
   EXPECT_THAT(invalid.err, HasSubstr("missing.toml: cannot read"));
+}
+
+// The CLI speaks plain HTTP without credentials: a daemon with TLS or basic auth from its
+// web-config file is named as the reason, and the history is shown instead.
+TEST(Status, ADaemonAskingForAPasswordOrServingHttpsIsNamedAndTheHistoryShown) {
+  TempDir dir;
+  const auto home = CopyFixtureHome(dir.path());
+  const std::string history = "showing the history in " + (DataDir(home) / "data.db").string();
+  {
+    // bcrypt("fakepassword"), cost 10.
+    auto web = dir.Write("auth.yml",
+                         "basic_auth_users:\n  ops: "
+                         "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi\n");
+    Daemon daemon(home, {"--web.config.file", web.string()}, {}, std::chrono::seconds(20), {},
+                  {"Authorization: Basic b3BzOmZha2VwYXNzd29yZA=="});
+    ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
+    auto r = RunCli(home, {"status"});
+    EXPECT_THAT(r.err, HasSubstr("HTTP 401: the daemon asks for a password (basic_auth_users"));
+    EXPECT_THAT(r.err, HasSubstr(history));
+  }
+  auto key = (dir / "k.pem").string(), cert = (dir / "c.pem").string();
+  auto made = test::Run(
+      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+       "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"},
+      std::chrono::seconds(60));
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  auto web = dir.Write("tls.yml",
+                       "tls_server_config:\n  cert_file: " + cert + "\n  key_file: " + key + "\n");
+  // Not ready() over plain HTTP: wait for it over HTTPS.
+  Daemon daemon(home, {"--web.config.file", web.string()}, {}, std::chrono::milliseconds(200));
+  HttpOptions o;
+  o.ca_file = cert;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return !daemon.process().Running() ||
+               HttpRequestWith("GET",
+                               "https://127.0.0.1:" + std::to_string(daemon.port()) + "/healthz", o)
+                       .status == 200;
+      },
+      std::chrono::seconds(20)));
+  ASSERT_TRUE(daemon.process().Running()) << daemon.process().Stderr();
+  auto r = RunCli(home, {"status"});
+  EXPECT_THAT(r.err, HasSubstr("the daemon may serve HTTPS only (tls_server_config"));
+  EXPECT_THAT(r.err, HasSubstr(history));
 }
 
 }  // namespace

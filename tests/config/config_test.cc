@@ -152,12 +152,11 @@ TEST(ConfigParse, SuspectPatternsMustBeStrings) {
   EXPECT_THAT(c.error().message, HasSubstr("suspects.patterns: expected strings, got an integer"));
 }
 
-TEST(ParseListen, AcceptsIpv4AndBracketedIpv6Only) {
+TEST(ParseListen, AcceptsDottedIpv4Only) {
   auto a = ParseListen("127.0.0.1:9795");
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->host, "127.0.0.1");
   EXPECT_EQ(a->port, 9795);
-  EXPECT_TRUE(ParseListen("[::1]:80").ok());
   EXPECT_TRUE(ParseListen("0.0.0.0:9795").ok());
   EXPECT_FALSE(ParseListen("localhost:9795").ok());
   EXPECT_FALSE(ParseListen("127.0.0.1").ok());
@@ -169,6 +168,59 @@ TEST(ParseListen, AcceptsIpv4AndBracketedIpv6Only) {
   auto bad = Parse("[http]\nlisten = \"example.com:80\"\n", "c.toml");
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.error().message, HasSubstr("c.toml:2:10: http.listen: address must be"));
+}
+
+TEST(ParseListen, RefusesIpv6WithTheReason) {
+  for (const char* text : {"[::1]:9795", "[::]:80", "::1:80"}) {
+    auto a = ParseListen(text);
+    ASSERT_FALSE(a.ok()) << text;
+    EXPECT_THAT(a.error().message, HasSubstr("built without IPv6")) << text;
+  }
+  auto bad = Parse("[http]\nlisten = \"[::1]:9795\"\n", "c.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message,
+              HasSubstr("c.toml:2:10: http.listen: IPv6 addresses cannot be served"));
+}
+
+TEST(ConfigProcess, KillIsOffAndArgumentsRedactedByDefault) {
+  auto c = Parse("", "c.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_FALSE(c->process.kill_enabled);
+  EXPECT_TRUE(c->process.redact_arguments);
+  EXPECT_THAT(c->process.kill_protected, ::testing::Contains("sshd"));
+  EXPECT_THAT(c->process.kill_protected, ::testing::Contains("rogue-hunter"));
+}
+
+TEST(ConfigProcess, KillNeedsAnAllowlist) {
+  auto bad = Parse("[process]\nkill_enabled = true\n", "c.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message,
+              HasSubstr("c.toml:2:16: process.kill_enabled: needs an allowlist"));
+  auto good = Parse("[process]\nkill_enabled = true\nkill_allow_users = [\"alice\"]\n", "c.toml");
+  ASSERT_TRUE(good.ok()) << good.error().message;
+  EXPECT_THAT(good->process.kill_allow_users, ::testing::ElementsAre("alice"));
+}
+
+TEST(ConfigProcess, ShowRoundTripsTheProcessAndHttpKeys) {
+  auto c = Parse(R"([http]
+web_config_file = "/etc/rogue-hunter/web.yml"
+[process]
+kill_enabled = true
+kill_token_file = "/etc/rogue-hunter/token"
+kill_allow_comm = ["stress-ng*"]
+kill_protected = ["sshd"]
+kill_grace_seconds = 2.5
+)",
+                 "c.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  auto again = Parse(ToToml(*c), "shown.toml");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->http.web_config_file, "/etc/rogue-hunter/web.yml");
+  EXPECT_EQ(again->process.kill_token_file, "/etc/rogue-hunter/token");
+  EXPECT_THAT(again->process.kill_allow_comm, ::testing::ElementsAre("stress-ng*"));
+  EXPECT_THAT(again->process.kill_protected, ::testing::ElementsAre("sshd"));
+  EXPECT_EQ(again->process.kill_grace_seconds, 2.5);
+  EXPECT_TRUE(again->process.kill_enabled);
 }
 
 TEST(ConfigToml, RoundTripsThroughParse) {

@@ -107,7 +107,14 @@ TEST(DaemonCli, AConfigurationThatIsNotARegularFileIsRefusedWithCode2) {
 TEST(DaemonCli, BadListenFlagIsAUsageError) {
   auto r = test::Run({Binary(), "daemon", "--listen", "localhost:80"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("--listen: address must be dotted IPv4 or [IPv6]"));
+  EXPECT_THAT(r.err, HasSubstr("--listen: address must be dotted IPv4"));
+}
+
+TEST(DaemonCli, Ipv6ListenIsRefusedWithTheReason) {
+  auto r = test::Run({Binary(), "daemon", "--listen", "[::1]:9795"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--listen: IPv6 addresses cannot be served: the HTTP server "
+                               "library (Debian's civetweb 1.15) is built without IPv6"));
 }
 
 TEST(DaemonCli, PortInUseFailsWithOneLineAndDoesNotHang) {
@@ -116,10 +123,9 @@ TEST(DaemonCli, PortInUseFailsWithOneLineAndDoesNotHang) {
   auto r =
       test::Run({Binary(), "daemon", "--listen", "127.0.0.1:" + std::to_string(first.port())}, 10s);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(
-      r.err,
-      MatchesRegex(
-          "rogue-hunter: cannot listen on 127\\.0\\.0\\.1:[0-9]+: address already in use\n"));
+  EXPECT_THAT(r.err,
+              MatchesRegex("rogue-hunter: cannot listen on 127\\.0\\.0\\.1:[0-9]+: cannot bind to "
+                           "127\\.0\\.0\\.1:[0-9]+: 98 \\(Address already in use\\)\n"));
   EXPECT_EQ(first.Get("/healthz").status, 200);
 }
 

@@ -31,6 +31,7 @@ const std::set<std::string> kVolatile = {
     "rogue_hunter_stress_score",  // includes the latency component
     "rogue_hunter_stress_component{component=\"latency\"}",
     "rogue_hunter_hiccup_seconds",
+    "rogue_hunter_http_connections",
     "rogue_hunter_watchdog_priority_raised",
     "rogue_hunter_watchdog_memory_locked",
     // The real kernel log is followed even on the fixture tree, as root or not.

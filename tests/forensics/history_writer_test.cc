@@ -457,3 +457,86 @@ TEST_F(HistoryWriterTest, PrunesInBatchesAtStartAndThenEveryInterval) {
 
 }  // namespace
 }  // namespace rh::forensics
+
+namespace rh::forensics {
+namespace {
+
+class HistoryWriterProcessTest : public HistoryWriterTest {
+ protected:
+  // A sample whose top lists hold `pid` (started at `start`) by CPU and again by RSS, plus pid 2.
+  std::shared_ptr<const analysis::ScoredSample> WithTop(std::int32_t pid, std::uint64_t start) {
+    auto s = std::make_shared<analysis::ScoredSample>();
+    s->sample.clock = clock_.Now();
+    s->sample.collectors.push_back({"processes", true, 0, ""});
+    s->sample.meminfo.total = 1 << 30;
+    collectors::TopProcess p;
+    p.pid = pid;
+    p.start_ticks = start;
+    p.comm = "hog";
+    p.cpu_ratio = 0.5;
+    p.rss_bytes = 4096;
+    collectors::TopProcess other = p;
+    other.pid = 2;
+    s->sample.processes.top_cpu = {p, other};
+    s->sample.processes.top_rss = {p};
+    return s;
+  }
+
+  std::vector<ProcessSampleRow> History(const std::string& path, std::int32_t pid,
+                                        std::uint64_t start) {
+    Store::Options options;
+    options.read_only = true;
+    auto store = Store::Open(path, options);
+    if (!store.ok()) return {};
+    auto rows = (*store)->ProcessHistory({"boot-1", pid, start}, -kInf, kInf);
+    return rows.ok() ? *rows : std::vector<ProcessSampleRow>{};
+  }
+};
+
+TEST_F(HistoryWriterProcessTest, WritesTopProcessesOncePerIntervalByIdentity) {
+  std::string path = (dir_ / "data.db").string();
+  HistoryWriterOptions options;
+  options.boot_id = "boot-1";
+  options.process_interval_seconds = 60;
+  HistoryWriter writer(path, retention_, clock_, stats_, options);
+  writer.Start();
+  writer.Add(WithTop(100, 7));  // t=0: written
+  clock_.AdvanceSeconds(5);
+  writer.Add(WithTop(100, 7));  // t=5: too soon
+  clock_.AdvanceSeconds(60);
+  writer.Add(WithTop(100, 7));  // t=65: written
+  writer.Add(WithTop(100, 8));  // the pid reused by another process: written at once
+  ASSERT_TRUE(writer.Flush());
+  auto first = History(path, 100, 7);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_NEAR(first[1].time - first[0].time, 65, 1e-6);
+  EXPECT_EQ(first[0].comm, "hog");
+  EXPECT_EQ(first[0].memory_total, 1u << 30);
+  EXPECT_EQ(History(path, 100, 8).size(), 1u);
+  EXPECT_EQ(History(path, 2, 7).size(), 2u);
+}
+
+TEST_F(HistoryWriterProcessTest, RetentionPrunesProcessHistory) {
+  std::string path = (dir_ / "data.db").string();
+  {
+    HistoryWriterOptions options;
+    options.boot_id = "boot-1";
+    HistoryWriter writer(path, retention_, clock_, stats_, options);
+    writer.Start();
+    writer.Add(WithTop(100, 7));
+    ASSERT_TRUE(writer.Flush());
+  }
+  ASSERT_EQ(History(path, 100, 7).size(), 1u);
+  clock_.AdvanceSeconds(3 * 3600);
+  HistoryWriterOptions options;
+  options.boot_id = "boot-1";
+  options.process_retention_seconds = 3600;
+  HistoryWriter writer(path, retention_, clock_, stats_, options);
+  writer.Start();  // prunes once right after opening
+  ASSERT_TRUE(writer.Flush());
+  EXPECT_TRUE(History(path, 100, 7).empty());
+  EXPECT_GE(stats_.pruned_rows, 1u);
+}
+
+}  // namespace
+}  // namespace rh::forensics

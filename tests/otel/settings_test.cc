@@ -312,14 +312,13 @@ TEST(AlertmanagerSettingsResolve, DefaultsNameTheInstanceAsPrometheusScrapesIt) 
   EXPECT_EQ(s->generator_url, "http://127.0.0.1:9795/");
   EXPECT_EQ(s->resend_interval, std::chrono::seconds(60));
   EXPECT_EQ(s->active, std::chrono::minutes(10));
-  // Listening on every address, the daemon is scraped by its host name.
-  for (const char* any : {"0.0.0.0:9795", "[::]:9795"}) {
-    s = ResolveAlertmanager(Config(std::string("[http]\nlisten = \"") + any +
-                                   "\"\n[alertmanager]\nurl = \"http://am:9093\"\n"),
-                            kHost);
-    ASSERT_TRUE(s);
-    EXPECT_THAT(s->labels, ElementsAre(Pair("instance", "box:9795"), Pair("job", "rogue-hunter")));
-  }
+  // Listening on every address, the daemon is scraped by its host name. (IPv6 addresses are
+  // refused by http.listen: Debian's civetweb is built without IPv6.)
+  s = ResolveAlertmanager(
+      Config("[http]\nlisten = \"0.0.0.0:9795\"\n[alertmanager]\nurl = \"http://am:9093\"\n"),
+      kHost);
+  ASSERT_TRUE(s);
+  EXPECT_THAT(s->labels, ElementsAre(Pair("instance", "box:9795"), Pair("job", "rogue-hunter")));
 }
 
 TEST(AlertmanagerSettingsResolve, LabelsFromTheFileAddAndReplace) {

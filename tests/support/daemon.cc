@@ -6,7 +6,7 @@ namespace rh::test {
 
 Daemon::Daemon(std::filesystem::path home, std::vector<std::string> extra_args,
                std::vector<std::string> env, std::chrono::milliseconds ready_timeout,
-               std::vector<std::string> launcher)
+               std::vector<std::string> launcher, std::vector<std::string> ready_headers)
     : home_path_(home.empty() ? home_.path() : std::move(home)), port_(FreePort()), process_([&] {
         std::vector<std::string> argv = std::move(launcher);
         argv.insert(argv.end(), {BinaryPath("exporter/rogue-hunter").string(), "daemon", "--listen",
@@ -19,9 +19,10 @@ Daemon::Daemon(std::filesystem::path home, std::vector<std::string> extra_args,
         options.env.insert(options.env.end(), env.begin(), env.end());
         return Subprocess::Start(argv, options);
       }()) {
-  ready_ = WaitUntil([this] { return !process_.Running() || Get("/healthz").status == 200; },
-                     ready_timeout, std::chrono::milliseconds(20)) &&
-           process_.Running();
+  ready_ =
+      WaitUntil([&] { return !process_.Running() || Get("/healthz", ready_headers).status == 200; },
+                ready_timeout, std::chrono::milliseconds(20)) &&
+      process_.Running();
 }
 
 std::optional<double> Daemon::Metric(const std::string& series) const {

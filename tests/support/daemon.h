@@ -17,20 +17,23 @@ namespace rh::test {
 class Daemon {
  public:
   /// Starts `rogue-hunter daemon --listen 127.0.0.1:<free port> <extra_args...>` and waits (up to
-  /// `ready_timeout`) until /healthz answers 200. Check ready() before using it.
+  /// `ready_timeout`) until /healthz answers 200 to a request with `ready_headers` (credentials,
+  /// when the daemon asks for them). Check ready() before using it.
   /// `launcher`, when given, is run instead with the daemon's command line appended (e.g. a
   /// shell that moves itself into a cgroup and execs the rest); it must exec the daemon so that
   /// the PID stays the daemon's.
   explicit Daemon(std::vector<std::string> extra_args = {}, std::vector<std::string> env = {},
                   std::chrono::milliseconds ready_timeout = std::chrono::seconds(20),
-                  std::vector<std::string> launcher = {})
-      : Daemon({}, std::move(extra_args), std::move(env), ready_timeout, std::move(launcher)) {}
+                  std::vector<std::string> launcher = {},
+                  std::vector<std::string> ready_headers = {})
+      : Daemon({}, std::move(extra_args), std::move(env), ready_timeout, std::move(launcher),
+               std::move(ready_headers)) {}
   /// The same with HOME (and the XDG directories under it) in `home`, which must exist and
   /// outlive the daemon: for a daemon that continues the history of an earlier run.
   Daemon(std::filesystem::path home, std::vector<std::string> extra_args,
          std::vector<std::string> env = {},
          std::chrono::milliseconds ready_timeout = std::chrono::seconds(20),
-         std::vector<std::string> launcher = {});
+         std::vector<std::string> launcher = {}, std::vector<std::string> ready_headers = {});
 
   bool ready() const { return ready_; }
   int port() const { return port_; }
