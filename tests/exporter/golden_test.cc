@@ -33,6 +33,9 @@ const std::set<std::string> kVolatile = {
     "rogue_hunter_hiccup_seconds",
     "rogue_hunter_watchdog_priority_raised",
     "rogue_hunter_watchdog_memory_locked",
+    "rogue_hunter_self_cpu_seconds_total",
+    "rogue_hunter_self_resident_bytes",
+    "rogue_hunter_self_open_fds",
 };
 
 bool IsVolatile(const std::string& series) {

@@ -77,6 +77,9 @@ read_timeout_ms = 100
 patterns = ["x"]
 [logging]
 max_files = 1
+[self_limits]
+cpu_share = 0.2
+hold_seconds = 10
 )");
   const config::Config effective = KeepRestartOnlyKeys(running, next);
   const auto changed = ChangedKeys(running, effective);
@@ -88,6 +91,7 @@ max_files = 1
   EXPECT_EQ(effective.sampling.normal_interval, 7);
   EXPECT_EQ(effective.http.listen, running.http.listen);
   EXPECT_EQ(effective.storage.data_dir, running.storage.data_dir);
+  EXPECT_EQ(effective.self_limits.cpu_share, 0.2);
 }
 
 }  // namespace

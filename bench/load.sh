@@ -1,0 +1,154 @@
+#!/bin/bash
+# /metrics and the JSON API under sustained load, and a normal scrape among slow clients
+# (docs/benchmarks.md, "Load and slow clients"). Starts the daemon of BUILD_DIR with its default
+# configuration (a temporary HOME, so storage is on), then:
+#   1. for each endpoint of ENDPOINTS: wrk with CONNECTIONS connections for SECONDS; fails on
+#      any socket error or non-2xx answer;
+#   2. the daemon's samples of the whole run, read back with `rogue-hunter history --format csv`:
+#      fails if one came later than the interval in force after the previous one plus SLACK
+#      seconds, or if a sequence number is missing;
+#   3. VmRSS after a warm-up and after the load; fails if it grew by more than RSS_GROWTH_KIB;
+#   4. SCRAPES scrapes of /metrics one after the other, timed with curl, alone and then while
+#      SLOW_CLIENTS connections each send a request one byte a second (reconnecting when the
+#      server closes them); prints both latency distributions and fails if a scrape among slow
+#      clients fails or takes more than SLOW_LIMIT seconds.
+# Usage: bench/load.sh BUILD_DIR      (e.g. build/bench, or build/release)
+# Endpoints are a list: add each new /api/* endpoint to ENDPOINTS below (or pass ENDPOINTS=...).
+set -euo pipefail
+
+build=${1:?usage: bench/load.sh BUILD_DIR}
+rh="$build/exporter/rogue-hunter"
+endpoints=(${ENDPOINTS:-/metrics /api/status})
+seconds=${SECONDS_PER_ENDPOINT:-60}
+connections=${CONNECTIONS:-64}
+slack=${SLACK:-0.25}
+rss_growth_limit=${RSS_GROWTH_KIB:-1024}
+slow_clients=${SLOW_CLIENTS:-300}
+scrapes=${SCRAPES:-60}
+slow_limit=${SLOW_LIMIT:-1}
+status=0
+
+tmp=$(mktemp -d)
+daemon=""
+slow=""
+cleanup() {
+  [ -z "$slow" ] || kill "$slow" 2>/dev/null || true
+  [ -z "$daemon" ] || kill "$daemon" 2>/dev/null || true
+  [ -z "$slow" ] || wait "$slow" 2>/dev/null || true
+  [ -z "$daemon" ] || wait "$daemon" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' /proc/"$1"/status; }
+fail() { echo "FAIL: $*"; status=1; }
+
+port=$((20000 + RANDOM % 20000))
+export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" XDG_DATA_HOME="$tmp/home/.local/share"
+mkdir -p "$HOME"
+"$rh" daemon --listen "127.0.0.1:$port" 2>"$tmp/daemon.log" &
+daemon=$!
+for _ in $(seq 100); do
+  curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break
+  sleep 0.1
+done
+curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" || { cat "$tmp/daemon.log"; exit 1; }
+sleep 5  # warm-up: the first samples, the history file created
+start_time=$(date +%s.%N)
+rss_start=$(rss_kib "$daemon")
+
+echo "== wrk: $connections connections, ${seconds} s per endpoint"
+for endpoint in "${endpoints[@]}"; do
+  wrk -t2 -c"$connections" -d"${seconds}s" --latency -H 'Accept-Encoding: gzip' \
+    "http://127.0.0.1:$port$endpoint" >"$tmp/wrk.txt"
+  requests=$(awk '$2 == "requests" && $3 == "in" {print $1}' "$tmp/wrk.txt")
+  rate=$(awk '$1 == "Requests/sec:" {print $2}' "$tmp/wrk.txt")
+  p50=$(awk '$1 == "50%" {print $2}' "$tmp/wrk.txt")
+  p99=$(awk '$1 == "99%" {print $2}' "$tmp/wrk.txt")
+  errors=$(awk '/Socket errors/ {gsub(/,/, ""); print $4 + $6 + $8 + $10}' "$tmp/wrk.txt")
+  non2xx=$(awk '/Non-2xx or 3xx responses/ {print $5}' "$tmp/wrk.txt")
+  echo "$endpoint: $requests requests, $rate/s, latency p50 $p50 p99 $p99," \
+    "socket errors ${errors:-0}, non-2xx ${non2xx:-0}"
+  [ "${errors:-0}" -eq 0 ] || fail "$endpoint: socket errors"
+  [ "${non2xx:-0}" -eq 0 ] || fail "$endpoint: non-2xx answers"
+done
+rss_end=$(rss_kib "$daemon")
+echo "RSS: $rss_start KiB after warm-up, $rss_end KiB after the load"
+[ $((rss_end - rss_start)) -le "$rss_growth_limit" ] || fail "RSS grew by more than $rss_growth_limit KiB"
+
+echo "== sample schedule during the load (slack $slack s)"
+sleep 6  # the history writer commits in batches
+"$rh" history -H 1 --format csv | tr -d '\r' >"$tmp/samples.csv"
+awk -F, -v from="$start_time" -v slack="$slack" '
+  NR == 1 { next }
+  $2 + 0 < from { prev_t = $2; prev_i = $4; prev_s = $3; next }
+  {
+    n++
+    if (prev_t != "") {
+      late = ($2 - prev_t) - prev_i
+      if (late > worst) worst = late
+      if (late > slack) { bad++; printf "late by %.3f s: sample %d at %.3f\n", late, $3, $2 }
+      if ($3 != prev_s + 1) { missing++; printf "sequence %d follows %d\n", $3, prev_s }
+      if ($5 != "normal") elevated++
+    }
+    prev_t = $2; prev_i = $4; prev_s = $3
+  }
+  END {
+    printf "%d samples, %d not in the normal state; the latest came %.3f s after its interval" \
+      " (negative: early)\n", n, elevated, worst
+    exit (bad + missing > 0)
+  }' "$tmp/samples.csv" || fail "samples missed their schedule"
+
+echo "== a normal scrape among $slow_clients slow clients (one byte a second)"
+time_scrapes() {
+  for _ in $(seq "$scrapes"); do
+    curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -m 30 "http://127.0.0.1:$port/metrics"
+    sleep 0.5
+  done >"$1"
+}
+summary() {
+  sort -k2 -n "$1" | awk '{ t[NR] = $2; if ($1 != 200) bad++ }
+    END { printf "median %.1f ms, p90 %.1f ms, max %.1f ms, %d failed\n",
+          t[int((NR + 1) / 2)] * 1000, t[int(NR * 0.9)] * 1000, t[NR] * 1000, bad }'
+}
+time_scrapes "$tmp/alone.txt"
+echo "alone: $(summary "$tmp/alone.txt")"
+
+# The slow clients: one bash process holding every connection, writing one byte of a request to
+# each every second and reconnecting those the server has closed.
+(
+  trap '' PIPE
+  request=$'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow\r\n\r\n'
+  fds=()
+  pos=()
+  reconnects=0
+  for i in $(seq "$slow_clients"); do
+    exec {fd}<>"/dev/tcp/127.0.0.1/$port"
+    fds[i]=$fd
+    pos[i]=0
+  done
+  while :; do
+    for i in "${!fds[@]}"; do
+      if ! printf '%s' "${request:pos[i]:1}" >&"${fds[i]}" 2>/dev/null; then
+        exec {fd}>&- 2>/dev/null || true
+        exec {fd}<>"/dev/tcp/127.0.0.1/$port" || continue
+        fds[i]=$fd
+        pos[i]=0
+        reconnects=$((reconnects + 1))
+        echo "$reconnects" >"$tmp/reconnects"
+        continue
+      fi
+      pos[i]=$(((pos[i] + 1) % ${#request}))
+    done
+    sleep 1
+  done
+) &
+slow=$!
+sleep 3
+open=$(ss -Htn state established "( dport = :$port )" | wc -l)
+time_scrapes "$tmp/slow.txt"
+echo "among slow clients ($open connections established when the scrapes began," \
+  "$(cat "$tmp/reconnects" 2>/dev/null || echo 0) reconnections): $(summary "$tmp/slow.txt")"
+awk -v limit="$slow_limit" '$1 != 200 || $2 > limit { bad++ } END { exit bad > 0 }' \
+  "$tmp/slow.txt" || fail "a scrape among slow clients failed or took more than $slow_limit s"
+exit "$status"
