@@ -7,25 +7,31 @@
 #   2. the daemon's samples of the whole run, read back with `rogue-hunter history --format csv`:
 #      fails if one came later than the interval in force after the previous one plus SLACK
 #      seconds, or if a sequence number is missing;
-#   3. VmRSS after a warm-up and after the load; fails if it grew by more than RSS_GROWTH_KIB;
-#   4. SCRAPES scrapes of /metrics one after the other, timed with curl, alone and then while
-#      SLOW_CLIENTS connections each send a request one byte a second (reconnecting when the
-#      server closes them); prints both latency distributions and fails if a scrape among slow
-#      clients fails or takes more than SLOW_LIMIT seconds.
-# Usage: bench/load.sh BUILD_DIR      (e.g. build/bench, or build/release)
+#   3. VmRSS after a warm-up (WARMUP seconds of the same load on each endpoint) and after the
+#      load; fails if it grew by more than RSS_GROWTH_KIB;
+#   4. scrapes of /metrics one after the other for SCRAPE_SECONDS, timed with curl (bounded by
+#      SCRAPE_TIMEOUT), half a second apart, alone and then while
+#      SLOW_CLIENTS connections each send a request one byte a second (bench/slow_clients,
+#      reconnecting when the server closes them); prints both latency distributions and fails
+#      if a scrape among slow clients fails or takes more than SLOW_LIMIT seconds.
+# Usage: bench/load.sh BUILD_DIR   a build with RH_BUILD_BENCHMARKS=ON (make bench: build/bench);
+#        RH=path/to/rogue-hunter runs another build of the daemon.
 # Endpoints are a list: add each new /api/* endpoint to ENDPOINTS below (or pass ENDPOINTS=...).
 set -euo pipefail
 
 build=${1:?usage: bench/load.sh BUILD_DIR}
-rh="$build/exporter/rogue-hunter"
+rh=${RH:-$build/exporter/rogue-hunter}
+slow_bin="$build/bench/slow_clients"
 endpoints=(${ENDPOINTS:-/metrics /api/status})
 seconds=${SECONDS_PER_ENDPOINT:-60}
 connections=${CONNECTIONS:-64}
 slack=${SLACK:-0.25}
 rss_growth_limit=${RSS_GROWTH_KIB:-1024}
 slow_clients=${SLOW_CLIENTS:-300}
-scrapes=${SCRAPES:-60}
+scrape_seconds=${SCRAPE_SECONDS:-60}
+scrape_timeout=${SCRAPE_TIMEOUT:-10}
 slow_limit=${SLOW_LIMIT:-1}
+warmup=${WARMUP:-5}
 status=0
 
 tmp=$(mktemp -d)
@@ -53,7 +59,10 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" || { cat "$tmp/daemon.log"; exit 1; }
-sleep 5  # warm-up: the first samples, the history file created
+# Warm-up: the first samples, the history file, every HTTP worker thread and its allocator arena.
+for endpoint in "${endpoints[@]}"; do
+  wrk -t2 -c"$connections" -d"${warmup}s" "http://127.0.0.1:$port$endpoint" >/dev/null
+done
 start_time=$(date +%s.%N)
 rss_start=$(rss_kib "$daemon")
 
@@ -101,54 +110,29 @@ awk -F, -v from="$start_time" -v slack="$slack" '
 
 echo "== a normal scrape among $slow_clients slow clients (one byte a second)"
 time_scrapes() {
-  for _ in $(seq "$scrapes"); do
-    curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -m 30 "http://127.0.0.1:$port/metrics"
+  local end=$((SECONDS + scrape_seconds))
+  while [ "$SECONDS" -lt "$end" ]; do
+    curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -m "$scrape_timeout" \
+      "http://127.0.0.1:$port/metrics" || true
     sleep 0.5
   done >"$1"
 }
 summary() {
   sort -k2 -n "$1" | awk '{ t[NR] = $2; if ($1 != 200) bad++ }
-    END { printf "median %.1f ms, p90 %.1f ms, max %.1f ms, %d failed\n",
-          t[int((NR + 1) / 2)] * 1000, t[int(NR * 0.9)] * 1000, t[NR] * 1000, bad }'
+    END { printf "%d scrapes: median %.1f ms, p90 %.1f ms, max %.1f ms, %d failed\n",
+          NR, t[int((NR + 1) / 2)] * 1000, t[int(NR * 0.9)] * 1000, t[NR] * 1000, bad }'
 }
 time_scrapes "$tmp/alone.txt"
 echo "alone: $(summary "$tmp/alone.txt")"
 
-# The slow clients: one bash process holding every connection, writing one byte of a request to
-# each every second and reconnecting those the server has closed.
-(
-  trap '' PIPE
-  request=$'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow\r\n\r\n'
-  fds=()
-  pos=()
-  reconnects=0
-  for i in $(seq "$slow_clients"); do
-    exec {fd}<>"/dev/tcp/127.0.0.1/$port"
-    fds[i]=$fd
-    pos[i]=0
-  done
-  while :; do
-    for i in "${!fds[@]}"; do
-      if ! printf '%s' "${request:pos[i]:1}" >&"${fds[i]}" 2>/dev/null; then
-        exec {fd}>&- 2>/dev/null || true
-        exec {fd}<>"/dev/tcp/127.0.0.1/$port" || continue
-        fds[i]=$fd
-        pos[i]=0
-        reconnects=$((reconnects + 1))
-        echo "$reconnects" >"$tmp/reconnects"
-        continue
-      fi
-      pos[i]=$(((pos[i] + 1) % ${#request}))
-    done
-    sleep 1
-  done
-) &
+"$slow_bin" "$port" "$slow_clients" $((scrape_seconds + 15)) >"$tmp/slow_clients.txt" &
 slow=$!
 sleep 3
-open=$(ss -Htn state established "( dport = :$port )" | wc -l)
 time_scrapes "$tmp/slow.txt"
-echo "among slow clients ($open connections established when the scrapes began," \
-  "$(cat "$tmp/reconnects" 2>/dev/null || echo 0) reconnections): $(summary "$tmp/slow.txt")"
+wait "$slow" || true
+slow=""
+echo "among slow clients: $(summary "$tmp/slow.txt")"
+echo "slow clients: $(cat "$tmp/slow_clients.txt")"
 awk -v limit="$slow_limit" '$1 != 200 || $2 > limit { bad++ } END { exit bad > 0 }' \
   "$tmp/slow.txt" || fail "a scrape among slow clients failed or took more than $slow_limit s"
 exit "$status"

@@ -30,7 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-processes() { find /proc -maxdepth 1 -name '[0-9]*' | wc -l; }
+processes() { find /proc -maxdepth 1 -name '[0-9]*' 2>/dev/null | wc -l; }
 
 # median FILE.json BENCHMARK FIELD
 median() {
@@ -48,7 +48,7 @@ if [ "$(cat /proc/sys/kernel/pid_max)" -lt "$need" ] || [ "$user_limit" -lt "$ne
   exit 2
 fi
 
-printf '%-10s %10s %12s %12s %12s %12s %8s %8s %12s\n' processes threads "table_us" \
+printf '%-10s %12s %12s %12s %12s %8s %8s %12s\n' processes "table_us" \
   "onthread_us" "onthread_cpu" "pread_us" ratio cpu_ratio "cpu_us/proc"
 for want in "${counts[@]}"; do
   have=$(processes)
@@ -69,11 +69,10 @@ for want in "${counts[@]}"; do
   pread=$(median "$json" BM_PreadProcessFiles real_time)
   pread_cpu=$(median "$json" BM_PreadProcessFiles cpu_time)
   n=$(median "$json" BM_ProcessTable processes)
-  threads=$(median "$json" BM_ProcessTable threads)
-  awk -v n="$n" -v th="$threads" -v t="$table" -v o="$onthread" -v oc="$onthread_cpu" \
+  awk -v n="$n" -v t="$table" -v o="$onthread" -v oc="$onthread_cpu" \
     -v p="$pread" -v pc="$pread_cpu" 'BEGIN {
-      printf "%-10d %10d %12.0f %12.0f %12.0f %12.0f %8.2f %8.2f %12.2f\n",
-        n, th, t, o, oc, p, t / p, oc / pc, oc / n }'
+      printf "%-10d %12.0f %12.0f %12.0f %12.0f %8.2f %8.2f %12.2f\n",
+        n, t, o, oc, p, t / p, oc / pc, oc / n }'
   stop_sleepers
 done
 echo "ratio: BM_ProcessTable / BM_PreadProcessFiles, real time (medians of 5)"
