@@ -2,13 +2,14 @@
 # /metrics and the JSON API under sustained load, and a normal scrape among slow clients
 # (docs/benchmarks.md, "Load and slow clients"). Starts the daemon of BUILD_DIR with its default
 # configuration (a temporary HOME, so storage is on), then:
-#   1. for each endpoint of ENDPOINTS: wrk with CONNECTIONS connections for SECONDS; fails on
-#      any socket error or non-2xx answer;
+#   1. ROUNDS times, for each endpoint of ENDPOINTS: wrk with CONNECTIONS connections for
+#      SECONDS_PER_ENDPOINT, VmRSS after each; fails on any socket error or non-2xx answer;
 #   2. the daemon's samples of the whole run, read back with `rogue-hunter history --format csv`:
 #      fails if one came later than the interval in force after the previous one plus SLACK
 #      seconds, or if a sequence number is missing;
 #   3. VmRSS after a warm-up (WARMUP seconds of the same load on each endpoint) and after the
 #      load; fails if it grew by more than RSS_GROWTH_KIB;
+#   (SLOW_CLIENTS=0 skips step 4.)
 #   4. scrapes of /metrics one after the other for SCRAPE_SECONDS, timed with curl (bounded by
 #      SCRAPE_TIMEOUT), half a second apart, alone and then while
 #      SLOW_CLIENTS connections each send a request one byte a second (bench/slow_clients,
@@ -32,6 +33,7 @@ scrape_seconds=${SCRAPE_SECONDS:-60}
 scrape_timeout=${SCRAPE_TIMEOUT:-10}
 slow_limit=${SLOW_LIMIT:-1}
 warmup=${WARMUP:-5}
+rounds=${ROUNDS:-1}
 status=0
 
 tmp=$(mktemp -d)
@@ -67,7 +69,7 @@ start_time=$(date +%s.%N)
 rss_start=$(rss_kib "$daemon")
 
 echo "== wrk: $connections connections, ${seconds} s per endpoint"
-for endpoint in "${endpoints[@]}"; do
+for round in $(seq "$rounds"); do for endpoint in "${endpoints[@]}"; do
   wrk -t2 -c"$connections" -d"${seconds}s" --latency -H 'Accept-Encoding: gzip' \
     "http://127.0.0.1:$port$endpoint" >"$tmp/wrk.txt"
   requests=$(awk '$2 == "requests" && $3 == "in" {print $1}' "$tmp/wrk.txt")
@@ -76,11 +78,11 @@ for endpoint in "${endpoints[@]}"; do
   p99=$(awk '$1 == "99%" {print $2}' "$tmp/wrk.txt")
   errors=$(awk '/Socket errors/ {gsub(/,/, ""); print $4 + $6 + $8 + $10}' "$tmp/wrk.txt")
   non2xx=$(awk '/Non-2xx or 3xx responses/ {print $5}' "$tmp/wrk.txt")
-  echo "$endpoint: $requests requests, $rate/s, latency p50 $p50 p99 $p99," \
-    "socket errors ${errors:-0}, non-2xx ${non2xx:-0}"
+  echo "round $round, $endpoint: $requests requests, $rate/s, latency p50 $p50 p99 $p99," \
+    "socket errors ${errors:-0}, non-2xx ${non2xx:-0}, VmRSS $(rss_kib "$daemon") KiB"
   [ "${errors:-0}" -eq 0 ] || fail "$endpoint: socket errors"
   [ "${non2xx:-0}" -eq 0 ] || fail "$endpoint: non-2xx answers"
-done
+done; done
 rss_end=$(rss_kib "$daemon")
 echo "RSS: $rss_start KiB after warm-up, $rss_end KiB after the load"
 [ $((rss_end - rss_start)) -le "$rss_growth_limit" ] || fail "RSS grew by more than $rss_growth_limit KiB"
@@ -108,6 +110,7 @@ awk -F, -v from="$start_time" -v slack="$slack" '
     exit (bad + missing > 0)
   }' "$tmp/samples.csv" || fail "samples missed their schedule"
 
+[ "$slow_clients" -gt 0 ] || exit "$status"
 echo "== a normal scrape among $slow_clients slow clients (one byte a second)"
 time_scrapes() {
   local end=$((SECONDS + scrape_seconds))
