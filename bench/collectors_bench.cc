@@ -6,6 +6,12 @@
 // BM_ProcessTable       the "processes" collector alone as the daemon runs it (reads bounded on
 //                       its scanner thread), for information
 // BM_ProcessTableOnCallingThread  the same with unbounded reads on the calling thread
+// BM_PreadProcessFiles  the floor of the process table: open, read to EOF and close exactly the
+//                       files one steady-state pass of the processes collector reads (every
+//                       PID/stat, the task stats of multi-threaded processes), relative to a kept
+//                       /proc descriptor as the collector opens them; no directory listing, no
+//                       parsing. bench/scan_scale.sh runs it next to BM_ProcessTable at 100,
+//                       2,000 and 20,000 processes.
 //
 // docs/benchmarks.md requires BM_SampleSystemFiles <= 2 x BM_PreadSameFiles (bench/run.sh).
 
@@ -145,6 +151,44 @@ void BM_ProcessTableOnCallingThread(benchmark::State& state) {
   ProcessTable(state, std::chrono::milliseconds(0));
 }
 BENCHMARK(BM_ProcessTableOnCallingThread)->Unit(benchmark::kMicrosecond);
+
+void BM_PreadProcessFiles(benchmark::State& state) {
+  FileList list;
+  ProcRoot recording(ProcRoot::DefaultProc(), ProcRoot::DefaultSys(), &list);
+  CollectorList collectors;
+  collectors.push_back(MakeProcessCollector(recording, CollectorOptions{}));
+  SystemSample sample;
+  CollectAll(collectors, SystemClock::Instance(), sample);
+  list.files.clear();
+  CollectAll(collectors, SystemClock::Instance(), sample);
+  if (!AllSucceeded(sample, state)) return;
+
+  const int proc = open(ProcRoot::DefaultProc().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (proc < 0) {
+    state.SkipWithError("cannot open the proc root");
+    return;
+  }
+  std::vector<char> buffer(16 << 10);
+  std::size_t opened = 0;
+  for (auto _ : state) {
+    opened = 0;
+    for (const auto& [tree, relative] : list.files) {
+      const int fd = openat(proc, relative.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;  // exited since the pass that listed it
+      ++opened;
+      while (read(fd, buffer.data(), buffer.size()) > 0) {
+      }
+      close(fd);
+    }
+    benchmark::DoNotOptimize(buffer.data());
+    benchmark::ClobberMemory();
+  }
+  close(proc);
+  state.counters["files"] = static_cast<double>(list.files.size());
+  state.counters["opened"] = static_cast<double>(opened);
+  state.counters["processes"] = static_cast<double>(sample.processes.counts.total);
+}
+BENCHMARK(BM_PreadProcessFiles)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace rh::collectors

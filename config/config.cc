@@ -541,6 +541,18 @@ Result<Config> Parse(std::string_view text, std::string_view source_name) {
   logging.Integer("max_files", 0, 100, config.logging.max_files);
   logging.RejectUnknown();
 
+  TableReader self_limits = top.Table("self_limits");
+  self_limits.Bool("enabled", config.self_limits.enabled);
+  self_limits.Number("cpu_share", 0.001, 64, config.self_limits.cpu_share);
+  self_limits.Integer("resident_bytes", std::int64_t{1} << 20, std::int64_t{1} << 40,
+                      config.self_limits.resident_bytes);
+  self_limits.Integer("open_fds", 16, 1 << 20, config.self_limits.open_fds);
+  self_limits.Number("window_seconds", 5, 3600, config.self_limits.window_seconds);
+  self_limits.Number("hold_seconds", 0, 86400, config.self_limits.hold_seconds);
+  self_limits.Number("backoff_scan_interval_seconds", 1, 3600,
+                     config.self_limits.backoff_scan_interval_seconds);
+  self_limits.RejectUnknown();
+
   top.RejectUnknown();
 
   if (errors.empty()) {
@@ -850,6 +862,15 @@ std::string ToToml(const Config& c) {
   }
   integer("max_bytes", c.logging.max_bytes);
   integer("max_files", c.logging.max_files);
+  const SelfLimits& l = c.self_limits;
+  out << "\n[self_limits]\n";
+  boolean("enabled", l.enabled);
+  num("cpu_share", l.cpu_share);
+  integer("resident_bytes", l.resident_bytes);
+  integer("open_fds", l.open_fds);
+  num("window_seconds", l.window_seconds);
+  num("hold_seconds", l.hold_seconds);
+  num("backoff_scan_interval_seconds", l.backoff_scan_interval_seconds);
   return out.str();
 }
 

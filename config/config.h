@@ -146,6 +146,19 @@ struct Logging {
   int max_files = 3;                  ///< Rotated files kept (file.1 ... file.N).
 };
 
+/// [self_limits]: budgets for the daemon's own cost, and how it backs off above them
+/// (docs/configuration.md).
+struct SelfLimits {
+  bool enabled = true;
+  double cpu_share = 0.05;                  ///< Of one CPU, averaged over window_seconds.
+  std::int64_t resident_bytes = 256 << 20;  ///< Resident memory (RSS).
+  int open_fds = 1024;                      ///< Open file descriptors.
+  double window_seconds = 60;               ///< The CPU share is averaged over this.
+  double hold_seconds = 300;                ///< Least time a back-off lasts.
+  /// While backing off, the process table is scanned at most this often.
+  double backoff_scan_interval_seconds = 60;
+};
+
 struct Suspects {
   std::vector<std::string> patterns;  ///< Case-insensitive substrings of comm or command line.
 };
@@ -198,6 +211,7 @@ struct Config {
   Otel otel;
   Alertmanager alertmanager;
   Logging logging;
+  SelfLimits self_limits;
   std::string source;  ///< The file it was read from; empty for built-in defaults.
 };
 

@@ -42,6 +42,7 @@
 #include "exporter/pause_inquiry.h"
 #include "exporter/reload.h"
 #include "exporter/sampler.h"
+#include "exporter/self_watch.h"
 #include "exporter/service_notifier.h"
 #include "exporter/snapshot.h"
 #include "exporter/web.h"
@@ -155,6 +156,7 @@ class Daemon final : public SampleSink {
         watchdog_(clock, {static_cast<std::int64_t>(config.pause.tick_ms) * 1'000'000,
                           static_cast<std::int64_t>(config.pause.min_seconds * 1e9),
                           config.pause.raise_priority}),
+        self_watch_(std::make_shared<SelfWatch>(config, clock)),
         page_({std::make_shared<DaemonMetrics>(
                    hub_, static_cast<double>(clock.Now().realtime_ns) / 1e9,
                    LiveSources{&watchdog_.stats(), &critical_episodes_,
@@ -164,7 +166,8 @@ class Daemon final : public SampleSink {
                std::make_shared<WebMetrics>(web_stats_),
                std::make_shared<otel::DeliveryMetrics>(
                    senders.otlp ? &otlp_stats_ : nullptr,
-                   senders.alertmanager ? &alertmanager_stats_ : nullptr)},
+                   senders.alertmanager ? &alertmanager_stats_ : nullptr),
+               self_watch_},
               clock, MetricsMaxAge(config)),
         status_(Identity(config, clock), config, &watchdog_.stats()),
         status_subscriber_(status_),
@@ -253,9 +256,10 @@ class Daemon final : public SampleSink {
     }
 
     sampler_ = std::make_unique<Sampler>(
-        collectors::MakeCollectors(root_, collectors::CollectorOptionsFor(config_)), clock_,
-        config_, [this] { return static_cast<double>(watchdog_.TakeWorstOvershoot()) / 1e9; },
-        *this);
+        self_watch_->Throttle(
+            collectors::MakeCollectors(root_, collectors::CollectorOptionsFor(config_))),
+        clock_, config_,
+        [this] { return static_cast<double>(watchdog_.TakeWorstOvershoot()) / 1e9; }, *this);
     if (notifier_.keep_alive_interval().count() > 0) {
       sampler_->SetKeepAlive([this] { notifier_.KeepAlive(); }, notifier_.keep_alive_interval());
     }
@@ -284,6 +288,7 @@ class Daemon final : public SampleSink {
 
   void OnSample(const std::shared_ptr<const analysis::ScoredSample>& sample,
                 const analysis::PolicyDecision& decision) override {
+    self_watch_->OnSample(sample->interval_seconds);
     auto previous = hub_.Latest();
     inquiry_.Refresh(watchdog_.thread_id());
     hub_.Publish(sample);
@@ -329,6 +334,7 @@ class Daemon final : public SampleSink {
     if (history_) history_->SetRetention(config.retention);
     if (capture_) capture_->Reconfigure(config);
     status_.Reconfigure(config);
+    self_watch_->Reconfigure(config);
     page_.SetMaxAge(MetricsMaxAge(config));
     config_ = config;
   }
@@ -589,6 +595,7 @@ class Daemon final : public SampleSink {
   std::unique_ptr<otel::AlertmanagerPusher> alertmanager_;
   std::unique_ptr<forensics::CaptureWorker> capture_;  // after what it uses; stopped first
   WebStats web_stats_;
+  std::shared_ptr<SelfWatch> self_watch_;
   MetricsPage page_;
   api::StatusBoard status_;
   StatusSubscriber status_subscriber_;

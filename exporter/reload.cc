@@ -24,6 +24,7 @@ constexpr std::string_view kLive[] = {
     "forensics.window_before_seconds",
     "suspects.",
     "logging.",
+    "self_limits.",
 };
 
 // "table.key" -> value line, from ToToml's "[table]" headers and "key = value" lines.

@@ -113,6 +113,41 @@ TEST(ConfigParse, OutOfRangeNamesTheBounds) {
   EXPECT_FALSE(Parse("[retention]\nsamples_days = 0\n", "c.toml").ok());
 }
 
+TEST(ConfigParse, SelfLimitsAreReadAndChecked) {
+  auto c = Parse(
+      "[self_limits]\nenabled = false\ncpu_share = 0.1\nresident_bytes = 67108864\n"
+      "open_fds = 200\nwindow_seconds = 30\nhold_seconds = 0\n"
+      "backoff_scan_interval_seconds = 120\n",
+      "c.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_FALSE(c->self_limits.enabled);
+  EXPECT_EQ(c->self_limits.cpu_share, 0.1);
+  EXPECT_EQ(c->self_limits.resident_bytes, 64 << 20);
+  EXPECT_EQ(c->self_limits.open_fds, 200);
+  EXPECT_EQ(c->self_limits.window_seconds, 30);
+  EXPECT_EQ(c->self_limits.hold_seconds, 0);
+  EXPECT_EQ(c->self_limits.backoff_scan_interval_seconds, 120);
+  auto again = Parse(ToToml(*c), "shown.toml");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(ToToml(*again), ToToml(*c));
+
+  auto bad = Parse(
+      "[self_limits]\ncpu_share = 0\nresident_bytes = 1000\nopen_fds = \"x\"\n"
+      "window_seconds = 1\nbackoff_scan_interval_seconds = 0\nfds = 3\n",
+      "c.toml");
+  ASSERT_FALSE(bad.ok());
+  const std::string& m = bad.error().message;
+  EXPECT_THAT(m,
+              HasSubstr("c.toml:2:13: self_limits.cpu_share: must be between 0.001 and 64, got 0"));
+  EXPECT_THAT(m, HasSubstr("c.toml:3:18: self_limits.resident_bytes: must be between 1048576 and "
+                           "1099511627776, got 1000"));
+  EXPECT_THAT(m, HasSubstr("c.toml:4:12: self_limits.open_fds: expected an integer, got a string"));
+  EXPECT_THAT(m, HasSubstr("self_limits.window_seconds: must be between 5 and 3600, got 1"));
+  EXPECT_THAT(m, HasSubstr("self_limits.backoff_scan_interval_seconds: must be between 1 and "
+                           "3600, got 0"));
+  EXPECT_THAT(m, HasSubstr("c.toml:7:1: self_limits.fds: unknown key"));
+}
+
 TEST(ConfigParse, EveryProblemIsReportedOnItsOwnLine) {
   auto c = Parse("[sampling]\nnormal_interval = 0\nbogus = 1\n[http]\nthreads = 0\n", "c.toml");
   ASSERT_FALSE(c.ok());

@@ -40,6 +40,9 @@ const std::set<std::string> kVolatile = {
     "rogue_hunter_kernel_log_lost_records_total",
     "rogue_hunter_kernel_reports_total",
     "rogue_hunter_pause_evidence_seconds",
+    "rogue_hunter_self_cpu_seconds_total",
+    "rogue_hunter_self_resident_bytes",
+    "rogue_hunter_self_open_fds",
 };
 
 bool IsVolatile(const std::string& series) {

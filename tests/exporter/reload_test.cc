@@ -80,6 +80,9 @@ max_files = 1
 [process]
 kill_grace_seconds = 2
 history_hours = 12
+[self_limits]
+cpu_share = 0.2
+hold_seconds = 10
 )");
   const config::Config effective = KeepRestartOnlyKeys(running, next);
   const auto changed = ChangedKeys(running, effective);
@@ -92,6 +95,7 @@ history_hours = 12
   EXPECT_EQ(effective.http.listen, running.http.listen);
   EXPECT_EQ(effective.storage.data_dir, running.storage.data_dir);
   EXPECT_EQ(effective.process.kill_grace_seconds, running.process.kill_grace_seconds);
+  EXPECT_EQ(effective.self_limits.cpu_share, 0.2);
 }
 
 }  // namespace
