@@ -97,16 +97,16 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
       "other tasks made %.0f context switches in the %.3f s against %.0f expected at "
       "their pace before it",
       v.observed_switches, gap, v.expected_switches);
-  if (share < rules.machine_below) {
+  // A SIGCONT resumed it: it was stopped by a signal, which explains the gap, and whoever sent
+  // the SIGCONT ran. Others' pace may still have fallen far (on an idle machine the one who
+  // stopped the daemon may have been most of the activity before), so the pace does not decide.
+  if (share < rules.machine_below && !e.continued_by_signal) {
     v.scope = PauseScope::kMachine;
     v.evidence = figures + Format(" (%.0f%%); CPU time used in that time %.2f s, interrupts %.0f",
                                   share * 100, Moved(after.busy_seconds, before.busy_seconds),
                                   Moved(after.interrupts, before.interrupts));
     return v;
   }
-  // In between, a SIGCONT decides: the daemon was stopped by a signal, and whoever sent the
-  // SIGCONT ran (a machine that was not clearly frozen, whose pace only dipped, e.g. because the
-  // one who stopped the daemon went quiet as well).
   if (share < rules.process_from && !e.continued_by_signal) {
     v.evidence = figures + Format(" (%.0f%%): neither stopped nor running as before", share * 100);
     return v;

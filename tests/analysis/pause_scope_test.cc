@@ -151,6 +151,17 @@ TEST(DecideScope, MissingOrUndecidingEvidenceIsUnknown) {
   v = DecideScope(signalled);
   EXPECT_EQ(v.scope, PauseScope::kProcess);
   EXPECT_EQ(v.reason, PauseReason::kSignal);
+  // Even when the others' pace fell to nothing (an idle machine whose activity before was the
+  // one who stopped the daemon): the SIGCONT explains the gap.
+  ProgressReading still = Reading(99.8);
+  still.monotonic_ns = 103'010'000'000;
+  PauseEvidence stopped = Evidence(still);
+  stopped.continued_by_signal = true;
+  v = DecideScope(stopped);
+  EXPECT_EQ(v.scope, PauseScope::kProcess);
+  EXPECT_EQ(v.reason, PauseReason::kSignal);
+  stopped.continued_by_signal = false;
+  EXPECT_EQ(DecideScope(stopped).scope, PauseScope::kMachine);
 }
 
 TEST(DecideScope, CountersGoingBackwardsDoNotCount) {

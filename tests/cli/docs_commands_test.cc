@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "tests/cli/cli_support.h"
+#include "tests/support/daemon.h"
+#include "tests/support/http.h"
 #include "tests/support/temp_dir.h"
 
 namespace rh::test {
@@ -342,6 +344,47 @@ TEST_F(DocumentedCommands, ACommandThatDoesNotExistFailsTheCheck) {
   EXPECT_EQ(Execute({"rogue-hunter", "kill", "1"}, true).exit_code, 2);
   EXPECT_EQ(Execute({"rh-forensics", "show"}, true).exit_code, 2);  // the bundle is required
   EXPECT_EQ(Execute({"rogue-hunter", "status"}, true).exit_code, 0);
+}
+
+// Every HTTP endpoint the docs show exists on a daemon with the default configuration: each
+// documented method and path (placeholders filled in) reaches its handler, never the "no such
+// endpoint" answer or a 405. Whether a process or event exists is the handler's business.
+TEST(DocumentedApi, EveryEndpointTheDocsShowIsServed) {
+  std::set<std::pair<std::string, std::string>> endpoints;  // method, path
+  static const std::regex heading("^#+ (GET|POST|PUT|DELETE|HEAD) (/[^ ]*)");
+  static const std::regex url("http://127\\.0\\.0\\.1:9795(/[A-Za-z0-9_./{}-]*)");
+  for (const fs::path& file : DocumentationFiles()) {
+    std::istringstream lines(ReadFile(file));
+    for (std::string line; std::getline(lines, line);) {
+      std::smatch m;
+      if (std::regex_search(line, m, heading)) endpoints.insert({m[1].str(), m[2].str()});
+      for (auto it = std::sregex_iterator(line.begin(), line.end(), url);
+           it != std::sregex_iterator(); ++it) {
+        const std::string path = (*it)[1].str();
+        const std::string before = line.substr(0, static_cast<std::size_t>(it->position()));
+        const bool post =
+            line.find("-X POST") != std::string::npos ||
+            (before.size() >= 5 && before.compare(before.size() - 5, 5, "POST ") == 0);
+        if (path.size() > 1) endpoints.insert({post ? "POST" : "GET", path});
+      }
+    }
+  }
+  ASSERT_GE(endpoints.size(), 8u);
+  Daemon daemon;
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
+  const std::string pid = std::to_string(daemon.process().pid());
+  for (const auto& [method, documented] : endpoints) {
+    std::string path = documented.substr(0, documented.find('?'));  // queries are optional
+    path = std::regex_replace(path, std::regex("\\{pid\\}"), pid);
+    path = std::regex_replace(path, std::regex("\\{id\\}"), "1");
+    const HttpResponse r = HttpRequest(method, daemon.url(path));
+    EXPECT_NE(r.status, 0) << method << " " << documented << ": " << r.body;
+    EXPECT_NE(r.status, 405) << method << " " << documented << " (as " << path << ")";
+    EXPECT_EQ(r.body.find("no such endpoint"), std::string::npos)
+        << method << " " << documented << " (as " << path << "): " << r.body;
+    EXPECT_FALSE(r.status == 404 && r.body == "not found\n")
+        << method << " " << documented << " (as " << path << ")";
+  }
 }
 
 }  // namespace
