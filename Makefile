@@ -46,9 +46,9 @@ test: build node-deps
 	@status=0; ctest --preset $(PRESET) -j $(JOBS) $(CTEST_ARGS) || status=$$?; \
 	  ./scripts/print-skipped.sh $(BUILD); exit $$status
 
-# The unit and integration suites under AddressSanitizer and UndefinedBehaviorSanitizer (CI
-# runs it after `make test`). The docker label is left out: it tests the image, whose binaries
-# are the release build's.
+# The unit and integration suites under AddressSanitizer and UndefinedBehaviorSanitizer
+# (docs/fuzzing.md). The docker label is left out: it tests the image, whose binaries are the
+# release build's.
 asan:
 	@$(MAKE) --no-print-directory test PRESET=asan CTEST_ARGS="-LE docker $(CTEST_ARGS)"
 
