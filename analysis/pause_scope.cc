@@ -85,6 +85,22 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
                       Seconds(before.monotonic_ns - e.pace_from->monotonic_ns);
   v.expected_switches = pace * gap;
   v.observed_switches = std::max(0.0, OtherSwitches(before, after) - pace * outside);
+  // Too quiet to compare, but a SIGCONT resumed it and the machine's context switches moved
+  // during the gap beyond the daemon's own: the rest of the machine ran (the pace estimate,
+  // total - 2 x own, falls to nothing when the daemon's own threads hand work to each other).
+  const double moved_total = Moved(after.context_switches, before.context_switches);
+  const double moved_own = Moved(after.own_context_switches, before.own_context_switches);
+  if (v.expected_switches < rules.min_expected && e.continued_by_signal &&
+      moved_total - moved_own >= rules.min_expected) {
+    v.scope = PauseScope::kProcess;
+    v.reason = PauseReason::kSignal;
+    v.evidence = Format(
+                     "the machine made %.0f context switches besides rogue-hunter's own in the "
+                     "%.3f s; ",
+                     moved_total - moved_own, gap) +
+                 std::string(ReasonText(v.reason));
+    return v;
+  }
   if (v.expected_switches < rules.min_expected) {
     v.evidence = Format(
         "the machine was too quiet before the pause to compare: other tasks switched %.0f "

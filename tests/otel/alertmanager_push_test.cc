@@ -101,7 +101,8 @@ class AlertmanagerPush : public ::testing::Test {
   void InjectPause(std::chrono::milliseconds length) {
     // The scope of a pause is told against the machine's pace before it: a reading must exist.
     ASSERT_TRUE(WaitUntil(
-        [&] { return daemon_->Metric("rogue_hunter_samples_total").value_or(0) >= 2; }, 30s));
+        [&] { return daemon_->Metric("rogue_hunter_pause_evidence_seconds").value_or(0) >= 1.5; },
+        30s, 100ms));
     daemon_->process().Signal(SIGSTOP);
     std::this_thread::sleep_for(length);
     daemon_->process().Signal(SIGCONT);
