@@ -137,10 +137,11 @@ TEST(Stress, CpuLoadRaisesTheLoadComponentAndElevatesSampling) {
                Value(daemon, "rogue_hunter_stress_score") >= 30;
       },
       140s, 1s);
+  // Read while the hogs still run (the score falls once they stop); the wait saw score >= 30.
+  const double interval = Value(daemon, "rogue_hunter_sampling_interval_seconds");
   hogs.Stop(5s);
   ASSERT_TRUE(elevated) << "score " << Value(daemon, "rogue_hunter_stress_score");
-  EXPECT_EQ(Value(daemon, "rogue_hunter_sampling_interval_seconds"), 1);
-  EXPECT_GE(Value(daemon, "rogue_hunter_stress_score"), 30);
+  EXPECT_EQ(interval, 1);
   EXPECT_THAT(daemon.process().Stderr(), ::testing::HasSubstr("sampling normal -> "));
 }
 
