@@ -43,8 +43,8 @@ DaemonEvent Pause() {
   e.record.score_before = 42.5;
   for (const char* list : {"cpu", "rss"}) {
     for (int i = 1; i <= 5; ++i) {
-      e.record.processes.push_back({list, i, 1000 + i, "process-" + std::to_string(i), 'R',
-                                    0.5 / i, 100u << 20, ""});
+      e.record.processes.push_back(
+          {list, i, 1000 + i, "process-" + std::to_string(i), 'R', 0.5 / i, 100u << 20, ""});
     }
   }
   e.record.processes.push_back({"blocked", 1, 77, "jbd2/sda1-8", 'D', 0, 0, "io_schedule"});
@@ -85,14 +85,17 @@ void BM_OtlpEventToRequest(benchmark::State& state) {
     state.SkipWithError("the collector did not accept every record");
   }
 }
-BENCHMARK(BM_OtlpEventToRequest)->MeasureProcessCPUTime()->UseRealTime()->Unit(
-    benchmark::kMicrosecond);
+BENCHMARK(BM_OtlpEventToRequest)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // The reference: the same request body POSTed with a bare libcurl handle (connection kept alive).
 void BM_BareCurlPost(benchmark::State& state) {
   std::vector<std::shared_ptr<const DaemonEvent>> events = {
       std::make_shared<const DaemonEvent>(Pause())};
-  const std::string body = otel::EncodeExportLogsRequest(Settings().resource, events, {10, "0.1.0"});
+  const std::string body =
+      otel::EncodeExportLogsRequest(Settings().resource, events, {10, "0.1.0"});
   const std::string url = Settings().url;
   CURL* curl = curl_easy_init();
   curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
@@ -114,8 +117,7 @@ void BM_BareCurlPost(benchmark::State& state) {
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
 }
-BENCHMARK(BM_BareCurlPost)->MeasureProcessCPUTime()->UseRealTime()->Unit(
-    benchmark::kMicrosecond);
+BENCHMARK(BM_BareCurlPost)->MeasureProcessCPUTime()->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // Only building the request body of one pause, for information.
 void BM_EncodePause(benchmark::State& state) {

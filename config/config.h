@@ -34,7 +34,7 @@ struct Pause {
   /// How often the machine's progress counters are read to judge a pause's scope; 0: never
   /// (every pause's scope is then unknown).
   int evidence_interval_ms = 500;
-  double long_seconds = 10;    ///< A pause this long is a long one (OTLP ERROR, long-pause alert).
+  double long_seconds = 10;  ///< A pause this long is a long one (OTLP ERROR, long-pause alert).
 };
 
 /// One stress component: its points are min(cap, weight × signal).

@@ -9,12 +9,12 @@
 #include <unistd.h>
 
 #include <array>
-#include <limits>
 #include <cerrno>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 
 #include "forensics/sample_json.h"
 

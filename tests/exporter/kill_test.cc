@@ -67,7 +67,8 @@ class KillTest : public ::testing::Test {
                           bool with_token = true) {
     headers.push_back("Content-Type: application/json");
     if (with_token) headers.push_back(std::string("Authorization: Bearer ") + kToken);
-    return test::HttpRequest("POST", daemon_->url("/api/processes/" + std::to_string(pid) + "/kill"),
+    return test::HttpRequest("POST",
+                             daemon_->url("/api/processes/" + std::to_string(pid) + "/kill"),
                              headers, body.dump());
   }
 
@@ -143,9 +144,9 @@ TEST_F(KillTest, RepeatedBadTokensAreAnswered429) {
   StartDaemon();
   auto target = StartTarget("rh-victim-guess");
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(Kill(target.pid(), {}, {"Authorization: Bearer guess-" + std::to_string(i)}, false)
-                  .status,
-              401);
+    EXPECT_EQ(
+        Kill(target.pid(), {}, {"Authorization: Bearer guess-" + std::to_string(i)}, false).status,
+        401);
   }
   auto blocked = KillChecked(target.pid());  // even the right token, for a while
   EXPECT_EQ(blocked.status, 429);
@@ -286,20 +287,21 @@ TEST_F(KillTest, RefusesAForeignHostAWrongContentTypeAndABadBody) {
   auto host = Kill(target.pid(), {{"start_ticks", start}}, {"Host: attacker.example"});
   EXPECT_EQ(host.status, 403);
   EXPECT_THAT(Body(host)["error"].get<std::string>(), HasSubstr("Host"));
-  auto type = test::HttpRequest("POST", daemon_->url("/api/processes/" + std::to_string(target.pid()) + "/kill"),
-                                {"Content-Type: text/plain", std::string("Authorization: Bearer ") + kToken},
-                                "{}");
+  auto type = test::HttpRequest(
+      "POST", daemon_->url("/api/processes/" + std::to_string(target.pid()) + "/kill"),
+      {"Content-Type: text/plain", std::string("Authorization: Bearer ") + kToken}, "{}");
   EXPECT_EQ(type.status, 415);
   EXPECT_EQ(Kill(target.pid(), Json::array()).status, 400);
   EXPECT_EQ(Kill(target.pid(), {{"force", "yes"}}).status, 400);
   EXPECT_EQ(Kill(target.pid(), {{"signal", 9}}).status, 400);
   // A body over 4 KiB is refused from its Content-Length, unread.
-  auto big = test::RawHttp(daemon_->port(),
-                           "POST /api/processes/" + std::to_string(target.pid()) +
-                               "/kill HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(daemon_->port()) +
-                               "\r\nAuthorization: Bearer " + kToken +
-                               "\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n",
-                           3000ms);
+  auto big =
+      test::RawHttp(daemon_->port(),
+                    "POST /api/processes/" + std::to_string(target.pid()) +
+                        "/kill HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(daemon_->port()) +
+                        "\r\nAuthorization: Bearer " + kToken +
+                        "\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n",
+                    3000ms);
   EXPECT_EQ(test::RawStatus(big), 413) << big;
   // No CORS: no Access-Control header, and a preflight is not a route.
   auto preflight = test::HttpRequest(
@@ -316,8 +318,8 @@ TEST_F(KillTest, RefusesAForeignHostAWrongContentTypeAndABadBody) {
 
 TEST_F(KillTest, BasicAuthFromTheWebConfigAlsoAuthorizesAKill) {
   auto web = dir_.Write("web.yml", std::string("basic_auth_users:\n  ops: ") + kHash + "\n");
-  auto config = dir_.Write(
-      "config.toml", "[process]\nkill_enabled = true\nkill_allow_comm = [\"rh-victim*\"]\n");
+  auto config = dir_.Write("config.toml",
+                           "[process]\nkill_enabled = true\nkill_allow_comm = [\"rh-victim*\"]\n");
   daemon_ = std::make_unique<test::Daemon>(
       std::vector<std::string>{"--config", config.string(), "--web.config.file", web.string()},
       std::vector<std::string>{}, 20s, std::vector<std::string>{},
@@ -327,7 +329,8 @@ TEST_F(KillTest, BasicAuthFromTheWebConfigAlsoAuthorizesAKill) {
   test::HttpOptions o;
   o.user = "ops";
   o.password = "fakepassword";
-  auto detail = test::HttpRequestWith("GET", daemon_->url("/api/processes/" + std::to_string(target.pid())), o);
+  auto detail = test::HttpRequestWith(
+      "GET", daemon_->url("/api/processes/" + std::to_string(target.pid())), o);
   ASSERT_EQ(detail.status, 200);
   o.headers = {"Content-Type: application/json"};
   o.body = Json({{"start_ticks", Json::parse(detail.body)["start_ticks"]}}).dump();
@@ -342,8 +345,8 @@ TEST_F(KillTest, BasicAuthFromTheWebConfigAlsoAuthorizesAKill) {
 
 TEST(KillConfig, AnEnabledKillWithoutAuthenticationDoesNotStart) {
   test::TempDir dir;
-  auto config = dir.Write("config.toml",
-                          "[process]\nkill_enabled = true\nkill_allow_users = [\"root\"]\n");
+  auto config =
+      dir.Write("config.toml", "[process]\nkill_enabled = true\nkill_allow_users = [\"root\"]\n");
   auto r = test::Run({test::BinaryPath("exporter/rogue-hunter").string(), "daemon", "--config",
                       config.string(), "--listen", "127.0.0.1:" + std::to_string(test::FreePort())},
                      10s);
@@ -351,8 +354,10 @@ TEST(KillConfig, AnEnabledKillWithoutAuthenticationDoesNotStart) {
   EXPECT_THAT(r.err, HasSubstr("process.kill_enabled: needs authentication"));
   auto token = dir.Write("token", std::string(kToken));
   chmod(token.c_str(), 0644);
-  config = dir.Write("config.toml", "[process]\nkill_enabled = true\nkill_allow_users = [\"root\"]\n"
-                                    "kill_token_file = \"" + token.string() + "\"\n");
+  config = dir.Write("config.toml",
+                     "[process]\nkill_enabled = true\nkill_allow_users = [\"root\"]\n"
+                     "kill_token_file = \"" +
+                         token.string() + "\"\n");
   r = test::Run({test::BinaryPath("exporter/rogue-hunter").string(), "daemon", "--config",
                  config.string(), "--listen", "127.0.0.1:" + std::to_string(test::FreePort())},
                 10s);

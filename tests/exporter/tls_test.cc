@@ -33,8 +33,8 @@ class Certificates {
           "-nodes", "-keyout", (d / "ca.key").string(), "-out", (d / "ca.crt").string(), "-days",
           "2", "-subj", "/CN=rh-test-ca"});
     Must({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-          "-nodes", "-keyout", (d / "other-ca.key").string(), "-out",
-          (d / "other-ca.crt").string(), "-days", "2", "-subj", "/CN=rh-other-ca"});
+          "-nodes", "-keyout", (d / "other-ca.key").string(), "-out", (d / "other-ca.crt").string(),
+          "-days", "2", "-subj", "/CN=rh-other-ca"});
     Sign("server", "/CN=127.0.0.1", "ca", true);
     Sign("client", "/CN=prometheus", "ca", false);
     Sign("stranger", "/CN=stranger", "other-ca", false);
@@ -52,10 +52,20 @@ class Certificates {
     Must({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
           "-keyout", (d / (name + ".key")).string(), "-out", (d / (name + ".csr")).string(),
           "-subj", subject});
-    std::vector<std::string> argv = {"openssl", "x509", "-req", "-in", (d / (name + ".csr")).string(),
-                                     "-CA", (d / (ca + ".crt")).string(), "-CAkey",
-                                     (d / (ca + ".key")).string(), "-CAcreateserial", "-out",
-                                     (d / (name + ".crt")).string(), "-days", "2"};
+    std::vector<std::string> argv = {"openssl",
+                                     "x509",
+                                     "-req",
+                                     "-in",
+                                     (d / (name + ".csr")).string(),
+                                     "-CA",
+                                     (d / (ca + ".crt")).string(),
+                                     "-CAkey",
+                                     (d / (ca + ".key")).string(),
+                                     "-CAcreateserial",
+                                     "-out",
+                                     (d / (name + ".crt")).string(),
+                                     "-days",
+                                     "2"};
     if (server) argv.insert(argv.end(), {"-extfile", (d / "san.ext").string()});
     Must(argv);
   }
@@ -167,10 +177,11 @@ TEST_F(WebConfigTest, BasicAuthOverTlsWithPathsRelativeToTheFile) {
   test::HttpOptions right;
   right.user = "prometheus";
   right.password = "fakepassword";
-  Start("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
-        "basic_auth_users:\n  prometheus: " +
-            std::string(kHash) + "\n",
-        [&] { return Https("/healthz", right).status == 200; });
+  Start(
+      "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+      "basic_auth_users:\n  prometheus: " +
+          std::string(kHash) + "\n",
+      [&] { return Https("/healthz", right).status == 200; });
   EXPECT_EQ(Https("/metrics", right).status, 200);
   EXPECT_EQ(Https("/metrics").status, 401);
   ExpectPromtoolAccepts();
@@ -180,9 +191,8 @@ TEST_F(WebConfigTest, BasicAuthRightWrongUnknownUserAndRateLimit) {
   test::HttpOptions right;
   right.user = "prometheus";
   right.password = "fakepassword";
-  Start(std::string("basic_auth_users:\n  prometheus: ") + kHash + "\n", [&] {
-    return test::HttpRequestWith("GET", Url("http", "/healthz"), right).status == 200;
-  });
+  Start(std::string("basic_auth_users:\n  prometheus: ") + kHash + "\n",
+        [&] { return test::HttpRequestWith("GET", Url("http", "/healthz"), right).status == 200; });
   EXPECT_EQ(test::HttpRequestWith("GET", Url("http", "/metrics"), right).status, 200);
   EXPECT_EQ(test::HttpGet(Url("http", "/metrics")).status, 401);
   test::HttpOptions wrong = right;
@@ -212,8 +222,11 @@ TEST_P(BadWebConfig, IsRefusedAtStartNamingTheFieldLikePromtool) {
   const auto& c = *certs_;
   std::string yaml = GetParam().yaml;
   for (std::string key : {"@CERT@", "@KEY@", "@CA@"}) {
-    std::string value = key == "@CERT@" ? c("server.crt") : key == "@KEY@" ? c("server.key") : c("ca.crt");
-    for (std::size_t at; (at = yaml.find(key)) != std::string::npos;) yaml.replace(at, key.size(), value);
+    std::string value = key == "@CERT@"  ? c("server.crt")
+                        : key == "@KEY@" ? c("server.key")
+                                         : c("ca.crt");
+    for (std::size_t at; (at = yaml.find(key)) != std::string::npos;)
+      yaml.replace(at, key.size(), value);
   }
   auto web = dir_.Write("web.yml", yaml);
   const int port = test::FreePort();
@@ -235,8 +248,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "tls_server_config:\n  cert_file: @CERT@\n  key_file: @KEY@\n"
                 "  client_auth_type: Sometimes\n",
                 "tls_server_config.client_auth_type: invalid ClientAuth: Sometimes"},
-        BadFile{"MismatchedKey",
-                "tls_server_config:\n  cert_file: @CERT@\n  key_file: @CA@\n",
+        BadFile{"MismatchedKey", "tls_server_config:\n  cert_file: @CERT@\n  key_file: @CA@\n",
                 "tls_server_config.key_file"},
         BadFile{"MissingCertFile",
                 "tls_server_config:\n  cert_file: /nonexistent.crt\n  key_file: @KEY@\n",

@@ -11,8 +11,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // As rh-forensics reads it: the bounded reader (depth, numbers out of range) first.
-  auto read = rh::forensics::ParseJson(
-      std::string_view(reinterpret_cast<const char*>(data), size), "samples.jsonl");
+  auto read = rh::forensics::ParseJson(std::string_view(reinterpret_cast<const char*>(data), size),
+                                       "samples.jsonl");
   if (!read.ok()) return 0;
   const nlohmann::json& json = *read;
   auto pass = rh::forensics::ScoredSampleFromJson(json);
