@@ -19,6 +19,11 @@ struct WatchdogEvent {
   std::int64_t start_monotonic_ns = 0;
   /// Pause: the start is known to ± this much (half a tick; 0 for a suspend).
   std::int64_t start_uncertainty_ns = 0;
+  /// Pause: the machine's and this process's context switches as the watchdog woke, before the
+  /// work that piled up during the pause ran (Watchdog::CountSwitchesWith); valid when read.
+  bool end_switches_read = false;
+  std::uint64_t end_context_switches = 0;
+  std::uint64_t end_own_context_switches = 0;
 };
 
 /// Decides what a wake-up of the watchdog means. Pure and allocation-free.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdarg>
 #include <cstdio>
+#include <utility>
 
 namespace rh::analysis {
 namespace {
@@ -24,10 +25,49 @@ double Moved(std::uint64_t to, std::uint64_t from) {
 }
 double Moved(double to, double from) { return std::max(0.0, to - from); }
 
-// Context switches of everything but this daemon between two readings.
+// Context switches of everything but this daemon between two readings at its usual pace: its
+// threads switch in from idle and out again, two of the machine's switches for each of its own.
 double OtherSwitches(const ProgressReading& from, const ProgressReading& to) {
   return std::max(0.0, Moved(to.context_switches, from.context_switches) -
                            2 * Moved(to.own_context_switches, from.own_context_switches));
+}
+
+// Context switches of everything but this daemon from `from` to the end of a pause, during which
+// its threads ran only to stop and resume, back to back: one of the machine's switches each.
+double OtherSwitchesInPause(const ProgressReading& from, std::uint64_t to_total,
+                            std::uint64_t to_own) {
+  return std::max(
+      0.0, Moved(to_total, from.context_switches) - Moved(to_own, from.own_context_switches));
+}
+
+// The resource whose PSI "some" time grew most in the pause, as shares of time in the pause and
+// before it; resource null when PSI was not read.
+struct Congestion {
+  const char* resource = nullptr;
+  double in_pause = 0;
+  double before = 0;
+};
+Congestion MostCongested(const ProgressReading& pace_from, const ProgressReading& before,
+                         const ProgressReading& after, double gap) {
+  using Field = std::optional<double> ProgressReading::*;
+  static constexpr std::pair<Field, const char*> kResources[] = {
+      {&ProgressReading::cpu_waiting_seconds, "a CPU"},
+      {&ProgressReading::memory_waiting_seconds, "memory"},
+      {&ProgressReading::io_waiting_seconds, "I/O"}};
+  Congestion most;
+  const double pace_span = Seconds(before.monotonic_ns - pace_from.monotonic_ns);
+  const double span = Seconds(after.monotonic_ns - before.monotonic_ns);
+  if (gap <= 0 || pace_span <= 0) return most;
+  for (const auto& [field, name] : kResources) {
+    const auto& from = pace_from.*field;
+    const auto& at = before.*field;
+    const auto& to = after.*field;
+    if (!from || !at || !to) continue;
+    const double rate = Moved(*at, *from) / pace_span;
+    const double in_pause = std::max(0.0, Moved(*to, *at) - rate * std::max(0.0, span - gap)) / gap;
+    if (most.resource == nullptr || in_pause > most.in_pause) most = {name, in_pause, rate};
+  }
+  return most;
 }
 
 }  // namespace
@@ -81,24 +121,34 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
     v.evidence = "no earlier reading to tell the machine's pace before the pause";
     return v;
   }
-  const double pace = OtherSwitches(*e.pace_from, before) /
-                      Seconds(before.monotonic_ns - e.pace_from->monotonic_ns);
+  const double pace_span = Seconds(before.monotonic_ns - e.pace_from->monotonic_ns);
+  const double pace = OtherSwitches(*e.pace_from, before) / pace_span;
+  const double own_pace =
+      Moved(before.own_context_switches, e.pace_from->own_context_switches) / pace_span;
   v.expected_switches = pace * gap;
-  v.observed_switches = std::max(0.0, OtherSwitches(before, after) - pace * outside);
-  // Too quiet to compare, but a SIGCONT resumed it and the machine's context switches moved
-  // during the gap beyond the daemon's own: the rest of the machine ran (the pace estimate,
-  // total - 2 x own, falls to nothing when the daemon's own threads hand work to each other).
-  const double moved_total = Moved(after.context_switches, before.context_switches);
-  const double moved_own = Moved(after.own_context_switches, before.own_context_switches);
-  if (v.expected_switches < rules.min_expected && e.continued_by_signal &&
-      moved_total - moved_own >= rules.min_expected) {
+  // Up to the watchdog's wake-up when it counted them then, else up to the reading after.
+  const std::int64_t counted_to = e.at_wake ? e.at_wake->monotonic_ns : after.monotonic_ns;
+  const double counted_outside = std::max(0.0, Seconds(counted_to - before.monotonic_ns) - gap);
+  const double in_pause =
+      e.at_wake ? OtherSwitchesInPause(before, e.at_wake->total, e.at_wake->own)
+                : OtherSwitchesInPause(before, after.context_switches, after.own_context_switches);
+  // Outside the pause everything went at its usual pace, the daemon's second switch included.
+  v.observed_switches = std::max(0.0, in_pause - (pace + own_pace) * counted_outside);
+  const std::string figures = Format(
+      "other tasks made %.0f context switches in the %.3f s against %.0f expected at "
+      "their pace before it",
+      v.observed_switches, gap, v.expected_switches);
+
+  // Direct evidence that the daemon alone was held, once the machine is seen to have run.
+  const PauseReason direct = e.continued_by_signal         ? PauseReason::kSignal
+                             : e.cgroup_freeze_changes > 0 ? PauseReason::kFrozen
+                                                           : PauseReason::kNone;
+  if (direct != PauseReason::kNone && v.observed_switches >= rules.min_expected) {
     v.scope = PauseScope::kProcess;
-    v.reason = PauseReason::kSignal;
-    v.evidence = Format(
-                     "the machine made %.0f context switches besides rogue-hunter's own in the "
-                     "%.3f s; ",
-                     moved_total - moved_own, gap) +
-                 std::string(ReasonText(v.reason));
+    v.reason = direct;
+    v.evidence =
+        figures + ": the rest of the machine kept running; " + std::string(ReasonText(direct)) +
+        (direct == PauseReason::kFrozen ? " (its cgroup.events changed during the pause)" : "");
     return v;
   }
   if (v.expected_switches < rules.min_expected) {
@@ -109,21 +159,30 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
     return v;
   }
   const double share = v.observed_switches / v.expected_switches;
-  const std::string figures = Format(
-      "other tasks made %.0f context switches in the %.3f s against %.0f expected at "
-      "their pace before it",
-      v.observed_switches, gap, v.expected_switches);
-  // A SIGCONT resumed it: it was stopped by a signal, which explains the gap, and whoever sent
-  // the SIGCONT ran. Others' pace may still have fallen far (on an idle machine the one who
-  // stopped the daemon may have been most of the activity before), so the pace does not decide.
-  if (share < rules.machine_below && !e.continued_by_signal) {
+  if (direct != PauseReason::kNone) {
+    // Held by a signal or a freeze, yet the others' switches say nothing else ran either.
+    v.evidence = figures + Format(" (%.0f%%), though %s: whether anything else ran is not known",
+                                  share * 100, std::string(ReasonText(direct)).c_str());
+    return v;
+  }
+  if (share < rules.machine_below) {
     v.scope = PauseScope::kMachine;
     v.evidence = figures + Format(" (%.0f%%); CPU time used in that time %.2f s, interrupts %.0f",
                                   share * 100, Moved(after.busy_seconds, before.busy_seconds),
                                   Moved(after.interrupts, before.interrupts));
     return v;
   }
-  if (share < rules.process_from && !e.continued_by_signal) {
+  if (share < rules.process_from) {
+    const Congestion c = MostCongested(*e.pace_from, before, after, gap);
+    if (c.resource != nullptr && c.in_pause >= rules.congested_share &&
+        c.in_pause >= 4 * c.before) {
+      v.scope = PauseScope::kMachine;
+      v.evidence = figures + Format(
+                                 " (%.0f%%), and tasks waited for %s %.0f%% of that time against "
+                                 "%.1f%% before it: the machine was congested",
+                                 share * 100, c.resource, c.in_pause * 100, c.before * 100);
+      return v;
+    }
     v.evidence = figures + Format(" (%.0f%%): neither stopped nor running as before", share * 100);
     return v;
   }
@@ -135,12 +194,7 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
   const double throttled = grew(before.throttled_seconds, after.throttled_seconds);
   const double run_delay = grew(before.run_delay_seconds, after.run_delay_seconds);
   std::string why;
-  if (e.continued_by_signal) {
-    v.reason = PauseReason::kSignal;
-  } else if (e.cgroup_freeze_changes > 0) {
-    v.reason = PauseReason::kFrozen;
-    why = " (its cgroup.events changed during the pause)";
-  } else if (gap > 0 && throttled >= rules.throttled_share * gap) {
+  if (gap > 0 && throttled >= rules.throttled_share * gap) {
     v.reason = PauseReason::kThrottled;
     why = Format(" for %.3f s (cpu.stat)", throttled);
   } else if (gap > 0 && run_delay >= rules.run_delay_share * gap) {

@@ -38,7 +38,10 @@ struct PauseEvidence {
   std::optional<ProgressReading> before;
   std::optional<ProgressReading> pace_from;
   std::optional<ProgressReading> after;  ///< Read right after the wake-up.
-  bool continued_by_signal = false;      ///< SIGCONT arrived at the end of the pause.
+  /// The context switches the watchdog read as it woke, before the work that piled up during
+  /// the pause ran; where present, the switches during the pause are counted up to it.
+  std::optional<collectors::SwitchCounts> at_wake;
+  bool continued_by_signal = false;  ///< SIGCONT arrived at the end of the pause.
   /// Changes of its cgroup.events seen in the pause (inotify coalesces a freeze and a thaw read
   /// together into one).
   std::uint32_t cgroup_freeze_changes = 0;
@@ -57,9 +60,12 @@ struct ScopeVerdict {
 
 /// Thresholds of DecideScope, in one place.
 struct ScopeRules {
-  double machine_below = 0.2;    ///< Others' pace below this share of before: machine.
-  double process_from = 0.5;     ///< At or above it: the machine kept running.
-  double min_expected = 20;      ///< Fewer expected switches than this cannot decide.
+  double machine_below = 0.2;  ///< Others' pace below this share of before: machine.
+  double process_from = 0.5;   ///< At or above it: the machine kept running.
+  double min_expected = 20;    ///< Fewer expected switches than this cannot decide.
+  /// In between machine_below and process_from, tasks that waited for a CPU, memory or I/O
+  /// (PSI some) for at least this share of the pause, and 4 times their share before: machine.
+  double congested_share = 0.2;
   double steal_share = 0.5;      ///< Steal of at least this share of the pause: hypervisor.
   double throttled_share = 0.3;  ///< Quota throttling of this share of the pause: throttled.
   double run_delay_share = 0.5;  ///< Watchdog run delay of this share: waiting for a CPU.
@@ -67,11 +73,21 @@ struct ScopeRules {
 
 /// Decides the scope of a pause:
 /// - hypervisor: CPU time stolen during the pause (steal) of at least half its length;
-/// - machine: the context switches of other tasks (the system's minus twice the daemon's own,
-///   one switch away from it and one back) fell below a fifth of their pace before the pause;
-/// - process: they kept at least half of it; the reason is SIGCONT at its end (stopped by a
-///   signal), a change of its cgroup's freeze state, its cgroup's CPU quota throttling it, or
-///   its watchdog thread waiting for a CPU, in that order, or none found;
+/// - the other tasks' context switches are compared with their pace before the pause. Before
+///   it, the daemon's threads wake from idle and go back to it, two switches of the machine's for
+///   each of their own, so the pace is the system's minus twice the daemon's (it errs low when
+///   the daemon's threads hand work to each other). In the pause the daemon's threads run only
+///   to stop and resume, one after another on each CPU, so the switches counted in it are the
+///   system's minus the daemon's once (erring high by the few that woke a CPU from idle). The
+///   figures thus favour "the machine kept running", never "the machine froze";
+/// - process, with a direct reason: a SIGCONT at its end (stopped by a signal) or a change of
+///   its cgroup's freeze state, provided other tasks switched at least min_expected times in it;
+/// - machine: otherwise, other tasks' switches fell below a fifth of their pace before, or
+///   below half of it while tasks waited for a CPU, memory or I/O (PSI "some") for a fifth of the
+///   pause or more, at least 4 times as much as before it: the machine ran, but hardly anything
+///   in it could (real-time loops on every CPU leave normal tasks the kernel's fair-server share);
+/// - process: they kept at least half of it; the reason is its cgroup's CPU quota throttling
+///   it, or its watchdog thread waiting for a CPU, or none found;
 /// - unknown: a reading is missing, the machine was too quiet before the pause to compare
 ///   (fewer than min_expected switches expected), or the pace fell in between.
 /// Pure. Counters that went backwards count as not having moved.

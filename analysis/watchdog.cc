@@ -157,7 +157,7 @@ void Watchdog::Run() {
 void Watchdog::Step() {
   clock_.SleepUntil(deadline_ns_);
   const ClockReading now = clock_.Now();
-  const PauseDetector::Verdict verdict = detector_.OnWake(previous_, now, deadline_ns_);
+  PauseDetector::Verdict verdict = detector_.OnWake(previous_, now, deadline_ns_);
 
   stats_.hiccups.Observe(verdict.overshoot_ns);
   std::int64_t worst = worst_overshoot_ns_.load(std::memory_order_relaxed);
@@ -166,7 +166,13 @@ void Watchdog::Step() {
                                                     std::memory_order_relaxed)) {
   }
   if (verdict.event) {
-    const WatchdogEvent& e = *verdict.event;
+    WatchdogEvent& e = *verdict.event;
+    if (e.kind == WatchdogEvent::Kind::kPause && switches_ != nullptr) {
+      collectors::SwitchCounts counts;
+      e.end_switches_read = switches_->Read(counts);
+      e.end_context_switches = counts.total;
+      e.end_own_context_switches = counts.own;
+    }
     if (e.kind == WatchdogEvent::Kind::kPause) {
       stats_.pauses.Observe(e.duration_ns);
       stats_.last_pause_duration_ns.store(e.duration_ns, std::memory_order_relaxed);

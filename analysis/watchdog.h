@@ -12,6 +12,7 @@
 #include "analysis/pause_detector.h"
 #include "base/clock.h"
 #include "base/result.h"
+#include "collectors/progress.h"
 
 namespace rh::analysis {
 
@@ -64,6 +65,9 @@ class Watchdog {
     std::string text;
   };
   ProtectionReport Protection() const;
+  /// Before Start(): at each pause the watchdog reads the context switches with `counter` (not
+  /// owned; must outlive the watchdog) the moment it wakes, into the event.
+  void CountSwitchesWith(collectors::SwitchCounter* counter) { switches_ = counter; }
   /// Stops and joins the thread (within one tick).
   void Stop();
 
@@ -92,6 +96,7 @@ class Watchdog {
   const Clock& clock_;
   Options options_;
   PauseDetector detector_;
+  collectors::SwitchCounter* switches_ = nullptr;
   ClockReading previous_;
   std::int64_t deadline_ns_;
   Stats stats_;

@@ -1,23 +1,68 @@
 #include "collectors/progress.h"
 
+#include <fcntl.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <cstring>
 
 #include "collectors/cgroupfs.h"
+#include "collectors/pressure.h"
 #include "collectors/stat.h"
 
 namespace rh::collectors {
 
+SwitchCounter::SwitchCounter(const ProcRoot& root)
+    : fd_(open(root.Proc("stat").c_str(), O_RDONLY | O_CLOEXEC)),
+      buffer_(std::make_unique<char[]>(kBytes)) {
+  std::memset(buffer_.get(), 0, kBytes);  // resident before the watchdog needs it
+}
+
+SwitchCounter::~SwitchCounter() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool SwitchCounter::Read(SwitchCounts& out) {
+  if (fd_ < 0) return false;
+  std::size_t size = 0;
+  while (size < kBytes - 1) {
+    const ssize_t n = pread(fd_, buffer_.get() + size, kBytes - 1 - size, static_cast<off_t>(size));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    size += static_cast<std::size_t>(n);
+  }
+  buffer_[size] = '\0';
+  const char* line = std::strstr(buffer_.get(), "\nctxt ");
+  if (line == nullptr) return false;
+  std::uint64_t total = 0;
+  bool digits = false;
+  for (const char* c = line + 6; *c >= '0' && *c <= '9'; ++c) {
+    if (total > (UINT64_MAX - 9) / 10) return false;
+    total = total * 10 + static_cast<std::uint64_t>(*c - '0');
+    digits = true;
+  }
+  rusage usage{};
+  if (!digits || getrusage(RUSAGE_SELF, &usage) != 0) return false;
+  out.total = total;
+  out.own = static_cast<std::uint64_t>(usage.ru_nvcsw + usage.ru_nivcsw);
+  return true;
+}
+
 // Descriptors and where things are; guarded by the probe's mutex.
 struct ProgressProbe::Files {
-  explicit Files(const ProcRoot& root) : stat(root, "proc", "stat") {}
+  explicit Files(const ProcRoot& root)
+      : stat(root, "proc", "stat"),
+        pressure{std::make_unique<KernelFile>(root, "proc", "pressure/cpu", 4096),
+                 std::make_unique<KernelFile>(root, "proc", "pressure/memory", 4096),
+                 std::make_unique<KernelFile>(root, "proc", "pressure/io", 4096)} {}
   ~Files() {
     if (inotify_fd >= 0) close(inotify_fd);
   }
   KernelFile stat;
+  std::array<std::unique_ptr<KernelFile>, 3> pressure;  // cpu, memory, io; reset when missing
   std::unique_ptr<KernelFile> schedstat;
   std::unique_ptr<KernelFile> cpu_stat;  // the cgroup's, with throttling counters
   std::optional<std::vector<MountInfo>> mounts;
@@ -165,6 +210,18 @@ Result<ProgressReading> ProgressProbe::ReadLocked() {
   rusage usage{};
   if (getrusage(RUSAGE_SELF, &usage) == 0) {
     r.own_context_switches = static_cast<std::uint64_t>(usage.ru_nvcsw + usage.ru_nivcsw);
+  }
+  std::optional<double>* waiting[] = {&r.cpu_waiting_seconds, &r.memory_waiting_seconds,
+                                      &r.io_waiting_seconds};
+  for (std::size_t i = 0; i < f.pressure.size(); ++i) {
+    if (!f.pressure[i]) continue;
+    auto content = f.pressure[i]->Read();
+    auto psi = content ? ParsePressure(*content) : Result<PsiResource>(content.error());
+    if (psi && psi->some) {
+      *waiting[i] = static_cast<double>(psi->some->total_us) / 1e6;
+    } else if (!content && f.pressure[i]->missing()) {
+      f.pressure[i].reset();  // no PSI in this kernel: not tried again
+    }
   }
   if (f.cpu_stat) {
     if (auto content = f.cpu_stat->Read()) r.throttled_seconds = ParseCpuThrottledSeconds(*content);

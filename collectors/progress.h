@@ -33,6 +33,40 @@ struct ProgressReading {
   std::optional<double> throttled_seconds;
   /// The watched thread's cumulative time runnable but waiting for a CPU (schedstat).
   std::optional<double> run_delay_seconds;
+  /// Cumulative time some task waited for a CPU, memory and I/O (/proc/pressure "some" totals),
+  /// where PSI is available: how congested the machine was, when others' switches fell.
+  std::optional<double> cpu_waiting_seconds;
+  std::optional<double> memory_waiting_seconds;
+  std::optional<double> io_waiting_seconds;
+};
+
+/// The machine's context switches and this process's own, at one moment.
+struct SwitchCounts {
+  std::int64_t monotonic_ns = 0;
+  std::uint64_t total = 0;  ///< /proc/stat ctxt.
+  std::uint64_t own = 0;    ///< This process's, all threads (getrusage).
+};
+
+/// Reads SwitchCounts without allocating, locking or logging, so that the watchdog can take them
+/// the moment it wakes from a pause, before the work that piled up during it runs and switches:
+/// /proc/stat through a descriptor opened at construction into a buffer allocated then (64 KiB:
+/// on a machine whose /proc/stat does not reach `ctxt` within it, Read() fails). Reads are not
+/// reported to the root's recorder. Use from one thread; owns a descriptor: not copyable.
+class SwitchCounter {
+ public:
+  explicit SwitchCounter(const ProcRoot& root);
+  ~SwitchCounter();
+  SwitchCounter(const SwitchCounter&) = delete;
+  SwitchCounter& operator=(const SwitchCounter&) = delete;
+
+  /// Fills `out`'s counts (the caller sets its time); false when /proc/stat could not be read or
+  /// holds no ctxt line.
+  bool Read(SwitchCounts& out);
+
+ private:
+  static constexpr std::size_t kBytes = 64 << 10;
+  int fd_ = -1;
+  std::unique_ptr<char[]> buffer_;
 };
 
 /// Reads ProgressReadings of the machine and of this process every `interval` on its own thread

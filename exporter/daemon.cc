@@ -153,6 +153,7 @@ class Daemon final : public SampleSink {
         notifier_(notifier),
         kernel_watch_(MakeKernelWatch(config, root, clock)),
         pressure_watch_(MakePressureWatch(config, root, clock)),
+        switch_counter_(root),
         watchdog_(clock, {static_cast<std::int64_t>(config.pause.tick_ms) * 1'000'000,
                           static_cast<std::int64_t>(config.pause.min_seconds * 1e9),
                           config.pause.raise_priority}),
@@ -230,6 +231,7 @@ class Daemon final : public SampleSink {
         LogWarning("forensics: no bundles can be written: " + s.error().message);
       }
     }
+    watchdog_.CountSwitchesWith(&switch_counter_);
     if (Status s = watchdog_.Start(); !s.ok()) return s;
     // The runbook (RogueHunterWatchdogUnprotected) sends operators to this line.
     const auto protection = watchdog_.Protection();
@@ -581,6 +583,7 @@ class Daemon final : public SampleSink {
   ReloadStats reloads_;
   std::unique_ptr<KernelWatch> kernel_watch_;  // before page_, which shows their counters
   std::unique_ptr<collectors::PressureWatch> pressure_watch_;
+  collectors::SwitchCounter switch_counter_;  // before watchdog_, which reads it
   analysis::Watchdog watchdog_;
   std::atomic<std::uint64_t> critical_episodes_{0};
   forensics::StorageStats storage_stats_;

@@ -38,6 +38,10 @@ analysis::PauseEvidence PauseInquiry::Gather(const analysis::WatchdogEvent& paus
   } else {
     e.missing = after.error().message;
   }
+  if (pause.end_switches_read) {
+    e.at_wake = collectors::SwitchCounts{pause.end_monotonic_ns, pause.end_context_switches,
+                                         pause.end_own_context_switches};
+  }
   e.cgroup_freeze_changes = probe_.FreezeChangesSince(pause.start_monotonic_ns);
   // Read last: SIGCONT woke every thread at once, and the signal thread has long noted it by
   // the time the counters above are read.

@@ -151,17 +151,73 @@ TEST(DecideScope, MissingOrUndecidingEvidenceIsUnknown) {
   v = DecideScope(signalled);
   EXPECT_EQ(v.scope, PauseScope::kProcess);
   EXPECT_EQ(v.reason, PauseReason::kSignal);
-  // Even when the others' pace fell to nothing (an idle machine whose activity before was the
-  // one who stopped the daemon): the SIGCONT explains the gap.
+  // Stopped by a signal, but nothing else switched either: the signal explains rogue-hunter's
+  // gap, not whether the rest ran, so neither verdict.
   ProgressReading still = Reading(99.8);
   still.monotonic_ns = 103'010'000'000;
   PauseEvidence stopped = Evidence(still);
   stopped.continued_by_signal = true;
   v = DecideScope(stopped);
-  EXPECT_EQ(v.scope, PauseScope::kProcess);
-  EXPECT_EQ(v.reason, PauseReason::kSignal);
+  EXPECT_EQ(v.scope, PauseScope::kUnknown);
+  EXPECT_THAT(v.evidence, HasSubstr("whether anything else ran is not known"));
   stopped.continued_by_signal = false;
   EXPECT_EQ(DecideScope(stopped).scope, PauseScope::kMachine);
+}
+
+TEST(DecideScope, TheDaemonsOwnThreadsStoppingTogetherDoNotHideTheOthers) {
+  // A freeze of the daemon's cgroup: its 1,100 threads each stop and later resume, one after
+  // another on each CPU (a switch of the machine's each), while the others keep their pace.
+  ProgressReading after = Reading(99.8);
+  after.monotonic_ns = 103'010'000'000;
+  after.own_context_switches += 2200;
+  after.context_switches += 2200 + 2889;  // 900 a second from 99.8 s on
+  PauseEvidence e = Evidence(after);
+  ScopeVerdict v = DecideScope(e);
+  EXPECT_EQ(v.scope, PauseScope::kProcess);
+  EXPECT_NEAR(v.observed_switches, 2700, 15);
+  e.cgroup_freeze_changes = 1;
+  EXPECT_EQ(DecideScope(e).reason, PauseReason::kFrozen);
+}
+
+TEST(DecideScope, SwitchesCountedAtTheWakeUpLeaveOutTheBacklogAfterIt) {
+  // Real-time loops held every CPU: when they end, the work that waited runs and switches (300
+  // times) before the reading after; the watchdog counted 5 as it woke, before that backlog.
+  ProgressReading after = Reading(99.8);
+  after.monotonic_ns = 103'200'000'000;
+  after.context_switches += 5 + 300;
+  PauseEvidence e = Evidence(after);
+  e.at_wake = collectors::SwitchCounts{103 * kSecond, Reading(99.8).context_switches + 5,
+                                       Reading(99.8).own_context_switches};
+  ScopeVerdict v = DecideScope(e);
+  EXPECT_EQ(v.scope, PauseScope::kMachine);
+  EXPECT_EQ(v.observed_switches, 0);  // 5 less those expected in the 0.2 s before the start
+}
+
+TEST(DecideScope, FewerSwitchesWhileTasksWaitedForACpuIsTheMachine) {
+  // Real-time loops on every CPU: normal tasks get the kernel's fair-server share only, so they
+  // switch at a third of their pace and wait for a CPU much of the time.
+  auto with_waiting = [](ProgressReading r, double cpu_waiting) {
+    r.cpu_waiting_seconds = cpu_waiting;
+    r.memory_waiting_seconds = 0;
+    return r;
+  };
+  ProgressReading third = Reading(99.8);
+  third.monotonic_ns = 103'010'000'000;
+  third.context_switches += 900 + 189;  // a third of 2700, and the 0.21 s outside the pause
+  PauseEvidence e = Evidence(with_waiting(third, 0.95));
+  e.pace_from = with_waiting(Reading(95), 0.02);
+  e.before = with_waiting(Reading(99.8), 0.04);  // 0.4 % of the time before
+  ScopeVerdict v = DecideScope(e);
+  EXPECT_EQ(v.scope, PauseScope::kMachine);
+  EXPECT_THAT(v.evidence, HasSubstr("(33%), and tasks waited for a CPU 30% of that time against "
+                                    "0.4% before it: the machine was congested"));
+  // Waiting as much before as during (a busy machine): not the pause's doing.
+  e.pace_from = with_waiting(Reading(95), 0.1);
+  e.before = with_waiting(Reading(99.8), 1.5);
+  e.after = with_waiting(third, 2.5);
+  EXPECT_EQ(DecideScope(e).scope, PauseScope::kUnknown);
+  // Without PSI: in between, unknown.
+  EXPECT_EQ(DecideScope(Evidence(third)).scope, PauseScope::kUnknown);
 }
 
 TEST(DecideScope, CountersGoingBackwardsDoNotCount) {

@@ -1,13 +1,21 @@
 #include "analysis/watchdog.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <vector>
 
 #include "tests/support/fake_clock.h"
+#include "tests/support/temp_dir.h"
 
 namespace rh::analysis {
 namespace {
+
+std::uint64_t OwnSwitchesSoFar() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<std::uint64_t>(usage.ru_nvcsw + usage.ru_nivcsw);
+}
 
 constexpr std::int64_t kMs = 1'000'000;
 constexpr std::int64_t kSecond = 1'000'000'000;
@@ -142,6 +150,31 @@ TEST_F(WatchdogTest, AFullEventRingDropsAndCounts) {
   EXPECT_EQ(Drain().size(), 64u);
   EXPECT_EQ(watchdog_.stats().dropped_events, 6u);
   EXPECT_EQ(watchdog_.stats().pause_count, 70u);
+}
+
+TEST_F(WatchdogTest, APauseCarriesTheSwitchesReadAsItWoke) {
+  test::TempDir dir;
+  dir.Write("proc/stat", "cpu  1 2 3 4 5 6 7 8 0 0\nctxt 4242\n");
+  collectors::SwitchCounter counter(collectors::ProcRoot(dir / "proc", dir / "sys"));
+  watchdog_.CountSwitchesWith(&counter);
+  watchdog_.Step();
+  clock_.OvershootNextSleep(2 * kSecond);
+  const std::uint64_t own_before = OwnSwitchesSoFar();
+  watchdog_.Step();
+  const std::uint64_t own_after = OwnSwitchesSoFar();
+  auto events = Drain();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_TRUE(events[0].end_switches_read);
+  EXPECT_EQ(events[0].end_context_switches, 4242u);
+  EXPECT_GE(events[0].end_own_context_switches, own_before);  // this process's (getrusage)
+  EXPECT_LE(events[0].end_own_context_switches, own_after);
+
+  dir.Write("proc/stat", "no counters here\n");  // unreadable: the event says so
+  clock_.OvershootNextSleep(2 * kSecond);
+  watchdog_.Step();
+  events = Drain();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_FALSE(events[0].end_switches_read);
 }
 
 TEST(WatchdogThread, StartsAndStopsWithinATickOnTheRealClock) {

@@ -14,6 +14,12 @@
 namespace rh::collectors {
 namespace {
 
+std::uint64_t OwnSwitchesSoFar() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<std::uint64_t>(usage.ru_nvcsw + usage.ru_nivcsw);
+}
+
 using namespace std::chrono_literals;
 
 // A tree whose /proc/self says the process is in the v2 cgroup /test of a hierarchy mounted at
@@ -54,6 +60,31 @@ TEST(ProgressProbe, ReadsTheMachineAndItsOwnCgroupAndThread) {
   EXPECT_EQ(r->throttled_seconds, 1.5);
   EXPECT_EQ(r->run_delay_seconds, 2.5);
   EXPECT_TRUE(probe.watching_freezes());
+}
+
+TEST(SwitchCounter, ReadsCtxtAndItsOwnWithoutTheRecorder) {
+  SelfTree tree;
+  SwitchCounter counter(tree.root());
+  SwitchCounts counts;
+  const std::uint64_t own_before = OwnSwitchesSoFar();
+  ASSERT_TRUE(counter.Read(counts));
+  EXPECT_EQ(counts.total, 389008u);
+  EXPECT_GE(counts.own, own_before);  // this process's (getrusage)
+  EXPECT_LE(counts.own, OwnSwitchesSoFar());
+  // Read again from the same descriptor: the file's current content.
+  tree.dir.Write("proc/stat", "cpu  1 2 3 4 5 6 7 8 0 0\nintr 5\nctxt 12\nbtime 1\n");
+  ASSERT_TRUE(counter.Read(counts));
+  EXPECT_EQ(counts.total, 12u);
+  // No ctxt line, or none in its first 64 KiB, or digits that overflow: no reading.
+  tree.dir.Write("proc/stat",
+                 "cpu  1 2 3 4 5 6 7 8 0 0\nintr " + std::string(70'000, '1') + "\nctxt 12\n");
+  EXPECT_FALSE(counter.Read(counts));
+  tree.dir.Write("proc/stat", "intr 5\nctxt 99999999999999999999999\n");
+  EXPECT_FALSE(counter.Read(counts));
+  tree.dir.Write("proc/stat", "intr 5\nctxt x\n");
+  EXPECT_FALSE(counter.Read(counts));
+  SwitchCounter absent(ProcRoot(tree.dir / "nowhere", tree.dir / "sys"));
+  EXPECT_FALSE(absent.Read(counts));
 }
 
 TEST(ProgressProbe, ChangesOfCgroupEventsAreCountedFromWhenTheyWereSeen) {
