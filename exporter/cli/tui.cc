@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/pause_scope.h"
 #include "analysis/stress.h"
 #include "base/utf8.h"
 #include "exporter/cli/commands.h"
@@ -258,22 +260,37 @@ struct PauseMark {
   double end = 0;
   double duration = 0;
   std::string culprit;
+  std::string scope;  // "machine", ...; "" when not (yet) known
 };
 
 std::optional<PauseMark> LastPause(const Data& d) {
   std::optional<PauseMark> mark;
   const json& last = d.status.is_object() ? d.status["pauses"]["last"] : json(nullptr);
   if (last.is_object()) {
-    if (auto end = UnixOf(last["end"])) mark = PauseMark{*end, Num(last, "duration_seconds"), ""};
+    if (auto end = UnixOf(last["end"])) {
+      mark = PauseMark{*end, Num(last, "duration_seconds"), "", Str(last, "scope")};
+    }
   }
   for (const auto& e : d.events) {
     if (e.event.kind != forensics::EventKind::kPause) continue;
-    if (!mark) mark = PauseMark{e.event.end_time, e.event.duration_seconds, ""};
-    if (std::fabs(e.event.end_time - mark->end) < 1 && !e.culprit.empty())
-      mark->culprit = e.culprit;
+    if (!mark) mark = PauseMark{e.event.end_time, e.event.duration_seconds, "", e.event.scope};
+    if (std::fabs(e.event.end_time - mark->end) < 1) {
+      if (!e.culprit.empty()) mark->culprit = e.culprit;
+      if (mark->scope.empty()) mark->scope = e.event.scope;
+    }
     break;
   }
   return mark;
+}
+
+// A pause's scope in one column: MACHINE, HYPERVISOR, PROCESS (only rogue-hunter), UNKNOWN, or
+// "-" for a pause recorded before scopes.
+std::string ScopeColumn(std::string_view scope) {
+  const auto known = analysis::ScopeNamed(scope);
+  if (!known) return "-";
+  std::string upper(analysis::Name(*known));
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return upper;
 }
 
 void DrawEventsList(const Screen& s, const Data& d, int top, int bottom, double now,
@@ -293,14 +310,17 @@ void DrawEventsList(const Screen& s, const Data& d, int top, int bottom, double 
     std::string kind = e.kind == forensics::EventKind::kPause     ? "PAUSE"
                        : e.kind == forensics::EventKind::kSuspend ? "SUSPEND"
                                                                   : "CRITICAL";
+    // Only a pause of the machine is marked: one of rogue-hunter alone is not the machine's.
+    const bool machine = pause && e.scope == analysis::Name(analysis::PauseScope::kMachine);
     std::string line =
-        std::string(pause ? (s.unicode() ? "⚠ " : "! ") : "  ") +
+        std::string(machine ? (s.unicode() ? "⚠ " : "! ") : "  ") +
         LocalTime(e.start_time).substr(5) + "  " + Pad(kind, 8) + " " +
-        Pad(e.kind == forensics::EventKind::kCritical ? "-" : Seconds(e.duration_seconds), 9);
+        Pad(e.kind == forensics::EventKind::kCritical ? "-" : Seconds(e.duration_seconds), 9) +
+        Pad(pause ? ScopeColumn(e.scope) : "", 11);
     std::string culprit =
         v.culprit.empty() ? "" : "[" + Name(v.culprit) + (v.culprit_ranked ? " suspected]" : "?]");
-    line += Pad(culprit, 28) + " " + Ago(now - e.end_time);
-    s.Put(y, 1, line, pause ? s.Color(kYellow, A_BOLD) : A_NORMAL);
+    line += Pad(culprit, 22) + " " + Ago(now - e.end_time);
+    s.Put(y, 1, line, machine ? s.Color(kYellow, A_BOLD) : A_NORMAL);
   }
 }
 
@@ -415,8 +435,10 @@ void DrawDashboard(const Screen& s, const Context& ctx, const Data& d) {
   if (auto mark = LastPause(d)) {
     const double ago = now - mark->end;
     std::string text = std::string(s.unicode() ? "▶" : ">") + " LAST PAUSE ENDED " +
-                       LocalClock(mark->end) + " (" + Ago(ago) + "), lasted " +
-                       Seconds(mark->duration) +
+                       LocalClock(mark->end) + ", " + Ago(ago) + ", " + Seconds(mark->duration) +
+                       ": " +
+                       std::string(mark->scope.empty() ? "scope being judged"
+                                                       : analysis::ScopePhrase(mark->scope)) +
                        (mark->culprit.empty() ? "" : ", suspect " + Name(mark->culprit));
     s.Put(y, 1, text,
           ago < kFreshPauseSeconds ? s.Color(kRed, A_REVERSE) | A_REVERSE | A_BOLD : A_BOLD);
@@ -538,9 +560,12 @@ void DrawHelp(const Screen& s) {
       "  STRESS is the daemon's 0-100 score: the sum of the capped points of each",
       "  component (load, cpu, io, memory, thermal, latency). High CPU use alone is",
       "  not stress. Sampling is every 5 s when normal, every second when elevated.",
-      "  A pause is a stretch where nothing on the machine could run; the marker",
-      "  at the bottom says when the last one ended. 'suspected' culprits come from",
-      "  the forensic bundle's ranking; a '?' is only the busiest process then.",
+      "  A pause is a stretch where rogue-hunter did not run. Its scope says what",
+      "  froze: MACHINE (nothing else ran either; marked and yellow), HYPERVISOR",
+      "  (the VM was not scheduled), PROCESS (only rogue-hunter stopped: a signal,",
+      "  a frozen cgroup, a CPU quota) or UNKNOWN. The marker at the bottom says",
+      "  when the last one ended. 'suspected' culprits come from the forensic",
+      "  bundle's ranking; a '?' is only the busiest process then.",
       "",
       "  Data: the daemon's /api/status, every refresh; the history database for",
       "  events and history. NO_COLOR=1 turns colours off.",

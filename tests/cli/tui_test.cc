@@ -118,6 +118,12 @@ TEST(Tui, ShowsTheDaemonsStressSwitchesViewsSurvivesResizeAndRestoresTheTerminal
   EXPECT_THAT(screen, HasSubstr("RECENT EVENTS"));
   EXPECT_THAT(screen, HasSubstr("PAUSE"));
   EXPECT_THAT(screen, HasSubstr("LAST PAUSE ENDED"));
+  // The fixture's pause stopped rogue-hunter alone (SIGSTOP): said so, and not marked as the
+  // machine's.
+  EXPECT_THAT(screen, HasSubstr("only rogue-hunter stopped"));
+  EXPECT_THAT(screen, ::testing::ContainsRegex("PAUSE +2\\.5[0-9]* s +PROCESS"));
+  EXPECT_THAT(screen, Not(HasSubstr("! ")));
+  EXPECT_THAT(screen, Not(HasSubstr("⚠")));
   EXPECT_THAT(screen, HasSubstr("[q] Quit  [e] Events  [p] Processes  [h] History"));
   std::istringstream lines(screen);
   int rows = 0;
