@@ -291,6 +291,7 @@ class Daemon final : public SampleSink {
   void OnSample(const std::shared_ptr<const analysis::ScoredSample>& sample,
                 const analysis::PolicyDecision& decision) override {
     self_watch_->OnSample(sample->interval_seconds);
+    if (capture_) capture_->SetLight(self_watch_->backed_off());
     auto previous = hub_.Latest();
     inquiry_.Refresh(watchdog_.thread_id());
     hub_.Publish(sample);

@@ -360,6 +360,9 @@ std::vector<prometheus::MetricFamily> DaemonMetrics::Collect() const {
     }
     AppendHistogram(f, "rogue_hunter_forensics_capture_duration_seconds",
                     "Time from the trigger to the complete bundle on disk.", c.duration);
+    f.Counter("rogue_hunter_forensics_light_captures_total",
+              "Captures made light because the daemon was over a self-limits budget.")
+        .Add(static_cast<double>(c.light_captures.load()));
     f.Gauge("rogue_hunter_forensics_bundles", "Bundles in the events directory.")
         .Add(static_cast<double>(c.bundles.load()));
     f.Gauge("rogue_hunter_forensics_bundles_bytes", "Size of the events directory.")

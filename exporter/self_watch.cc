@@ -63,13 +63,18 @@ std::optional<std::uint64_t> DatabaseBytes(const std::string& database) {
 
 }  // namespace
 
-// The "processes" collector, skipped while the back-off asks for fewer scans: a skipped pass
-// reuses the table of the last scan.
+// A costly collector (the process table, the cgroup tree), skipped while the back-off asks for
+// fewer scans: a skipped pass reuses what its last scan found.
+template <typename Part>
 class SelfWatch::ThrottledScan final : public collectors::Collector {
  public:
-  ThrottledScan(collectors::CollectorList::value_type inner, std::shared_ptr<ScanState> state,
-                const Clock& clock)
-      : inner_(std::move(inner)), state_(std::move(state)), clock_(clock) {}
+  ThrottledScan(collectors::CollectorList::value_type inner, Part collectors::SystemSample::*part,
+                std::shared_ptr<ScanState> state, ScanState::Scan& scan, const Clock& clock)
+      : inner_(std::move(inner)),
+        part_(part),
+        state_(std::move(state)),
+        scan_(scan),
+        clock_(clock) {}
 
   std::string_view name() const override { return inner_->name(); }
 
@@ -77,24 +82,26 @@ class SelfWatch::ThrottledScan final : public collectors::Collector {
     const std::int64_t now = sample.clock.monotonic_ns;
     const std::int64_t min_interval = state_->min_interval_ns.load();
     if (last_ && min_interval > 0 && now - last_scan_ns_ < min_interval) {
-      sample.processes = *last_;
-      state_->deferred.fetch_add(1);
+      sample.*part_ = *last_;
+      scan_.deferred.fetch_add(1);
       return {};
     }
     const std::int64_t begin = clock_.Now().monotonic_ns;
     Status status = inner_->Collect(sample);
     if (!status.ok()) return status;
-    state_->last_cost_ns.store(clock_.Now().monotonic_ns - begin);
-    last_ = sample.processes;
+    scan_.cost_ns.store(clock_.Now().monotonic_ns - begin);
+    last_ = sample.*part_;
     last_scan_ns_ = now;
     return status;
   }
 
  private:
   collectors::CollectorList::value_type inner_;
-  std::shared_ptr<ScanState> state_;
+  Part collectors::SystemSample::*part_;
+  std::shared_ptr<ScanState> state_;  // keeps scan_ alive
+  ScanState::Scan& scan_;
   const Clock& clock_;
-  std::optional<collectors::ProcessTable> last_;
+  std::optional<Part> last_;
   std::int64_t last_scan_ns_ = 0;
 };
 
@@ -109,7 +116,12 @@ SelfWatch::SelfWatch(const config::Config& config, const Clock& clock,
 collectors::CollectorList SelfWatch::Throttle(collectors::CollectorList collectors) {
   for (auto& collector : collectors) {
     if (collector->name() == "processes") {
-      collector = std::make_unique<ThrottledScan>(std::move(collector), scan_, clock_);
+      collector = std::make_unique<ThrottledScan<collectors::ProcessTable>>(
+          std::move(collector), &collectors::SystemSample::processes, scan_, scan_->processes,
+          clock_);
+    } else if (collector->name() == "cgroups") {
+      collector = std::make_unique<ThrottledScan<collectors::Cgroups>>(
+          std::move(collector), &collectors::SystemSample::cgroups, scan_, scan_->cgroups, clock_);
     }
   }
   return collectors;
@@ -148,7 +160,8 @@ void SelfWatch::OnSample(double interval_seconds) {
     const double scans_saved_per_second =
         std::max(0.0, 1 / interval_seconds - 1 / settings_.backoff_scan_interval_seconds);
     reading.deferred_cpu_share =
-        static_cast<double>(scan_->last_cost_ns.load()) / 1e9 * scans_saved_per_second;
+        static_cast<double>(scan_->processes.cost_ns.load() + scan_->cgroups.cost_ns.load()) / 1e9 *
+        scans_saved_per_second;
   }
   for (const auto& t : limits_.Update(reading)) {
     const std::string amount = Amount(t.limit, t.value);
@@ -158,8 +171,10 @@ void SelfWatch::OnSample(double interval_seconds) {
       char every[32];
       std::snprintf(every, sizeof(every), "%g s", settings_.backoff_scan_interval_seconds);
       LogWarning("self-limits: " + What(t.limit) + " " + amount + " is above its budget of " +
-                 budget + ": backing off (the process table is scanned at most every " + every +
-                 ")");
+                 budget +
+                 ": backing off (the process table and the cgroups are scanned at most "
+                 "every " +
+                 every + "; captures are light)");
     } else {
       std::string still;
       for (std::size_t i = 0; i < analysis::kSelfLimitNames.size(); ++i) {
@@ -206,8 +221,9 @@ std::vector<prometheus::MetricFamily> SelfWatch::Collect() const {
     backoffs.Add({{"reason", analysis::kSelfLimitNames[i]}}, static_cast<double>(backoffs_[i]));
   }
   f.Counter("rogue_hunter_self_deferred_scans_total",
-            "Process table scans skipped while backing off (the pass reused the last table).")
-      .Add(static_cast<double>(scan_->deferred.load()));
+            "Scans skipped while backing off (the pass reused the last scan), by collector.")
+      .Add({{"collector", "processes"}}, static_cast<double>(scan_->processes.deferred.load()))
+      .Add({{"collector", "cgroups"}}, static_cast<double>(scan_->cgroups.deferred.load()));
   return out;
 }
 

@@ -23,10 +23,11 @@ namespace rh::exporter {
 /// The daemon watching its own cost ([self_limits], docs/configuration.md): after every sampler
 /// pass it reads its CPU time, resident memory and open descriptors (and the size of its
 /// database), judges them against the budgets with analysis::SelfLimits, and while a budget is
-/// crossed backs off: the process table (the "processes" collector, the costly one on a machine
-/// with many processes) is scanned at most every backoff_scan_interval_seconds, the passes in
-/// between reusing the last table. Each start and end of a back-off is one log line. Exports the
-/// rogue_hunter_self_* series of docs/metrics.md.
+/// crossed backs off: the process table and the cgroup tree (the "processes" and "cgroups"
+/// collectors, the costly ones on a machine with many processes or containers) are scanned at
+/// most every backoff_scan_interval_seconds, the passes in between reusing the last scan, and
+/// captures are light (backed_off(): the daemon tells its CaptureWorker). Each start and end of
+/// a back-off is one log line. Exports the rogue_hunter_self_* series of docs/metrics.md.
 /// Thread-safe: OnSample and the throttled collector run on the sampler thread, Collect on
 /// HTTP threads, Reconfigure on the main thread.
 class SelfWatch final : public prometheus::Collectable {
@@ -38,7 +39,8 @@ class SelfWatch final : public prometheus::Collectable {
   SelfWatch(const SelfWatch&) = delete;
   SelfWatch& operator=(const SelfWatch&) = delete;
 
-  /// `collectors` with the "processes" collector wrapped so that it follows the back-off.
+  /// `collectors` with the "processes" and "cgroups" collectors wrapped so that they follow the
+  /// back-off.
   collectors::CollectorList Throttle(collectors::CollectorList collectors);
 
   /// After each sampler pass; `interval_seconds` is the sampling interval now in force.
@@ -52,12 +54,17 @@ class SelfWatch final : public prometheus::Collectable {
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
+  template <typename Part>
   class ThrottledScan;
-  // Shared with the throttled collector, which the sampler owns.
+  // Shared with the throttled collectors, which the sampler owns.
   struct ScanState {
+    struct Scan {
+      std::atomic<std::int64_t> cost_ns{0};  // of the last real scan
+      std::atomic<std::uint64_t> deferred{0};
+    };
     std::atomic<std::int64_t> min_interval_ns{0};  // 0: every pass
-    std::atomic<std::int64_t> last_cost_ns{0};     // of the last real scan
-    std::atomic<std::uint64_t> deferred{0};
+    Scan processes;
+    Scan cgroups;
   };
 
   const Clock& clock_;

@@ -395,10 +395,17 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   const double hz = ticks > 0 ? static_cast<double>(ticks) : 100;
   const collectors::ProcRoot plain(options_.root.proc(), options_.root.sys());
 
+  // Light while the daemon is over a self-limits budget: no journal, per-process details for
+  // the processes that matter only.
+  const bool light = light_.load();
+  if (light) stats_.light_captures.fetch_add(1);
+
   // The journal is read in the background while the passes run.
   const std::int64_t kernel_log_from_ns = request.start_realtime_ns - kKernelLogBeforeNs;
   std::unique_ptr<JournalQuery> journal;
-  if (!options_.journalctl.empty() && JournalExists(options_.journal_dirs)) {
+  if (light) {
+    notes.push_back("journal.log: not read in a light capture");
+  } else if (!options_.journalctl.empty() && JournalExists(options_.journal_dirs)) {
     auto started =
         JournalQuery::Start(options_.journalctl, static_cast<double>(kernel_log_from_ns) / 1e9,
                             static_cast<double>(clock_.Now().realtime_ns) / 1e9 + 1);
@@ -474,6 +481,8 @@ CaptureOutcome CaptureWorker::Capture(const Queued& queued) {
   table.boot_time = BootTime(pass1->sample.clock, pass1->sample.stat.boot_time);
   table.clock_ticks_per_second = hz;
   table.page_size = static_cast<std::uint64_t>(page_size > 0 ? page_size : 4096);
+  if (light)
+    table.detail_limit = static_cast<std::size_t>(std::max(1, config.sampling.top_processes));
   ProcessSnapshot snapshot = ReadProcessSnapshot(table, plain, *reader_, budget_end, &cancel_);
   if (cancel_) return cancelled();
   notes.insert(notes.end(), snapshot.notes.begin(), snapshot.notes.end());

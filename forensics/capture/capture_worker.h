@@ -98,6 +98,8 @@ struct CaptureStats {
   /// rogue_hunter_forensics_source_readable{source}: 1 readable, 0 not, indexed by
   /// CaptureSource. Probed at start, then as each capture found it.
   std::array<std::atomic<int>, kCaptureSourceNames.size()> readable{};
+  /// rogue_hunter_forensics_light_captures_total: captures made light (SetLight).
+  std::atomic<std::uint64_t> light_captures{0};
   std::atomic<std::uint64_t> bundles{0};       ///< rogue_hunter_forensics_bundles
   std::atomic<std::uint64_t> bundle_bytes{0};  ///< rogue_hunter_forensics_bundles_bytes
 
@@ -201,6 +203,12 @@ class CaptureWorker {
   /// timeout stay as they were at Start().
   void Reconfigure(const config::Config& config);
 
+  /// Light captures from now on (the daemon is over a self-limits budget), or full ones again:
+  /// a light capture reads no journal, and the per-process details (status, cmdline, cgroup, io,
+  /// tasks) only of the sampling.top_processes busiest, largest and slowest on I/O processes and
+  /// of those in D state; its summary.json notes say so. Any thread.
+  void SetLight(bool light) { light_.store(light); }
+
   /// Waits until every queued capture has finished, or `timeout`. True if none is left.
   bool Flush(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
@@ -244,6 +252,7 @@ class CaptureWorker {
   bool stopping_ = false;
   bool busy_ = false;
   std::atomic<bool> cancel_{false};
+  std::atomic<bool> light_{false};
   std::thread thread_;
 
   std::mutex capture_mutex_;  // one capture at a time; guards what follows

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <set>
 
 #include "collectors/process.h"
@@ -194,11 +195,41 @@ ProcessSnapshot ReadProcessSnapshot(const ProcessSnapshotInputs& in,
     out.processes.push_back(std::move(r));
   }
 
+  // Which processes get the per-process reads: all, or in a light capture those that matter.
+  std::vector<std::size_t> detailed(out.processes.size());
+  std::iota(detailed.begin(), detailed.end(), std::size_t{0});
+  if (in.detail_limit > 0 && out.processes.size() > in.detail_limit) {
+    std::vector<bool> chosen(out.processes.size(), false);
+    auto top = [&](auto key) {
+      std::vector<std::size_t> order(out.processes.size());
+      std::iota(order.begin(), order.end(), std::size_t{0});
+      std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(in.detail_limit),
+                        order.end(), [&](std::size_t a, std::size_t b) {
+                          return key(out.processes[a].info) > key(out.processes[b].info);
+                        });
+      for (std::size_t k = 0; k < in.detail_limit; ++k) chosen[order[k]] = true;
+    };
+    top([](const analysis::ProcessInfo& p) { return p.cpu_share; });
+    top([](const analysis::ProcessInfo& p) { return static_cast<double>(p.rss_bytes); });
+    top([](const analysis::ProcessInfo& p) { return p.io_delay_share; });
+    detailed.clear();
+    for (std::size_t i = 0; i < out.processes.size(); ++i) {
+      if (chosen[i] || out.processes[i].info.state == 'D') detailed.push_back(i);
+    }
+    out.notes.push_back(
+        "light capture (the daemon was over a self-limits budget): status, "
+        "cmdline, cgroup, io and tasks read for " +
+        std::to_string(detailed.size()) + " of " + std::to_string(out.processes.size()) +
+        " processes, the busiest, largest and slowest on I/O and those in D "
+        "state; threads of the others were not examined for D state");
+  }
+
   // Per process: status, cmdline, cgroup, io and the task list.
   constexpr std::size_t kPerProcess = 5;
   std::vector<BoundedReader::Read> reads;
-  reads.reserve(out.processes.size() * kPerProcess);
-  for (const auto& r : out.processes) {
+  reads.reserve(detailed.size() * kPerProcess);
+  for (std::size_t i : detailed) {
+    const auto& r = out.processes[i];
     const std::string dir = std::to_string(r.info.pid) + "/";
     reads.push_back(BoundedReader::ProcFile(root, dir + "status", kSmallCap));
     reads.push_back(BoundedReader::ProcFile(root, dir + "cmdline", kCmdlineCap));
@@ -209,9 +240,10 @@ ProcessSnapshot ReadProcessSnapshot(const ProcessSnapshotInputs& in,
   auto results = reader.RunAll(std::move(reads), deadline, cancel);
   std::vector<std::vector<std::int32_t>> tasks(out.processes.size());
   std::set<std::uint32_t> uids;
-  for (std::size_t i = 0; i < out.processes.size(); ++i) {
+  for (std::size_t d = 0; d < detailed.size(); ++d) {
+    const std::size_t i = detailed[d];
     auto& r = out.processes[i];
-    auto* at = &results[i * kPerProcess];
+    auto* at = &results[d * kPerProcess];
     if (at[0]) {
       r.uid = ParseStatusUid(*at[0]);
       if (r.uid) uids.insert(*r.uid);

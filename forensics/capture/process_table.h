@@ -77,6 +77,10 @@ struct ProcessSnapshotInputs {
   double boot_time = 0;  ///< When the machine booted, Unix seconds (see BootTime()).
   double clock_ticks_per_second = 100;
   std::uint64_t page_size = 4096;
+  /// 0: every process gets the per-process reads. Else a light capture: only the `detail_limit`
+  /// busiest, largest and slowest on I/O (each) and every process in D state get them and have
+  /// their tasks examined; the others have what their stat said.
+  std::size_t detail_limit = 0;
 };
 
 /// When the machine booted, for process start times: CLOCK_REALTIME - CLOCK_BOOTTIME at `clock`

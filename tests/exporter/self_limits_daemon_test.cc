@@ -26,7 +26,7 @@ int Count(const std::string& text, const std::string& what) {
 
 std::string Config(const std::string& resident_bytes) {
   return "[sampling]\nnormal_interval = 0.2\nelevated_interval = 0.2\n"
-         "[forensics]\nenabled = false\n"
+         "[forensics]\nenabled = true\nmin_interval_seconds = 3600\n"
          "[self_limits]\nresident_bytes = " +
          resident_bytes + "\nhold_seconds = 0\nbackoff_scan_interval_seconds = 3600\n";
 }
@@ -43,8 +43,11 @@ TEST(SelfLimitsDaemon, BacksOffAboveTheMemoryBudgetAndRecoversAfterAReload) {
   ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
 
   ASSERT_TRUE(test::WaitUntil(
-      [&] { return daemon.Metric("rogue_hunter_self_deferred_scans_total").value_or(0) >= 5; }, 20s,
-      50ms))
+      [&] {
+        return daemon.Metric("rogue_hunter_self_deferred_scans_total{collector=\"processes\"}")
+                   .value_or(0) >= 5;
+      },
+      20s, 50ms))
       << daemon.Get("/metrics").body << daemon.process().Stderr();
   const std::string metrics = daemon.Get("/metrics").body;
   EXPECT_EQ(test::FindMetric(metrics, "rogue_hunter_self_backoff{reason=\"resident_memory\"}"), 1);
@@ -59,7 +62,15 @@ TEST(SelfLimitsDaemon, BacksOffAboveTheMemoryBudgetAndRecoversAfterAReload) {
   EXPECT_EQ(Count(log, "self-limits: "), 1) << log;
   EXPECT_THAT(log, HasSubstr("warning: self-limits: resident memory "));
   EXPECT_THAT(log, HasSubstr(" is above its budget of 1.0 MiB: backing off (the process table "
-                             "is scanned at most every 3600 s)"));
+                             "and the cgroups are scanned at most every 3600 s; captures are "
+                             "light)"));
+
+  // A capture asked for now is light, and counted so.
+  daemon.process().Signal(SIGUSR1);
+  ASSERT_TRUE(test::WaitUntil(
+      [&] { return daemon.Metric("rogue_hunter_forensics_light_captures_total") == 1.0; }, 20s,
+      50ms))
+      << daemon.process().Stderr();
 
   // A budget far above what the daemon uses, with no hold time: the next pass ends the back-off.
   std::ofstream(config) << Config("1099511627776");
@@ -68,12 +79,14 @@ TEST(SelfLimitsDaemon, BacksOffAboveTheMemoryBudgetAndRecoversAfterAReload) {
       [&] { return daemon.Metric("rogue_hunter_self_backoff{reason=\"resident_memory\"}") == 0.0; },
       20s, 50ms))
       << daemon.process().Stderr();
-  const double deferred = daemon.Metric("rogue_hunter_self_deferred_scans_total").value_or(-1);
+  const double deferred =
+      daemon.Metric("rogue_hunter_self_deferred_scans_total{collector=\"processes\"}").value_or(-1);
   const double samples = daemon.Metric("rogue_hunter_samples_total").value_or(0);
   ASSERT_TRUE(test::WaitUntil(
       [&] { return daemon.Metric("rogue_hunter_samples_total").value_or(0) >= samples + 3; }, 20s,
       50ms));
-  EXPECT_EQ(daemon.Metric("rogue_hunter_self_deferred_scans_total"), deferred)
+  EXPECT_EQ(daemon.Metric("rogue_hunter_self_deferred_scans_total{collector=\"processes\"}"),
+            deferred)
       << "every pass scans again";
   const std::string after = daemon.process().Stderr();
   EXPECT_EQ(Count(after, "self-limits: "), 2) << after;

@@ -21,6 +21,10 @@ class SelfWatchTest : public ::testing::Test {
   SelfWatchTest() {
     fs::copy(test::FixturesDir() / "proc", dir_ / "proc", fs::copy_options::recursive);
     fs::copy(test::FixturesDir() / "sys", dir_ / "sys", fs::copy_options::recursive);
+    // A cgroup v2 hierarchy with one service in it.
+    dir_.Write("proc/self/mountinfo",
+               "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n");
+    AddCgroup("system.slice/a.service");
   }
 
   // A pass as the sampler makes it, then the watch's turn; returns the processes seen.
@@ -28,8 +32,14 @@ class SelfWatchTest : public ::testing::Test {
     collectors::SystemSample sample;
     collectors::CollectAll(collectors, clock_, sample);
     EXPECT_TRUE(sample.Succeeded("processes"));
+    EXPECT_TRUE(sample.Succeeded("cgroups"));
     watch.OnSample(5);
+    cgroups_seen_ = sample.cgroups.count;
     return sample.processes.counts.total;
+  }
+
+  void AddCgroup(const std::string& path) {
+    dir_.Write("sys/fs/cgroup/unified/" + path + "/memory.current", "1048576\n");
   }
 
   void AddProcess(int pid) {
@@ -45,6 +55,7 @@ class SelfWatchTest : public ::testing::Test {
   test::TempDir dir_;
   test::FakeClock clock_;
   collectors::ProcRoot root_{dir_ / "proc", dir_ / "sys"};
+  std::uint32_t cgroups_seen_ = 0;  // by the last Pass()
 };
 
 config::Config WithResidentBudget(std::int64_t bytes) {
@@ -60,14 +71,19 @@ TEST_F(SelfWatchTest, UnderBudgetEveryPassScansTheProcessTable) {
   auto watch = std::make_shared<SelfWatch>(WithResidentBudget(std::int64_t{1} << 40), clock_);
   auto collectors = watch->Throttle(collectors::MakeCollectors(root_, {}));
   const std::uint32_t first = Pass(collectors, *watch);
+  EXPECT_EQ(cgroups_seen_, 2u);  // system.slice and a.service
   AddProcess(7001);
+  AddCgroup("system.slice/b.service");
   clock_.AdvanceSeconds(5);
   EXPECT_EQ(Pass(collectors, *watch), first + 1);
+  EXPECT_EQ(cgroups_seen_, 3u);
   EXPECT_FALSE(watch->backed_off());
   const std::string text = Metrics(watch);
   EXPECT_NE(text.find("rogue_hunter_self_backoff{reason=\"resident_memory\"} 0"), std::string::npos)
       << text;
-  EXPECT_NE(text.find("rogue_hunter_self_deferred_scans_total 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("rogue_hunter_self_deferred_scans_total{collector=\"processes\"} 0"),
+            std::string::npos)
+      << text;
   EXPECT_EQ(text.find("rogue_hunter_self_database_bytes"), std::string::npos) << "storage is off";
 }
 
@@ -79,12 +95,15 @@ TEST_F(SelfWatchTest, AboveBudgetTheProcessTableIsScannedAtTheBackOffInterval) {
   EXPECT_TRUE(watch->backed_off());
 
   AddProcess(7001);
+  AddCgroup("system.slice/b.service");
   for (int pass = 1; pass < 12; ++pass) {  // 5 s apart: 55 s, under the 60 s back-off interval
     clock_.AdvanceSeconds(5);
     EXPECT_EQ(Pass(collectors, *watch), first) << "pass " << pass << " reuses the last table";
+    EXPECT_EQ(cgroups_seen_, 2u) << "pass " << pass << " reuses the last cgroup scan";
   }
   clock_.AdvanceSeconds(5);
   EXPECT_EQ(Pass(collectors, *watch), first + 1) << "60 s after the last scan";
+  EXPECT_EQ(cgroups_seen_, 3u);
 
   const std::string text = Metrics(watch);
   EXPECT_NE(text.find("rogue_hunter_self_backoff{reason=\"resident_memory\"} 1"), std::string::npos)
@@ -92,7 +111,12 @@ TEST_F(SelfWatchTest, AboveBudgetTheProcessTableIsScannedAtTheBackOffInterval) {
   EXPECT_NE(text.find("rogue_hunter_self_backoffs_total{reason=\"resident_memory\"} 1"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("rogue_hunter_self_deferred_scans_total 11"), std::string::npos) << text;
+  for (const char* collector : {"processes", "cgroups"}) {
+    EXPECT_NE(text.find("rogue_hunter_self_deferred_scans_total{collector=\"" +
+                        std::string(collector) + "\"} 11"),
+              std::string::npos)
+        << text;
+  }
   EXPECT_NE(text.find("rogue_hunter_self_resident_bytes "), std::string::npos) << text;
   EXPECT_NE(text.find("rogue_hunter_self_open_fds "), std::string::npos) << text;
   EXPECT_NE(text.find("rogue_hunter_self_cpu_seconds_total{mode=\"user\"} "), std::string::npos)

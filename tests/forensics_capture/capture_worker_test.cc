@@ -33,6 +33,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string Read(const fs::path& p) { return rh::test::ReadFileOrFail(p); }
 
@@ -441,6 +442,38 @@ TEST(CaptureWorker, APauseBundleSaysWhatFrozeWithTheEvidence) {
   const CaptureOutcome manual = worker.CaptureNow(s.Pause(0, CaptureTrigger::kManual));
   ASSERT_EQ(manual.result, CaptureResult::kOk) << manual.error;
   EXPECT_FALSE(json::parse(Read(manual.path / "summary.json")).contains("pause"));
+}
+
+// While the daemon is over a self-limits budget, captures are light: no journal, and details
+// only of the processes that matter; the bundle says so and the capture is counted.
+TEST(CaptureWorker, ALightCaptureSaysSoAndReadsFewerProcesses) {
+  Machine s;
+  s.config.sampling.top_processes = 2;
+  CaptureOptions options = s.Options();
+  options.kmsg = s.dir / "no-kmsg";
+  CaptureWorker worker(s.config, options, s.clock, s.recorder, s.stats);
+  worker.SetLight(true);
+  const CaptureOutcome light = worker.CaptureNow(s.Pause(0, CaptureTrigger::kManual));
+  ASSERT_EQ(light.result, CaptureResult::kOk) << light.error;
+  EXPECT_EQ(s.stats.light_captures, 1u);
+  auto processes = json::parse(Read(light.path / "processes.json"));
+  std::size_t detailed = 0;
+  std::size_t blocked = 0;
+  for (const auto& p : processes["processes"]) {
+    detailed += p["cmdline"].is_null() ? 0 : 1;
+    blocked += p["state"] == "D" ? 1 : 0;
+  }
+  EXPECT_LE(detailed, 3 * 2 + blocked);  // the 2 busiest, largest, slowest; those in D state
+  EXPECT_GT(processes["processes"].size(), detailed) << "this machine runs more processes";
+  const std::string summary = Read(light.path / "summary.json");
+  EXPECT_THAT(summary, HasSubstr("light capture (the daemon was over a self-limits budget)"));
+  EXPECT_THAT(summary, HasSubstr("journal.log: not read in a light capture"));
+
+  worker.SetLight(false);  // back under budget: full captures again
+  const CaptureOutcome full = worker.CaptureNow(s.Pause(0, CaptureTrigger::kManual));
+  ASSERT_EQ(full.result, CaptureResult::kOk) << full.error;
+  EXPECT_EQ(s.stats.light_captures, 1u);
+  EXPECT_THAT(Read(full.path / "summary.json"), Not(HasSubstr("light capture")));
 }
 
 // A kernel report or a pressure trigger just before a pause does not cost the pause its bundle:

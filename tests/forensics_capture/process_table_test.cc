@@ -270,6 +270,58 @@ TEST(ReadProcessSnapshot, FixtureTreeWithThreadsInDState) {
   EXPECT_TRUE(snapshot.notes.empty());
 }
 
+// A light capture (the daemon over a self-limits budget): per-process details only for the
+// busiest, the largest, the slowest on I/O and those in D state.
+TEST(ReadProcessSnapshot, ALightCaptureReadsDetailsOfTheProcessesThatMatterOnly) {
+  rh::test::TempDir dir;
+  ProcessSnapshotInputs in;
+  in.clock0.monotonic_ns = 10'000'000'000;
+  in.clock1.monotonic_ns = 12'000'000'000;
+  in.clock_ticks_per_second = 100;
+  in.detail_limit = 1;
+  // pid: utime at the second pass, rss pages, blkio ticks at the second pass, state.
+  struct P {
+    int pid;
+    std::uint64_t utime;
+    std::int64_t rss;
+    std::uint64_t blkio;
+    char state;
+  };
+  for (const P& p : {P{1, 150, 10, 0, 'S'}, P{2, 0, 9000, 0, 'S'}, P{3, 0, 10, 80, 'S'},
+                     P{4, 0, 10, 0, 'D'}, P{5, 10, 20, 5, 'S'}, P{6, 0, 10, 0, 'S'}}) {
+    const std::string at = "proc/" + std::to_string(p.pid) + "/";
+    dir.Write(at + "status", "Uid:\t0\t0\t0\t0\n");
+    dir.Write(at + "cmdline", std::string("p\0", 2));
+    dir.Write(at + "cgroup", "0::/\n");
+    dir.Write(at + "io", "read_bytes: 1\nwrite_bytes: 2\n");
+    dir.Write(at + "task/" + std::to_string(p.pid) + "/stat", test::StatLine(p.pid, "p", p.state));
+    in.stat0[p.pid] = test::StatLine(p.pid, "p", p.state);
+    in.stat1[p.pid] = test::StatLine(p.pid, "p", p.state, 1, p.utime, 1000, p.rss, 1, 0, p.blkio);
+  }
+  dir.Write("proc/5/task/55/stat", test::StatLine(55, "p-thread", 'D'));  // not examined
+  BoundedReader reader(ReaderOptions());
+  auto snapshot = ReadProcessSnapshot(in, collectors::ProcRoot(dir / "proc", dir / "sys"), reader,
+                                      Steady::now() + 5s);
+  ASSERT_EQ(snapshot.processes.size(), 6u);
+  for (const auto& p : snapshot.processes) {
+    const bool detailed = p.info.pid <= 4;
+    EXPECT_EQ(p.argv.has_value(), detailed) << "pid " << p.info.pid;
+    EXPECT_EQ(p.io.has_value(), detailed) << "pid " << p.info.pid;
+    EXPECT_TRUE(p.errors.empty()) << "pid " << p.info.pid << ": " << p.errors.front();
+  }
+  ASSERT_EQ(snapshot.blocked.size(), 1u);
+  EXPECT_EQ(snapshot.blocked[0].info.pid, 4);
+  EXPECT_THAT(snapshot.notes,
+              ElementsAre(HasSubstr("light capture (the daemon was over a self-limits budget): "
+                                    "status, cmdline, cgroup, io and tasks read for 4 of 6")));
+
+  in.detail_limit = 0;  // a full capture examines every task
+  snapshot = ReadProcessSnapshot(in, collectors::ProcRoot(dir / "proc", dir / "sys"), reader,
+                                 Steady::now() + 5s);
+  EXPECT_EQ(snapshot.blocked.size(), 2u);
+  EXPECT_TRUE(snapshot.notes.empty());
+}
+
 TEST(ReadProcessSnapshot, HungCmdlineReadsAreBoundedAndNoted) {
   rh::test::TempDir dir;
   ProcessSnapshotInputs in;
