@@ -1578,35 +1578,43 @@ Result<std::optional<SampleRow>> Store::LatestSample() {
   return std::optional<SampleRow>(ReadSample(stmt->get(), sample_columns_));
 }
 
-Result<PruneCounts> Store::CountPrunable(double samples_before, double events_before) {
+Result<PruneCounts> Store::CountPrunable(double samples_before, double events_before,
+                                         double processes_before) {
   struct Count {
     const char* sql;
     std::uint64_t PruneCounts::*field;
+    int version;  // the schema version that has the table
   };
   // Captures go with their events (trigger) and on their own when older than the cut-off.
   const Count counts[] = {
-      {"SELECT count(*) FROM samples WHERE time < ?1", &PruneCounts::samples},
-      {"SELECT count(*) FROM events WHERE start_time < ?2", &PruneCounts::events},
+      {"SELECT count(*) FROM samples WHERE time < ?1", &PruneCounts::samples, 1},
+      {"SELECT count(*) FROM events WHERE start_time < ?2", &PruneCounts::events, 1},
       {"SELECT count(*) FROM event_processes WHERE event_id IN (SELECT id FROM events WHERE "
        "start_time < ?2)",
-       &PruneCounts::event_processes},
+       &PruneCounts::event_processes, 1},
       {"SELECT count(*) FROM captures WHERE created_time < ?2 OR event_key IN (SELECT key FROM "
        "events WHERE start_time < ?2)",
-       &PruneCounts::captures},
+       &PruneCounts::captures, 2},
+      {"SELECT count(*) FROM process_samples WHERE time < ?3", &PruneCounts::process_samples,
+       kProcessTablesVersion},
+      {"SELECT count(*) FROM kill_audit WHERE time < ?2", &PruneCounts::kill_audit,
+       kProcessTablesVersion},
   };
   PruneCounts result;
-  const std::size_t n = version_ >= 2 ? std::size(counts) : std::size(counts) - 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    auto stmt = Prepare(db_, path_, counts[i].sql);
+  for (const Count& count : counts) {
+    if (version_ < count.version) continue;
+    auto stmt = Prepare(db_, path_, count.sql);
     if (!stmt) return stmt.error();
-    const int index1 = sqlite3_bind_parameter_index(stmt->get(), "?1");
-    const int index2 = sqlite3_bind_parameter_index(stmt->get(), "?2");
-    if (index1 > 0) sqlite3_bind_double(stmt->get(), index1, samples_before);
-    if (index2 > 0) sqlite3_bind_double(stmt->get(), index2, events_before);
+    const std::pair<const char*, double> cutoffs[] = {
+        {"?1", samples_before}, {"?2", events_before}, {"?3", processes_before}};
+    for (const auto& [name, value] : cutoffs) {
+      const int index = sqlite3_bind_parameter_index(stmt->get(), name);
+      if (index > 0) sqlite3_bind_double(stmt->get(), index, value);
+    }
     if (sqlite3_step(stmt->get()) != SQLITE_ROW) {
       return SqlError(db_, path_, "counting what retention removes");
     }
-    result.*counts[i].field = static_cast<std::uint64_t>(sqlite3_column_int64(stmt->get(), 0));
+    result.*count.field = static_cast<std::uint64_t>(sqlite3_column_int64(stmt->get(), 0));
   }
   return result;
 }

@@ -182,7 +182,11 @@ struct PruneCounts {
   std::uint64_t events = 0;
   std::uint64_t event_processes = 0;  ///< Go with their events.
   std::uint64_t captures = 0;         ///< With their events, or older than the events' cut-off.
-  std::uint64_t total() const { return samples + events + event_processes + captures; }
+  std::uint64_t process_samples = 0;  ///< Per-process history (PruneProcessData).
+  std::uint64_t kill_audit = 0;       ///< Kill audit rows, older than the events' cut-off.
+  std::uint64_t total() const {
+    return samples + events + event_processes + captures + process_samples + kill_audit;
+  }
 };
 
 /// What Open() had to do.
@@ -284,8 +288,10 @@ class Store {
   /// The newest sample, if any.
   Result<std::optional<SampleRow>> LatestSample();
 
-  /// Counts what Prune(samples_before, events_before, ...) would delete.
-  Result<PruneCounts> CountPrunable(double samples_before, double events_before);
+  /// Counts what Prune(samples_before, events_before, ...) and PruneProcessData(
+  /// processes_before, events_before, ...) would delete.
+  Result<PruneCounts> CountPrunable(double samples_before, double events_before,
+                                    double processes_before);
   /// Rebuilds the file without its free pages (VACUUM) and truncates the write-ahead log. Waits
   /// for other connections' transactions (busy timeout).
   Status Vacuum();

@@ -75,6 +75,7 @@ int Prune(const Context& ctx, const PruneOptions& options) {
   const auto& retention = ctx.config.retention;
   const double samples_before = now - retention.samples_days * 86400.0;
   const double events_before = now - retention.events_days * 86400.0;
+  const double processes_before = now - ctx.config.process.history_hours * 3600.0;
   const std::string& database = ctx.config.storage.database;
   const std::string& events_dir = ctx.config.forensics.events_dir;
   std::ostream& out = *ctx.out;
@@ -89,7 +90,7 @@ int Prune(const Context& ctx, const PruneOptions& options) {
     auto opened = forensics::Store::Open(database, open);
     if (!opened) return Fail(ctx, opened.error().message);
     store = std::move(opened).value();
-    auto counted = store->CountPrunable(samples_before, events_before);
+    auto counted = store->CountPrunable(samples_before, events_before, processes_before);
     if (!counted) return Fail(ctx, counted.error().message);
     rows = *counted;
   }
@@ -114,7 +115,10 @@ int Prune(const Context& ctx, const PruneOptions& options) {
         << "): " << Plural(rows.samples, "sample", "samples") << ", "
         << Plural(rows.events, "event", "events") << " with "
         << Plural(rows.event_processes, "process row", "process rows") << ", "
-        << Plural(rows.captures, "capture record", "capture records") << "\n";
+        << Plural(rows.captures, "capture record", "capture records") << "; "
+        << Plural(rows.process_samples, "process history row", "process history rows")
+        << " older than " << ctx.config.process.history_hours << " hours, "
+        << Plural(rows.kill_audit, "kill audit row", "kill audit rows") << "\n";
   } else {
     out << "History " << Printable(database) << ": none yet\n";
   }
@@ -143,6 +147,14 @@ int Prune(const Context& ctx, const PruneOptions& options) {
     Progress progress(ctx, "deleting rows", rows.total());
     for (;;) {
       auto n = store->Prune(samples_before, events_before, kBatch);
+      if (!n) return Fail(ctx, n.error().message);
+      deleted_rows += *n;
+      progress.Advance(*n);
+      if (*n < static_cast<std::uint64_t>(kBatch)) break;
+    }
+    // The per-process history by its own retention; the kill audit goes with the events.
+    for (;;) {
+      auto n = store->PruneProcessData(processes_before, events_before, kBatch);
       if (!n) return Fail(ctx, n.error().message);
       deleted_rows += *n;
       progress.Advance(*n);

@@ -50,6 +50,23 @@ void AddOldData(const fs::path& home) {
   capture.bundle_path = (data / "events" / kOldBundle).string();
   capture.created_time = old.end_time + 1;
   ASSERT_TRUE((*store)->AppendCapture(capture).ok());
+  // Per-process history of three days ago (kept 48 hours) and a kill audit row of an old request.
+  forensics::Batch history;
+  for (int i = 0; i < 2; ++i) {
+    forensics::ProcessSampleRow p;
+    p.time = now - 3 * 86400.0 + i;
+    p.boot_id = "boot";
+    p.pid = 9;
+    p.comm = "old";
+    history.processes.push_back(p);
+  }
+  ASSERT_TRUE((*store)->Append(history).ok());
+  forensics::KillAuditRow audit;
+  audit.time = now - 100 * 86400.0;
+  audit.pid = 9;
+  audit.decision = "refused";
+  audit.result = "forbidden";
+  ASSERT_TRUE((*store)->AppendKillAudit(audit).ok());
 
   // The real bundle, copied under an old id and creation time.
   fs::path real;
@@ -70,17 +87,20 @@ TEST(Prune, DryRunShowsRowsBundlesAndBytesAndDeletesNothing) {
   auto r = RunCli(home, {"prune", "--dry-run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr(std::to_string(kOldSamples) +
-                               " samples, 1 event with 1 process row, 1 capture record"));
+                               " samples, 1 event with 1 process row, 1 capture record; 2 "
+                               "process history rows older than 48 hours, 1 kill audit row"));
   EXPECT_THAT(r.out, HasSubstr(": 1 bundle ("));
   EXPECT_THAT(r.out, HasSubstr("dry run: nothing deleted"));
   EXPECT_TRUE(fs::exists(DataDir(home) / "events" / kOldBundle));
   EXPECT_EQ(fs::file_size(DataDir(home) / "data.db"), before);
   auto store = OpenStore(home);
   ASSERT_NE(store, nullptr);
-  auto counts =
-      store->CountPrunable(std::time(nullptr) - 30 * 86400.0, std::time(nullptr) - 90 * 86400.0);
+  const double now = static_cast<double>(std::time(nullptr));
+  auto counts = store->CountPrunable(now - 30 * 86400.0, now - 90 * 86400.0, now - 2 * 86400.0);
   ASSERT_TRUE(counts.ok());
   EXPECT_EQ(counts->samples, static_cast<std::uint64_t>(kOldSamples));
+  EXPECT_EQ(counts->process_samples, 2u);
+  EXPECT_EQ(counts->kill_audit, 1u);
 }
 
 TEST(Prune, RefusesWithoutYesWhenStdinIsNotATerminal) {
@@ -107,7 +127,7 @@ TEST(Prune, DeletesWhatRetentionRemovesShowsProgressAndVacuums) {
   EXPECT_THAT(r.err, HasSubstr("(100%)"));
   EXPECT_THAT(r.out, HasSubstr("vacuuming "));
   EXPECT_THAT(r.out,
-              HasSubstr("deleted " + std::to_string(kOldSamples + 3) + " rows and 1 bundle"));
+              HasSubstr("deleted " + std::to_string(kOldSamples + 3 + 3) + " rows and 1 bundle"));
   EXPECT_FALSE(fs::exists(DataDir(home) / "events" / kOldBundle));
   EXPECT_LT(fs::file_size(DataDir(home) / "data.db"), before);
 
