@@ -206,7 +206,7 @@ void ReadTls(Reader& r, const YAML::Node& node, const std::filesystem::path& bas
   tls.prefer_server_ciphers = r.Bool(f, kField, "prefer_server_cipher_suites").value_or(true);
   for (const auto& [item, name] : r.Strings(f, kField, "cipher_suites")) {
     auto it = std::find_if(std::begin(kCiphers), std::end(kCiphers),
-                           [&](const CipherName& c) { return c.go == name; });
+                           [&wanted = name](const CipherName& c) { return c.go == wanted; });
     if (it == std::end(kCiphers)) {
       r.Fail(item, "tls_server_config.cipher_suites", "unknown cipher: " + name);
     } else if (!it->openssl.empty()) {
@@ -215,7 +215,7 @@ void ReadTls(Reader& r, const YAML::Node& node, const std::filesystem::path& bas
   }
   for (const auto& [item, name] : r.Strings(f, kField, "curve_preferences")) {
     auto it = std::find_if(std::begin(kCurves), std::end(kCurves),
-                           [&](const auto& c) { return c.first == name; });
+                           [&wanted = name](const auto& c) { return c.first == wanted; });
     if (it == std::end(kCurves)) {
       r.Fail(item, "tls_server_config.curve_preferences", "unknown curve: " + name);
     } else {
