@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdarg>
 #include <cstdio>
 #include <map>
 #include <unordered_map>
 
+#include "base/format.h"
 #include "collectors/cgroupfs.h"
 
 namespace rh::analysis {
@@ -16,15 +16,6 @@ using collectors::PsiKind;
 
 constexpr double kMiB = 1024.0 * 1024.0;
 constexpr double kGiB = 1024.0 * kMiB;
-
-[[gnu::format(printf, 1, 2)]] std::string Format(const char* format, ...) {
-  char buf[64];
-  va_list args;
-  va_start(args, format);
-  std::vsnprintf(buf, sizeof(buf), format, args);
-  va_end(args);
-  return buf;
-}
 
 std::string Percent(double ratio) { return Format("%.0f%%", ratio * 100); }
 

@@ -1,21 +1,13 @@
 #include "analysis/pause_scope.h"
 
 #include <algorithm>
-#include <cstdarg>
 #include <cstdio>
 #include <utility>
 
+#include "base/format.h"
+
 namespace rh::analysis {
 namespace {
-
-[[gnu::format(printf, 1, 2)]] std::string Format(const char* format, ...) {
-  char buf[256];
-  va_list args;
-  va_start(args, format);
-  std::vsnprintf(buf, sizeof(buf), format, args);
-  va_end(args);
-  return buf;
-}
 
 double Seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
 

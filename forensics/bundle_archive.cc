@@ -16,26 +16,12 @@
 #include <vector>
 
 #include "forensics/bundle_reader.h"
+#include "forensics/safe_directory.h"
 
 namespace rh::forensics {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Closes a descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string Quote(std::string_view text) {
   std::string out = "\"";
@@ -119,7 +105,7 @@ Result<BundleFiles> ReadBundleArchive(const fs::path& file, const ReadLimits& li
   out.origin = file.string();
   out.archive = true;
   const std::string& where = out.origin;
-  Fd fd(open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  UniqueFd fd(open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (fd.get() < 0) return Error{where + ": " + std::strerror(errno)};
   struct stat st {};
   if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {

@@ -19,6 +19,8 @@
 #include <set>
 #include <utility>
 
+#include "forensics/safe_directory.h"
+
 namespace rh::forensics {
 namespace {
 
@@ -27,26 +29,6 @@ namespace fs = std::filesystem;
 constexpr int kMaxDepth = 32;
 
 std::string Errno(int err) { return std::strerror(err); }
-
-// Closes a descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
 
 // Reads what remains of `fd` into `out`, failing past `cap` bytes.
 Status ReadCapped(int fd, std::uint64_t cap, const std::string& where, std::string& out) {
@@ -103,7 +85,7 @@ Status ReadTree(int dirfd, const std::string& prefix, int depth, const ReadLimit
       return Error{origin + ": more than " + std::to_string(limits.max_files) + " files"};
     }
     if (S_ISDIR(st.st_mode)) {
-      Fd sub(openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd sub(openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (sub.get() < 0) return Error{where + ": " + Errno(errno)};
       if (Status s = ReadTree(sub.get(), relative, depth + 1, limits, origin, totals, out);
           !s.ok()) {
@@ -113,7 +95,7 @@ Status ReadTree(int dirfd, const std::string& prefix, int depth, const ReadLimit
       if (static_cast<std::uint64_t>(st.st_size) > limits.max_file_bytes) {
         return Error{where + ": larger than " + std::to_string(limits.max_file_bytes) + " bytes"};
       }
-      Fd file(openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+      UniqueFd file(openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
       if (file.get() < 0) return Error{where + ": " + Errno(errno)};
       std::string content;
       if (Status s = ReadCapped(file.get(), limits.max_file_bytes, where, content); !s.ok()) {
@@ -189,8 +171,8 @@ Status Commit(int fd, const std::string& temp, const fs::path& out, bool overwri
     return Error{out.string() + ": " + Errno(err)};
   }
   // The rename, on disk too.
-  Fd parent(open(out.has_parent_path() ? out.parent_path().c_str() : ".",
-                 O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd parent(open(out.has_parent_path() ? out.parent_path().c_str() : ".",
+                       O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (parent.get() < 0 || fsync(parent.get()) != 0) {
     return Error{out.string() + ": written, but syncing its directory: " + Errno(errno)};
   }
@@ -258,7 +240,7 @@ void RemoveAndDie(int signal) {
 // live owner holds flock on its directory), and ".<prefix>*" ones (PrivateDir::Create() names
 // them so until locked) unlocked and unchanged for ten seconds.
 void RemoveStaleDirectories(const std::string& base, const std::string& prefix) {
-  Fd dir(open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd dir(open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0) return;
   const int listing = dup(dir.get());
   DIR* stream = listing >= 0 ? fdopendir(listing) : nullptr;
@@ -276,7 +258,7 @@ void RemoveStaleDirectories(const std::string& base, const std::string& prefix) 
   closedir(stream);
   const time_t now = time(nullptr);
   for (const auto& name : names) {
-    Fd fd(openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd fd(openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     struct stat st {};
     const bool hidden = name.front() == '.';
     if (fd.get() < 0 || fstat(fd.get(), &st) != 0 || st.st_uid != geteuid() ||
@@ -313,7 +295,7 @@ Result<BundleFiles> ReadBundleDirectory(const fs::path& dir, const ReadLimits& l
   out.origin = dir.string();
   fs::path clean = dir.lexically_normal();
   out.name = (clean.has_filename() ? clean : clean.parent_path()).filename().string();
-  Fd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return Error{out.origin + ": " + Errno(errno)};
   struct stat st {};
   if (fstatat(fd.get(), std::string(kManifestFile).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
@@ -402,7 +384,7 @@ Result<std::unique_ptr<PrivateDir>> PrivateDir::Create(std::string_view prefix) 
     return Error{hidden + ": cannot create a temporary directory: " + Errno(errno)};
   }
   const std::string path = base + "/" + name + hidden.substr(hidden.size() - 6);
-  Fd fd(open(hidden.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd fd(open(hidden.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (fd.get() < 0 || flock(fd.get(), LOCK_EX | LOCK_NB) != 0 ||
       renameat2(AT_FDCWD, hidden.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
     const int err = errno;
@@ -447,7 +429,7 @@ Status WriteFileUnder(const fs::path& dir, std::string_view relative, std::strin
                       bool replace) {
   const std::string where = (dir / relative).string();
   if (!IsSafeRelativePath(relative)) return Error{where + ": unsafe path"};
-  Fd current(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd current(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (current.get() < 0) return Error{dir.string() + ": " + Errno(errno)};
   std::size_t begin = 0;
   for (;;) {
@@ -459,12 +441,12 @@ Status WriteFileUnder(const fs::path& dir, std::string_view relative, std::strin
     }
     int next = openat(current.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (next < 0) return Error{where + ": " + Errno(errno)};
-    current.reset(next);
+    current = UniqueFd(next);
     begin = slash + 1;
   }
   std::string name(relative.substr(begin));
   int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (replace ? O_TRUNC : O_EXCL);
-  Fd file(openat(current.get(), name.c_str(), flags, 0600));
+  UniqueFd file(openat(current.get(), name.c_str(), flags, 0600));
   if (file.get() < 0) return Error{where + ": " + Errno(errno)};
   std::size_t done = 0;
   while (done < content.size()) {
@@ -499,7 +481,7 @@ Status WriteFileAtomically(const fs::path& out, std::string_view content, bool o
 }
 
 Result<std::string> ReadRegularFile(const fs::path& path, std::uint64_t cap) {
-  Fd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (fd.get() < 0) return Error{path.string() + ": " + Errno(errno)};
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) return Error{path.string() + ": " + Errno(errno)};
@@ -512,10 +494,10 @@ Result<std::string> ReadRegularFile(const fs::path& path, std::uint64_t cap) {
 Result<std::string> ReadBundleFile(const std::filesystem::path& dir, std::string_view name,
                                    std::uint64_t max_bytes) {
   const std::string where = (dir / name).string();
-  Fd directory(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd directory(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (directory.get() < 0) return Error{dir.string() + ": " + Errno(errno)};
-  Fd file(openat(directory.get(), std::string(name).c_str(),
-                 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  UniqueFd file(openat(directory.get(), std::string(name).c_str(),
+                       O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (file.get() < 0) return Error{where + ": " + Errno(errno)};
   struct stat st {};
   if (fstat(file.get(), &st) != 0) return Error{where + ": " + Errno(errno)};
