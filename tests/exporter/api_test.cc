@@ -232,7 +232,9 @@ TEST(ProcessApi, HistoryKeepsAReusedPidApart) {
   EXPECT_EQ(history["running"], true);
   EXPECT_EQ(history["hours"], 1);
   const auto first_start = history["start_ticks"].get<std::uint64_t>();
-  EXPECT_GT(history["statistics"]["avg_cpu"].get<double>(), 10);
+  // A burner: its CPU is recorded (on a loaded machine, or under a sanitizer, it may get well
+  // under one CPU, so only "clearly above an idle process").
+  EXPECT_GT(history["statistics"]["avg_cpu"].get<double>(), 1);
   EXPECT_GE(history["statistics"]["max_cpu"].get<double>(),
             history["statistics"]["avg_cpu"].get<double>());
   EXPECT_EQ(history["history"].size(), history["data_points"].get<std::size_t>());
