@@ -12,6 +12,7 @@
 //                       /proc descriptor as the collector opens them; no directory listing, no
 //                       parsing. bench/scan_scale.sh runs it next to BM_ProcessTable at 100,
 //                       2,000 and 20,000 processes.
+// BM_CgroupScan, BM_PreadCgroupFiles  the cgroup tree and its floor (bench/cgroup_scale.sh)
 //
 // docs/benchmarks.md requires BM_SampleSystemFiles <= 2 x BM_PreadSameFiles (bench/run.sh).
 
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "collectors/cgroups.h"
 #include "collectors/collector.h"
 #include "collectors/loadavg.h"
 #include "collectors/meminfo.h"
@@ -189,6 +191,60 @@ void BM_PreadProcessFiles(benchmark::State& state) {
   state.counters["processes"] = static_cast<double>(sample.processes.counts.total);
 }
 BENCHMARK(BM_PreadProcessFiles)->Unit(benchmark::kMicrosecond);
+
+// The cgroup tree as the daemon scans it each pass (the "cgroups" collector), against its floor:
+// pread of exactly the files a steady-state pass reads, on descriptors kept open, no directory
+// listing, no parsing. The collector keeps the files of 100 leaves open and opens the others'
+// each pass, so above 100 leaves the floor is lower than anything that does not keep them all.
+// bench/cgroup_scale.sh runs both at 10, 100 and 1,000 leaf cgroups.
+void BM_CgroupScan(benchmark::State& state) {
+  CollectorList collectors;
+  collectors.push_back(MakeCgroupCollector(ProcRoot(), CollectorOptions{}));
+  SystemSample sample;
+  CollectAll(collectors, SystemClock::Instance(), sample);
+  if (!AllSucceeded(sample, state)) return;
+  if (!sample.cgroups.available) {
+    state.SkipWithError("no cgroup v2 hierarchy");
+    return;
+  }
+  for (auto _ : state) {
+    CollectAll(collectors, SystemClock::Instance(), sample);
+    benchmark::DoNotOptimize(sample);
+  }
+  state.counters["cgroups"] = static_cast<double>(sample.cgroups.count);
+}
+BENCHMARK(BM_CgroupScan)->Unit(benchmark::kMicrosecond);
+
+void BM_PreadCgroupFiles(benchmark::State& state) {
+  FileList list;
+  ProcRoot recording(ProcRoot::DefaultProc(), ProcRoot::DefaultSys(), &list);
+  CollectorList collectors;
+  collectors.push_back(MakeCgroupCollector(recording, CollectorOptions{}));
+  SystemSample sample;
+  CollectAll(collectors, SystemClock::Instance(), sample);
+  list.files.clear();
+  CollectAll(collectors, SystemClock::Instance(), sample);
+  if (!AllSucceeded(sample, state)) return;
+
+  ProcRoot root;
+  std::vector<int> fds;
+  for (const auto& [tree, relative] : list.files) {
+    const auto path = tree == "sys" ? root.Sys(relative) : root.Proc(relative);
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) fds.push_back(fd);  // memory.current is absent without the controller
+  }
+  std::vector<char> buffer(16 << 10);
+  for (auto _ : state) {
+    // One pread per file: cgroup files are all far smaller than the buffer.
+    for (int fd : fds) benchmark::DoNotOptimize(pread(fd, buffer.data(), buffer.size(), 0));
+    benchmark::DoNotOptimize(buffer.data());
+    benchmark::ClobberMemory();
+  }
+  for (int fd : fds) close(fd);
+  state.counters["files"] = static_cast<double>(fds.size());
+  state.counters["cgroups"] = static_cast<double>(sample.cgroups.count);
+}
+BENCHMARK(BM_PreadCgroupFiles)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace rh::collectors
