@@ -23,7 +23,7 @@ set -euo pipefail
 build=${1:?usage: bench/load.sh BUILD_DIR}
 rh=${RH:-$build/exporter/rogue-hunter}
 slow_bin="$build/bench/slow_clients"
-endpoints=(${ENDPOINTS:-/metrics /api/status})
+endpoints=(${ENDPOINTS:-/metrics /api/status /api/processes /api/events})
 seconds=${SECONDS_PER_ENDPOINT:-60}
 connections=${CONNECTIONS:-64}
 slack=${SLACK:-0.25}

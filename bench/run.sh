@@ -83,4 +83,23 @@ echo "== Side by side with node_exporter"
 echo "== Slow clients, side by side with node_exporter"
 "$(dirname "$0")/slow_clients.sh" "$build" || status=1
 
+echo "== The process table at 100, 2,000 and 20,000 processes, against its floor"
+"$(dirname "$0")/scan_scale.sh" "$build" || status=1
+
+echo "== The daemon's own cost at 20,000 processes, defaults"
+"$(dirname "$0")/self_cost.sh" "$build" 20000 120 || status=1
+
+if [ "$(id -u)" -eq 0 ]; then
+  echo "== The cgroup scan at 10, 100 and 1,000 cgroups, against its floor"
+  "$(dirname "$0")/cgroup_scale.sh" "$build" || status=1
+else
+  echo "== The cgroup scan: skipped (creating cgroups needs root)"
+fi
+
+echo "== A CPU stall burst: PSI triggers, polling, the score alone"
+"$(dirname "$0")/pressure_burst.sh" "$build" || status=1
+
+echo "== Load on /metrics and every /api endpoint, and a scrape among slow clients"
+"$(dirname "$0")/load.sh" "$build" || status=1
+
 exit "$status"
