@@ -55,7 +55,7 @@ echo "sampling interval now: $(metric rogue_hunter_sampling_interval_seconds) s;
   "processes collector: $(metric 'rogue_hunter_collector_duration_seconds{collector="processes"}') s last pass"
 echo "back-off (cpu): $(metric 'rogue_hunter_self_backoff{reason="cpu"}');" \
   "back-offs started: $(metric 'rogue_hunter_self_backoffs_total{reason="cpu"}');" \
-  "scans skipped: $(metric rogue_hunter_self_deferred_scans_total)"
+  "scans skipped: $(metric 'rogue_hunter_self_deferred_scans_total{collector="processes"}')"
 awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" 'BEGIN {
   printf "daemon CPU over %.0f s: %.2f s = %.2f%% of one CPU\n", e - s, b - a, (b - a) / (e - s) * 100 }'
 grep 'self-limits' "$tmp/daemon.log" || echo "(no self-limits line in the log)"
