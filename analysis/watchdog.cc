@@ -167,13 +167,14 @@ void Watchdog::Step() {
   }
   if (verdict.event) {
     WatchdogEvent& e = *verdict.event;
-    if (e.kind == WatchdogEvent::Kind::kPause && switches_ != nullptr) {
-      collectors::SwitchCounts counts;
-      e.end_switches_read = switches_->Read(counts);
-      e.end_context_switches = counts.total;
-      e.end_own_context_switches = counts.own;
-    }
     if (e.kind == WatchdogEvent::Kind::kPause) {
+      // First, before the work that piled up during the pause runs and switches.
+      if (switches_ != nullptr) {
+        collectors::SwitchCounts counts;
+        e.end_switches_read = switches_->Read(counts);
+        e.end_context_switches = counts.total;
+        e.end_own_context_switches = counts.own;
+      }
       stats_.pauses.Observe(e.duration_ns);
       stats_.last_pause_duration_ns.store(e.duration_ns, std::memory_order_relaxed);
       stats_.last_pause_end_realtime_ns.store(e.end_realtime_ns, std::memory_order_relaxed);

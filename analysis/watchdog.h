@@ -19,7 +19,9 @@ namespace rh::analysis {
 /// The pause watchdog: a thread that sleeps to absolute CLOCK_MONOTONIC deadlines every tick and
 /// judges each wake-up with a PauseDetector. It must keep working when the machine is in trouble,
 /// so its path never allocates, locks, logs or touches disk: results go into atomics and a
-/// fixed-size single-producer/single-consumer event ring, and an eventfd wakes the consumer. Its
+/// fixed-size single-producer/single-consumer event ring, and an eventfd wakes the consumer. At
+/// the end of a pause it also reads the context switches (one pread of /proc/stat into a buffer
+/// allocated beforehand, CountSwitchesWith). Its
 /// stack and state are locked in RAM and it raises its priority when permitted.
 ///
 /// Thread-safety: Start/Stop from one controlling thread; PopEvent/event_fd from one consumer
