@@ -310,17 +310,17 @@ void DrawEventsList(const Screen& s, const Data& d, int top, int bottom, double 
     std::string kind = e.kind == forensics::EventKind::kPause     ? "PAUSE"
                        : e.kind == forensics::EventKind::kSuspend ? "SUSPEND"
                                                                   : "CRITICAL";
-    // Only a pause of the machine is marked: one of rogue-hunter alone is not the machine's.
-    const bool machine = pause && e.scope == analysis::Name(analysis::PauseScope::kMachine);
+    // A pause is marked unless only rogue-hunter stopped in it: that one is not the machine's.
+    const bool marked = pause && e.scope != analysis::Name(analysis::PauseScope::kProcess);
     std::string line =
-        std::string(machine ? (s.unicode() ? "⚠ " : "! ") : "  ") +
+        std::string(marked ? (s.unicode() ? "⚠ " : "! ") : "  ") +
         LocalTime(e.start_time).substr(5) + "  " + Pad(kind, 8) + " " +
         Pad(e.kind == forensics::EventKind::kCritical ? "-" : Seconds(e.duration_seconds), 9) +
         Pad(pause ? ScopeColumn(e.scope) : "", 11);
     std::string culprit =
         v.culprit.empty() ? "" : "[" + Name(v.culprit) + (v.culprit_ranked ? " suspected]" : "?]");
     line += Pad(culprit, 22) + " " + Ago(now - e.end_time);
-    s.Put(y, 1, line, machine ? s.Color(kYellow, A_BOLD) : A_NORMAL);
+    s.Put(y, 1, line, marked ? s.Color(kYellow, A_BOLD) : A_NORMAL);
   }
 }
 
@@ -561,11 +561,11 @@ void DrawHelp(const Screen& s) {
       "  component (load, cpu, io, memory, thermal, latency). High CPU use alone is",
       "  not stress. Sampling is every 5 s when normal, every second when elevated.",
       "  A pause is a stretch where rogue-hunter did not run. Its scope says what",
-      "  froze: MACHINE (nothing else ran either; marked and yellow), HYPERVISOR",
-      "  (the VM was not scheduled), PROCESS (only rogue-hunter stopped: a signal,",
-      "  a frozen cgroup, a CPU quota) or UNKNOWN. The marker at the bottom says",
-      "  when the last one ended. 'suspected' culprits come from the forensic",
-      "  bundle's ranking; a '?' is only the busiest process then.",
+      "  froze: MACHINE (nothing else ran either), HYPERVISOR (the VM was not",
+      "  scheduled), UNKNOWN, or PROCESS (only rogue-hunter stopped: a signal, a",
+      "  frozen cgroup, a CPU quota; not marked, not yellow). The marker at the",
+      "  bottom says when the last one ended. 'suspected' culprits come from the",
+      "  forensic bundle's ranking; a '?' is only the busiest process then.",
       "",
       "  Data: the daemon's /api/status, every refresh; the history database for",
       "  events and history. NO_COLOR=1 turns colours off.",
