@@ -130,4 +130,30 @@ std::vector<std::string> LauncherInto(const std::vector<const TestCgroup*>& cgro
   return argv;
 }
 
+std::optional<MemoryLimitedCgroup> MemoryLimitedCgroup::Make(const std::string& name,
+                                                             std::uint64_t limit_bytes,
+                                                             std::string* why) {
+  auto v2 = TestCgroup::V2(name, why);
+  if (!v2) return std::nullopt;
+  if (fs::exists(v2->dir() / "memory.max")) {
+    if (!Put(v2->dir() / "memory.max", std::to_string(limit_bytes))) {
+      if (why != nullptr) *why = "cannot set memory.max";
+      return std::nullopt;
+    }
+    return MemoryLimitedCgroup(std::move(*v2), std::nullopt);
+  }
+  std::string v1_why;
+  auto v1 = TestCgroup::V1Memory(name, limit_bytes, &v1_why);
+  if (!v1) {
+    if (why != nullptr) *why = "no v2 memory controller, and " + v1_why;
+    return std::nullopt;
+  }
+  return MemoryLimitedCgroup(std::move(*v2), std::move(*v1));
+}
+
+std::vector<std::string> MemoryLimitedCgroup::Launcher() const {
+  if (!v1_) return v2_.Launcher();
+  return LauncherInto({&v2_, &*v1_});
+}
+
 }  // namespace rh::test

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -39,5 +40,26 @@ class TestCgroup {
 
 /// A command prefix that enters every cgroup of `cgroups` in order, then execs the rest.
 std::vector<std::string> LauncherInto(const std::vector<const TestCgroup*>& cgroups);
+
+/// A cgroup v2 leaf (root only) whose processes may use at most `limit_bytes` of memory: by its
+/// own memory.max where the v2 memory controller is enabled for it, else (a hybrid machine, where
+/// the memory controller is v1's) by a v1 memory cgroup of the same name that Launcher() enters
+/// too. Both are removed on destruction, as TestCgroup does.
+class MemoryLimitedCgroup {
+ public:
+  static std::optional<MemoryLimitedCgroup> Make(const std::string& name, std::uint64_t limit_bytes,
+                                                 std::string* why = nullptr);
+
+  /// "/<name>": the path the daemon reports it under.
+  std::string path() const { return "/" + v2_.dir().filename().string(); }
+  /// A command prefix that enters the cgroup (and the v1 one) and execs the rest.
+  std::vector<std::string> Launcher() const;
+
+ private:
+  MemoryLimitedCgroup(TestCgroup v2, std::optional<TestCgroup> v1)
+      : v2_(std::move(v2)), v1_(std::move(v1)) {}
+  TestCgroup v2_;
+  std::optional<TestCgroup> v1_;  // destroyed first: it kills the same processes
+};
 
 }  // namespace rh::test
