@@ -131,16 +131,30 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
       "their pace before it",
       v.observed_switches, gap, v.expected_switches);
 
-  // Direct evidence that the daemon alone was held, once the machine is seen to have run.
-  const PauseReason direct = e.continued_by_signal         ? PauseReason::kSignal
-                             : e.cgroup_freeze_changes > 0 ? PauseReason::kFrozen
-                                                           : PauseReason::kNone;
+  // Direct evidence that the daemon alone was held, once the machine is seen to have run: a
+  // SIGCONT, a freeze of its cgroup, its cgroup's CPU quota. (A run delay is not: real-time
+  // loops holding every CPU make the watchdog wait for one too.)
+  auto grew = [&](const std::optional<double>& from, const std::optional<double>& to) {
+    return from && to ? Moved(*to, *from) : 0.0;
+  };
+  const double throttled = grew(before.throttled_seconds, after.throttled_seconds);
+  const double run_delay = grew(before.run_delay_seconds, after.run_delay_seconds);
+  PauseReason direct = PauseReason::kNone;
+  std::string why;
+  if (e.continued_by_signal) {
+    direct = PauseReason::kSignal;
+  } else if (e.cgroup_freeze_changes > 0) {
+    direct = PauseReason::kFrozen;
+    why = " (its cgroup.events changed during the pause)";
+  } else if (gap > 0 && throttled >= rules.throttled_share * gap) {
+    direct = PauseReason::kThrottled;
+    why = Format(" for %.3f s (cpu.stat)", throttled);
+  }
   if (direct != PauseReason::kNone && v.observed_switches >= rules.min_expected) {
     v.scope = PauseScope::kProcess;
     v.reason = direct;
-    v.evidence =
-        figures + ": the rest of the machine kept running; " + std::string(ReasonText(direct)) +
-        (direct == PauseReason::kFrozen ? " (its cgroup.events changed during the pause)" : "");
+    v.evidence = figures + ": the rest of the machine kept running; " +
+                 std::string(ReasonText(direct)) + why;
     return v;
   }
   if (v.expected_switches < rules.min_expected) {
@@ -152,7 +166,7 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
   }
   const double share = v.observed_switches / v.expected_switches;
   if (direct != PauseReason::kNone) {
-    // Held by a signal or a freeze, yet the others' switches say nothing else ran either.
+    // Held by a signal, a freeze or a quota, yet the others' switches say nothing else ran.
     v.evidence = figures + Format(" (%.0f%%), though %s: whether anything else ran is not known",
                                   share * 100, std::string(ReasonText(direct)).c_str());
     return v;
@@ -180,16 +194,7 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
   }
 
   v.scope = PauseScope::kProcess;
-  auto grew = [&](const std::optional<double>& from, const std::optional<double>& to) {
-    return from && to ? Moved(*to, *from) : 0.0;
-  };
-  const double throttled = grew(before.throttled_seconds, after.throttled_seconds);
-  const double run_delay = grew(before.run_delay_seconds, after.run_delay_seconds);
-  std::string why;
-  if (gap > 0 && throttled >= rules.throttled_share * gap) {
-    v.reason = PauseReason::kThrottled;
-    why = Format(" for %.3f s (cpu.stat)", throttled);
-  } else if (gap > 0 && run_delay >= rules.run_delay_share * gap) {
+  if (gap > 0 && run_delay >= rules.run_delay_share * gap) {
     v.reason = PauseReason::kRunDelay;
     why = Format(" for %.3f s (schedstat)", run_delay);
   }

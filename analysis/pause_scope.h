@@ -80,14 +80,15 @@ struct ScopeRules {
 ///   to stop and resume, one after another on each CPU, so the switches counted in it are the
 ///   system's minus the daemon's once (erring high by the few that woke a CPU from idle). The
 ///   figures thus favour "the machine kept running", never "the machine froze";
-/// - process, with a direct reason: a SIGCONT at its end (stopped by a signal) or a change of
-///   its cgroup's freeze state, provided other tasks switched at least min_expected times in it;
+/// - process, with a direct reason: a SIGCONT at its end (stopped by a signal), a change of its
+///   cgroup's freeze state, or its cgroup's CPU quota throttling it for throttled_share of the
+///   pause, provided other tasks switched at least min_expected times in it;
 /// - machine: otherwise, other tasks' switches fell below a fifth of their pace before, or
 ///   below half of it while tasks waited for a CPU, memory or I/O (PSI "some") for a fifth of the
 ///   pause or more, at least 4 times as much as before it: the machine ran, but hardly anything
 ///   in it could (real-time loops on every CPU leave normal tasks the kernel's fair-server share);
-/// - process: they kept at least half of it; the reason is its cgroup's CPU quota throttling
-///   it, or its watchdog thread waiting for a CPU, or none found;
+/// - process: they kept at least half of it; the reason is its watchdog thread waiting for a
+///   CPU (not direct: real-time loops on every CPU make it wait too), or none found;
 /// - unknown: a reading is missing, the machine was too quiet before the pause to compare
 ///   (fewer than min_expected switches expected), or the pace fell in between.
 /// Pure. Counters that went backwards count as not having moved.

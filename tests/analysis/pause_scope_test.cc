@@ -179,6 +179,23 @@ TEST(DecideScope, TheDaemonsOwnThreadsStoppingTogetherDoNotHideTheOthers) {
   EXPECT_EQ(DecideScope(e).reason, PauseReason::kFrozen);
 }
 
+TEST(DecideScope, AQuotaThrottlingItIsProcessScopeEvenWhenOthersSlowedDown) {
+  // A client hammering the daemon waits while the daemon's quota holds it: others' switches fall
+  // to a third, yet cpu.stat says the quota held it for most of the pause.
+  ProgressReading third = Reading(99.8);
+  third.monotonic_ns = 103'010'000'000;
+  third.context_switches += 900 + 189;
+  third.throttled_seconds = 2.5;
+  ScopeVerdict v = DecideScope(Evidence(third));
+  EXPECT_EQ(v.scope, PauseScope::kProcess);
+  EXPECT_EQ(v.reason, PauseReason::kThrottled);
+  EXPECT_THAT(v.evidence, HasSubstr("its cgroup's CPU quota throttled it for 2.500 s (cpu.stat)"));
+  // A run delay alone is no such evidence: real-time loops on every CPU delay the watchdog too.
+  third.throttled_seconds = 0;
+  *third.run_delay_seconds += 2.9;
+  EXPECT_EQ(DecideScope(Evidence(third)).scope, PauseScope::kUnknown);
+}
+
 TEST(DecideScope, SwitchesCountedAtTheWakeUpLeaveOutTheBacklogAfterIt) {
   // Real-time loops held every CPU: when they end, the work that waited runs and switches (300
   // times) before the reading after; the watchdog counted 5 as it woke, before that backlog.
