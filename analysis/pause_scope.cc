@@ -157,7 +157,19 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
                  std::string(ReasonText(direct)) + why;
     return v;
   }
+  const Congestion c = MostCongested(*e.pace_from, before, after, gap);
+  auto congested = [&](double needed) {
+    return c.resource != nullptr && c.in_pause >= needed && c.in_pause >= 4 * c.before;
+  };
   if (v.expected_switches < rules.min_expected) {
+    if (direct == PauseReason::kNone && congested(rules.congested_share_near_pace)) {
+      v.scope = PauseScope::kMachine;
+      v.evidence = Format(
+          "tasks waited for %s %.0f%% of the %.3f s against %.1f%% before it: the machine was "
+          "congested (its context switches were too few before the pause to compare)",
+          c.resource, c.in_pause * 100, gap, c.before * 100);
+      return v;
+    }
     v.evidence = Format(
         "the machine was too quiet before the pause to compare: other tasks switched %.0f "
         "times a second",
@@ -178,17 +190,18 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
                                   Moved(after.interrupts, before.interrupts));
     return v;
   }
+  // Fewer switches than before while tasks waited for a CPU, memory or I/O far more than before:
+  // the machine ran, but hardly anything in it could.
+  if (share < 1 && congested(share < rules.process_from ? rules.congested_share
+                                                        : rules.congested_share_near_pace)) {
+    v.scope = PauseScope::kMachine;
+    v.evidence = figures + Format(
+                               " (%.0f%%), and tasks waited for %s %.0f%% of that time against "
+                               "%.1f%% before it: the machine was congested",
+                               share * 100, c.resource, c.in_pause * 100, c.before * 100);
+    return v;
+  }
   if (share < rules.process_from) {
-    const Congestion c = MostCongested(*e.pace_from, before, after, gap);
-    if (c.resource != nullptr && c.in_pause >= rules.congested_share &&
-        c.in_pause >= 4 * c.before) {
-      v.scope = PauseScope::kMachine;
-      v.evidence = figures + Format(
-                                 " (%.0f%%), and tasks waited for %s %.0f%% of that time against "
-                                 "%.1f%% before it: the machine was congested",
-                                 share * 100, c.resource, c.in_pause * 100, c.before * 100);
-      return v;
-    }
     v.evidence = figures + Format(" (%.0f%%): neither stopped nor running as before", share * 100);
     return v;
   }

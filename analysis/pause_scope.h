@@ -66,6 +66,8 @@ struct ScopeRules {
   /// In between machine_below and process_from, tasks that waited for a CPU, memory or I/O
   /// (PSI some) for at least this share of the pause, and 4 times their share before: machine.
   double congested_share = 0.2;
+  /// The same when others kept between process_from and all of their pace: a stricter share.
+  double congested_share_near_pace = 0.5;
   double steal_share = 0.5;      ///< Steal of at least this share of the pause: hypervisor.
   double throttled_share = 0.3;  ///< Quota throttling of this share of the pause: throttled.
   double run_delay_share = 0.5;  ///< Watchdog run delay of this share: waiting for a CPU.
@@ -84,9 +86,11 @@ struct ScopeRules {
 ///   cgroup's freeze state, or its cgroup's CPU quota throttling it for throttled_share of the
 ///   pause, provided other tasks switched at least min_expected times in it;
 /// - machine: otherwise, other tasks' switches fell below a fifth of their pace before, or
-///   below half of it while tasks waited for a CPU, memory or I/O (PSI "some") for a fifth of the
-///   pause or more, at least 4 times as much as before it: the machine ran, but hardly anything
-///   in it could (real-time loops on every CPU leave normal tasks the kernel's fair-server share);
+///   below it while tasks waited for a CPU, memory or I/O (PSI "some") for a fifth of the pause
+///   or more (half of it when the switches kept at least half their pace), at least 4 times as
+///   much as before it: the machine ran, but hardly anything in it could (real-time loops on
+///   every CPU leave normal tasks the kernel's fair-server share); with too few switches before
+///   the pause to compare, that congestion at half the pause or more decides alone;
 /// - process: they kept at least half of it; the reason is its watchdog thread waiting for a
 ///   CPU (not direct: real-time loops on every CPU make it wait too), or none found;
 /// - unknown: a reading is missing, the machine was too quiet before the pause to compare

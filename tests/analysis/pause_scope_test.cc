@@ -235,6 +235,29 @@ TEST(DecideScope, FewerSwitchesWhileTasksWaitedForACpuIsTheMachine) {
   EXPECT_EQ(DecideScope(e).scope, PauseScope::kUnknown);
   // Without PSI: in between, unknown.
   EXPECT_EQ(DecideScope(Evidence(third)).scope, PauseScope::kUnknown);
+
+  // Two thirds of the pace (the fair server let normal tasks switch), tasks waiting for a CPU
+  // 70 % of the pause against 1 % before: the machine; waiting 30 % only: the rest ran.
+  ProgressReading two_thirds = Reading(99.8);
+  two_thirds.monotonic_ns = 103'010'000'000;
+  two_thirds.context_switches += 1800 + 189;
+  PauseEvidence near = Evidence(with_waiting(two_thirds, 0.05 + 2.1));
+  near.pace_from = with_waiting(Reading(95), 0.0);
+  near.before = with_waiting(Reading(99.8), 0.05);
+  EXPECT_EQ(DecideScope(near).scope, PauseScope::kMachine);
+  near.after = with_waiting(two_thirds, 0.05 + 0.9);
+  EXPECT_EQ(DecideScope(near).scope, PauseScope::kProcess);
+
+  // Too few switches before to compare (the daemon's own threads handing work to each other
+  // hide the others'), but tasks waited for a CPU 70 % of the pause: the machine.
+  PauseEvidence quiet = Evidence(with_waiting(Reading(103.01, 1, 0), 0.05 + 2.1));
+  quiet.pace_from = with_waiting(Reading(95, 1, 0), 0.0);
+  quiet.before = with_waiting(Reading(99.8, 1, 0), 0.05);
+  v = DecideScope(quiet);
+  EXPECT_EQ(v.scope, PauseScope::kMachine);
+  EXPECT_THAT(v.evidence, HasSubstr("too few before the pause to compare"));
+  quiet.after = with_waiting(Reading(103.01, 1, 0), 0.05 + 0.9);  // 30 %: not enough alone
+  EXPECT_EQ(DecideScope(quiet).scope, PauseScope::kUnknown);
 }
 
 TEST(DecideScope, CountersGoingBackwardsDoNotCount) {

@@ -32,6 +32,10 @@ TEST(CliFixture, ARealDaemonRunWithAPauseAndACapture) {
     Daemon daemon(home, {});
     ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
     ASSERT_TRUE(WaitUntil([&] { return Value(daemon, "rogue_hunter_samples_total") >= 2; }, 30s));
+    // The machine's pace known before the pause, so that its scope is decided (process: the
+    // SIGSTOP) and the fixture does not depend on how soon the pause came.
+    ASSERT_TRUE(WaitUntil(
+        [&] { return Value(daemon, "rogue_hunter_pause_evidence_seconds") >= 1.5; }, 30s));
     daemon.process().Signal(SIGSTOP);
     std::this_thread::sleep_for(2500ms);
     daemon.process().Signal(SIGCONT);
@@ -52,6 +56,8 @@ TEST(CliFixture, ARealDaemonRunWithAPauseAndACapture) {
   ASSERT_TRUE(pauses.ok());
   ASSERT_EQ(pauses->size(), 1u);
   EXPECT_NEAR(pauses->front().duration_seconds, 2.5, 0.5);
+  EXPECT_EQ(pauses->front().scope, "process") << pauses->front().notes;  // the TUI test's premise
+  EXPECT_EQ(pauses->front().scope_reason, "signal");
   auto captures = store->Captures(pauses->front().key);
   ASSERT_TRUE(captures.ok());
   ASSERT_FALSE(captures->empty());

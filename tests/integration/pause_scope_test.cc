@@ -84,6 +84,36 @@ TEST(PauseScope, ACgroupFreezeOfTheDaemonIsProcessScopeFrozen) {
   EXPECT_THAT(stored[0].notes, HasSubstr("the rest of the machine kept running"));
 }
 
+// The daemon's cgroup allowed 20 ms of CPU a second while a client keeps it busy: the quota
+// holds every thread of it, the watchdog's too (at normal priority: a SCHED_FIFO thread is not
+// held by a CFS quota), for most of each second.
+TEST(PauseScope, ACpuQuotaThatHoldsTheDaemonIsProcessScopeThrottled) {
+  std::string why;
+  auto cgroup = test::TestCgroup::V1Cpu("rh-test-quota-" + std::to_string(getpid()), &why);
+  if (!cgroup) GTEST_SKIP() << "no v1 cpu cgroup to put a quota on: " << why;
+  test::TempDir dir;
+  const auto config =
+      dir.Write("config.toml", "[pause]\nraise_priority = false\nmin_seconds = 0.4\n");
+  test::Daemon daemon({"--config", config.string()}, {}, 20s, cgroup->Launcher());
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
+  ASSERT_TRUE(EvidenceReady(daemon));
+
+  ASSERT_TRUE(cgroup->SetCpuQuota(20000));
+  // Busy: scrapes one after the other until a throttled pause is judged (each waits out the
+  // quota), or 30 s.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  bool judged = false;
+  while (!judged && std::chrono::steady_clock::now() < deadline) {
+    daemon.Get("/metrics");
+    judged =
+        Value(daemon, "rogue_hunter_last_pause_scope{scope=\"process\",reason=\"throttled\"}") == 1;
+  }
+  ASSERT_TRUE(cgroup->SetCpuQuota(-1));
+  EXPECT_TRUE(judged) << daemon.process().Stderr();
+  EXPECT_EQ(Pauses(daemon, "machine"), 0) << daemon.process().Stderr();
+  EXPECT_THAT(daemon.process().Stderr(), HasSubstr("its cgroup's CPU quota throttled it for"));
+}
+
 TEST(PauseScope, SigstopIsProcessScopeStoppedBySignalInTheHistoryToo) {
   test::Daemon daemon;
   ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();

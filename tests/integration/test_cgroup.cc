@@ -84,6 +84,29 @@ std::optional<TestCgroup> TestCgroup::V1Memory(const std::string& name, std::uin
   return cgroup;
 }
 
+std::optional<TestCgroup> TestCgroup::V1Cpu(const std::string& name, std::string* why) {
+  auto mounts = collectors::ParseMountInfo(Slurp("/proc/self/mountinfo"));
+  auto own = collectors::ParseProcCgroup(Slurp("/proc/self/cgroup")).V1Path("cpu");
+  if (!own) {
+    if (why != nullptr) *why = "not in a v1 cpu cgroup";
+    return std::nullopt;
+  }
+  auto parent = Directory(collectors::FindCgroup1(mounts, "cpu"), *own, why, "v1 cpu");
+  if (!parent) return std::nullopt;
+  auto dir = Make(*parent, name, why);
+  if (!dir) return std::nullopt;
+  TestCgroup cgroup(*dir);
+  if (!Put(*dir / "cpu.cfs_period_us", "1000000")) {
+    if (why != nullptr) *why = "cannot set cpu.cfs_period_us";
+    return std::nullopt;
+  }
+  return cgroup;
+}
+
+bool TestCgroup::SetCpuQuota(long quota_us) const {
+  return Put(dir_ / "cpu.cfs_quota_us", std::to_string(quota_us));
+}
+
 TestCgroup::~TestCgroup() {
   if (dir_.empty()) return;
   if (fs::exists(dir_ / "cgroup.freeze")) Freeze(false);

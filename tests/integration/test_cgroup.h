@@ -17,6 +17,11 @@ class TestCgroup {
   static std::optional<TestCgroup> V2(const std::string& name, std::string* why = nullptr);
   static std::optional<TestCgroup> V1Memory(const std::string& name, std::uint64_t limit_bytes,
                                             std::string* why = nullptr);
+  /// Below this process's own cgroup of the v1 cpu controller, with a 1 s CFS period and no
+  /// quota until SetCpuQuota().
+  static std::optional<TestCgroup> V1Cpu(const std::string& name, std::string* why = nullptr);
+  /// Writes cpu.cfs_quota_us (v1): microseconds of CPU per period, -1 for none.
+  bool SetCpuQuota(long quota_us) const;
   TestCgroup(TestCgroup&& other) noexcept : dir_(std::move(other.dir_)) { other.dir_.clear(); }
   TestCgroup(const TestCgroup&) = delete;
   TestCgroup& operator=(const TestCgroup&) = delete;
