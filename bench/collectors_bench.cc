@@ -69,6 +69,20 @@ bool AllSucceeded(const SystemSample& sample, benchmark::State& state) {
   return true;
 }
 
+// The files a steady-state pass of the collector that `make` builds reads (the second pass: the
+// first also scans directories), learned through a ReadRecorder, and that pass's sample.
+template <typename Make>
+FileList FilesOfASteadyPass(Make make, SystemSample& sample) {
+  FileList list;
+  ProcRoot recording(ProcRoot::DefaultProc(), ProcRoot::DefaultSys(), &list);
+  CollectorList collectors;
+  collectors.push_back(make(recording));
+  CollectAll(collectors, SystemClock::Instance(), sample);
+  list.files.clear();
+  CollectAll(collectors, SystemClock::Instance(), sample);
+  return list;
+}
+
 void BM_SampleSystemFiles(benchmark::State& state) {
   CollectorList collectors = SystemFileCollectors(ProcRoot());
   SystemSample sample;
@@ -155,14 +169,9 @@ void BM_ProcessTableOnCallingThread(benchmark::State& state) {
 BENCHMARK(BM_ProcessTableOnCallingThread)->Unit(benchmark::kMicrosecond);
 
 void BM_PreadProcessFiles(benchmark::State& state) {
-  FileList list;
-  ProcRoot recording(ProcRoot::DefaultProc(), ProcRoot::DefaultSys(), &list);
-  CollectorList collectors;
-  collectors.push_back(MakeProcessCollector(recording, CollectorOptions{}));
   SystemSample sample;
-  CollectAll(collectors, SystemClock::Instance(), sample);
-  list.files.clear();
-  CollectAll(collectors, SystemClock::Instance(), sample);
+  const FileList list = FilesOfASteadyPass(
+      [](const ProcRoot& root) { return MakeProcessCollector(root, CollectorOptions{}); }, sample);
   if (!AllSucceeded(sample, state)) return;
 
   const int proc = open(ProcRoot::DefaultProc().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -216,14 +225,9 @@ void BM_CgroupScan(benchmark::State& state) {
 BENCHMARK(BM_CgroupScan)->Unit(benchmark::kMicrosecond);
 
 void BM_PreadCgroupFiles(benchmark::State& state) {
-  FileList list;
-  ProcRoot recording(ProcRoot::DefaultProc(), ProcRoot::DefaultSys(), &list);
-  CollectorList collectors;
-  collectors.push_back(MakeCgroupCollector(recording, CollectorOptions{}));
   SystemSample sample;
-  CollectAll(collectors, SystemClock::Instance(), sample);
-  list.files.clear();
-  CollectAll(collectors, SystemClock::Instance(), sample);
+  const FileList list = FilesOfASteadyPass(
+      [](const ProcRoot& root) { return MakeCgroupCollector(root, CollectorOptions{}); }, sample);
   if (!AllSucceeded(sample, state)) return;
 
   ProcRoot root;
