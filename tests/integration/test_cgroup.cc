@@ -64,43 +64,41 @@ std::optional<TestCgroup> TestCgroup::V2(const std::string& name, std::string* w
   return TestCgroup(*dir);
 }
 
-std::optional<TestCgroup> TestCgroup::V1Memory(const std::string& name, std::uint64_t limit,
-                                               std::string* why) {
+namespace {
+
+// A new cgroup below this process's own one of the v1 `controller`, with `setting` written to
+// its `file` (its limit).
+std::optional<TestCgroup> V1Child(const char* controller, const std::string& name,
+                                  const std::string& file, const std::string& setting,
+                                  std::string* why) {
   auto mounts = collectors::ParseMountInfo(Slurp("/proc/self/mountinfo"));
-  auto own = collectors::ParseProcCgroup(Slurp("/proc/self/cgroup")).V1Path("memory");
+  auto own = collectors::ParseProcCgroup(Slurp("/proc/self/cgroup")).V1Path(controller);
   if (!own) {
-    if (why != nullptr) *why = "not in a v1 memory cgroup";
+    if (why != nullptr) *why = std::string("not in a v1 ") + controller + " cgroup";
     return std::nullopt;
   }
-  auto parent = Directory(collectors::FindCgroup1(mounts, "memory"), *own, why, "v1 memory");
+  const std::string what = std::string("v1 ") + controller;
+  auto parent = Directory(collectors::FindCgroup1(mounts, controller), *own, why, what.c_str());
   if (!parent) return std::nullopt;
   auto dir = Make(*parent, name, why);
   if (!dir) return std::nullopt;
-  TestCgroup cgroup(*dir);
-  if (!Put(*dir / "memory.limit_in_bytes", std::to_string(limit))) {
-    if (why != nullptr) *why = "cannot set memory.limit_in_bytes";
+  TestCgroup cgroup = TestCgroup::At(*dir);
+  if (!Put(*dir / file, setting)) {
+    if (why != nullptr) *why = "cannot set " + file;
     return std::nullopt;
   }
   return cgroup;
 }
 
+}  // namespace
+
+std::optional<TestCgroup> TestCgroup::V1Memory(const std::string& name, std::uint64_t limit,
+                                               std::string* why) {
+  return V1Child("memory", name, "memory.limit_in_bytes", std::to_string(limit), why);
+}
+
 std::optional<TestCgroup> TestCgroup::V1Cpu(const std::string& name, std::string* why) {
-  auto mounts = collectors::ParseMountInfo(Slurp("/proc/self/mountinfo"));
-  auto own = collectors::ParseProcCgroup(Slurp("/proc/self/cgroup")).V1Path("cpu");
-  if (!own) {
-    if (why != nullptr) *why = "not in a v1 cpu cgroup";
-    return std::nullopt;
-  }
-  auto parent = Directory(collectors::FindCgroup1(mounts, "cpu"), *own, why, "v1 cpu");
-  if (!parent) return std::nullopt;
-  auto dir = Make(*parent, name, why);
-  if (!dir) return std::nullopt;
-  TestCgroup cgroup(*dir);
-  if (!Put(*dir / "cpu.cfs_period_us", "1000000")) {
-    if (why != nullptr) *why = "cannot set cpu.cfs_period_us";
-    return std::nullopt;
-  }
-  return cgroup;
+  return V1Child("cpu", name, "cpu.cfs_period_us", "1000000", why);
 }
 
 bool TestCgroup::SetCpuQuota(long quota_us) const {
