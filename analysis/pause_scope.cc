@@ -1,7 +1,6 @@
 #include "analysis/pause_scope.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <utility>
 
 #include "base/format.h"

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <ostream>
 
 #include "exporter/cli/commands.h"
@@ -145,20 +146,19 @@ int Prune(const Context& ctx, const PruneOptions& options) {
   const std::uint64_t before_bytes = FileBytes(database);
   if (store && rows.total() > 0) {
     Progress progress(ctx, "deleting rows", rows.total());
-    for (;;) {
-      auto n = store->Prune(samples_before, events_before, kBatch);
-      if (!n) return Fail(ctx, n.error().message);
-      deleted_rows += *n;
-      progress.Advance(*n);
-      if (*n < static_cast<std::uint64_t>(kBatch)) break;
-    }
-    // The per-process history by its own retention; the kill audit goes with the events.
-    for (;;) {
-      auto n = store->PruneProcessData(processes_before, events_before, kBatch);
-      if (!n) return Fail(ctx, n.error().message);
-      deleted_rows += *n;
-      progress.Advance(*n);
-      if (*n < static_cast<std::uint64_t>(kBatch)) break;
+    // Samples and events by their retention, then the per-process history by its own (the kill
+    // audit goes with the events), each in batches until one comes back short.
+    const std::function<Result<std::uint64_t>()> batches[] = {
+        [&] { return store->Prune(samples_before, events_before, kBatch); },
+        [&] { return store->PruneProcessData(processes_before, events_before, kBatch); }};
+    for (const auto& batch : batches) {
+      for (;;) {
+        auto n = batch();
+        if (!n) return Fail(ctx, n.error().message);
+        deleted_rows += *n;
+        progress.Advance(*n);
+        if (*n < static_cast<std::uint64_t>(kBatch)) break;
+      }
     }
     progress.Finish();
   }
