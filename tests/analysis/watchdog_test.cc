@@ -1,21 +1,15 @@
 #include "analysis/watchdog.h"
 
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
 #include <vector>
 
 #include "tests/support/fake_clock.h"
+#include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
 namespace rh::analysis {
 namespace {
-
-std::uint64_t OwnSwitchesSoFar() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<std::uint64_t>(usage.ru_nvcsw + usage.ru_nivcsw);
-}
 
 constexpr std::int64_t kMs = 1'000'000;
 constexpr std::int64_t kSecond = 1'000'000'000;
@@ -159,9 +153,9 @@ TEST_F(WatchdogTest, APauseCarriesTheSwitchesReadAsItWoke) {
   watchdog_.CountSwitchesWith(&counter);
   watchdog_.Step();
   clock_.OvershootNextSleep(2 * kSecond);
-  const std::uint64_t own_before = OwnSwitchesSoFar();
+  const std::uint64_t own_before = test::OwnContextSwitches();
   watchdog_.Step();
-  const std::uint64_t own_after = OwnSwitchesSoFar();
+  const std::uint64_t own_after = test::OwnContextSwitches();
   auto events = Drain();
   ASSERT_EQ(events.size(), 1u);
   EXPECT_TRUE(events[0].end_switches_read);

@@ -14,12 +14,6 @@
 namespace rh::collectors {
 namespace {
 
-std::uint64_t OwnSwitchesSoFar() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<std::uint64_t>(usage.ru_nvcsw + usage.ru_nivcsw);
-}
-
 using namespace std::chrono_literals;
 
 // A tree whose /proc/self says the process is in the v2 cgroup /test of a hierarchy mounted at
@@ -66,11 +60,11 @@ TEST(SwitchCounter, ReadsCtxtAndItsOwnWithoutTheRecorder) {
   SelfTree tree;
   SwitchCounter counter(tree.root());
   SwitchCounts counts;
-  const std::uint64_t own_before = OwnSwitchesSoFar();
+  const std::uint64_t own_before = test::OwnContextSwitches();
   ASSERT_TRUE(counter.Read(counts));
   EXPECT_EQ(counts.total, 389008u);
   EXPECT_GE(counts.own, own_before);  // this process's (getrusage)
-  EXPECT_LE(counts.own, OwnSwitchesSoFar());
+  EXPECT_LE(counts.own, test::OwnContextSwitches());
   // Read again from the same descriptor: the file's current content.
   tree.dir.Write("proc/stat", "cpu  1 2 3 4 5 6 7 8 0 0\nintr 5\nctxt 12\nbtime 1\n");
   ASSERT_TRUE(counter.Read(counts));

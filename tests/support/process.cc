@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -214,6 +215,12 @@ int FreePort() {
 
 bool HaveProgram(const std::string& name) {
   return Run({"/bin/sh", "-c", "command -v \"$0\" >/dev/null", name}, 10000ms).exit_code == 0;
+}
+
+std::uint64_t OwnContextSwitches() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<std::uint64_t>(usage.ru_nvcsw + usage.ru_nivcsw);
 }
 
 }  // namespace rh::test

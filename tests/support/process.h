@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -78,5 +79,8 @@ int FreePort();
 
 /// Whether a program is on PATH.
 bool HaveProgram(const std::string& name);
+
+/// This process's context switches so far, all threads (getrusage).
+std::uint64_t OwnContextSwitches();
 
 }  // namespace rh::test
