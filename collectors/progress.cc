@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -19,9 +20,12 @@ SwitchCounter::SwitchCounter(const ProcRoot& root)
     : fd_(open(root.Proc("stat").c_str(), O_RDONLY | O_CLOEXEC)),
       buffer_(std::make_unique<char[]>(kBytes)) {
   std::memset(buffer_.get(), 0, kBytes);  // resident before the watchdog needs it
+  // Kept in RAM like the watchdog's own memory, where the memlock limit allows.
+  locked_ = mlock(buffer_.get(), kBytes) == 0;
 }
 
 SwitchCounter::~SwitchCounter() {
+  if (locked_) munlock(buffer_.get(), kBytes);
   if (fd_ >= 0) close(fd_);
 }
 

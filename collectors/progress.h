@@ -49,8 +49,9 @@ struct SwitchCounts {
 
 /// Reads SwitchCounts without allocating, locking or logging, so that the watchdog can take them
 /// the moment it wakes from a pause, before the work that piled up during it runs and switches:
-/// /proc/stat through a descriptor opened at construction into a buffer allocated then (64 KiB:
-/// on a machine whose /proc/stat does not reach `ctxt` within it, Read() fails). Reads are not
+/// /proc/stat through a descriptor opened at construction into a buffer allocated then (64 KiB,
+/// locked in RAM where the memlock limit allows: on a machine whose /proc/stat does not reach
+/// `ctxt` within it, Read() fails). Reads are not
 /// reported to the root's recorder. Use from one thread; owns a descriptor: not copyable.
 class SwitchCounter {
  public:
@@ -67,6 +68,7 @@ class SwitchCounter {
   static constexpr std::size_t kBytes = 64 << 10;
   int fd_ = -1;
   std::unique_ptr<char[]> buffer_;
+  bool locked_ = false;
 };
 
 /// Reads ProgressReadings of the machine and of this process every `interval` on its own thread
