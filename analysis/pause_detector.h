@@ -24,6 +24,13 @@ struct WatchdogEvent {
   bool end_switches_read = false;
   std::uint64_t end_context_switches = 0;
   std::uint64_t end_own_context_switches = 0;
+  /// Pause: the same counts from the watchdog's last on-time reading before it (at most
+  /// Watchdog::kSwitchReadTicks ticks before the start), so that the pause is counted from close
+  /// to its start; valid when read.
+  bool start_switches_read = false;
+  std::int64_t start_switches_monotonic_ns = 0;
+  std::uint64_t start_context_switches = 0;
+  std::uint64_t start_own_context_switches = 0;
 };
 
 /// Decides what a wake-up of the watchdog means. Pure and allocation-free.

@@ -23,12 +23,14 @@ double OtherSwitches(const ProgressReading& from, const ProgressReading& to) {
                            2 * Moved(to.own_context_switches, from.own_context_switches));
 }
 
-// Context switches of everything but this daemon from `from` to the end of a pause, during which
-// its threads ran only to stop and resume, back to back: one of the machine's switches each.
-double OtherSwitchesInPause(const ProgressReading& from, std::uint64_t to_total,
-                            std::uint64_t to_own) {
-  return std::max(
-      0.0, Moved(to_total, from.context_switches) - Moved(to_own, from.own_context_switches));
+SwitchCounts Counts(const ProgressReading& r) {
+  return {r.monotonic_ns, r.context_switches, r.own_context_switches};
+}
+
+// Context switches of everything but this daemon across a pause, during which its threads ran
+// only to stop and resume, back to back: one of the machine's switches each.
+double OtherSwitchesInPause(const SwitchCounts& from, const SwitchCounts& to) {
+  return std::max(0.0, Moved(to.total, from.total) - Moved(to.own, from.own));
 }
 
 // The resource whose PSI "some" time grew most in the pause, as shares of time in the pause and
@@ -108,27 +110,36 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
     return v;
   }
 
-  if (!e.pace_from || before.monotonic_ns <= e.pace_from->monotonic_ns) {
-    v.evidence = "no earlier reading to tell the machine's pace before the pause";
-    return v;
-  }
-  const double pace_span = Seconds(before.monotonic_ns - e.pace_from->monotonic_ns);
-  const double pace = OtherSwitches(*e.pace_from, before) / pace_span;
-  const double own_pace =
-      Moved(before.own_context_switches, e.pace_from->own_context_switches) / pace_span;
+  // The machine's pace before the pause, where an earlier reading tells it.
+  const bool paced = e.pace_from && before.monotonic_ns > e.pace_from->monotonic_ns;
+  const double pace_span = paced ? Seconds(before.monotonic_ns - e.pace_from->monotonic_ns) : 0;
+  const double pace = paced ? OtherSwitches(*e.pace_from, before) / pace_span : 0;
+  // Outside the pause everything went at its usual pace: the machine's switches less the
+  // daemon's own once, as counted in the pause (none known without a pace: counted high).
+  const double usual =
+      paced ? OtherSwitchesInPause(Counts(*e.pace_from), Counts(before)) / pace_span : 0;
   v.expected_switches = pace * gap;
-  // Up to the watchdog's wake-up when it counted them then, else up to the reading after.
-  const std::int64_t counted_to = e.at_wake ? e.at_wake->monotonic_ns : after.monotonic_ns;
-  const double counted_outside = std::max(0.0, Seconds(counted_to - before.monotonic_ns) - gap);
-  const double in_pause =
-      e.at_wake ? OtherSwitchesInPause(before, e.at_wake->total, e.at_wake->own)
-                : OtherSwitchesInPause(before, after.context_switches, after.own_context_switches);
-  // Outside the pause everything went at its usual pace, the daemon's second switch included.
-  v.observed_switches = std::max(0.0, in_pause - (pace + own_pace) * counted_outside);
-  const std::string figures = Format(
-      "other tasks made %.0f context switches in the %.3f s against %.0f expected at "
-      "their pace before it",
-      v.observed_switches, gap, v.expected_switches);
+  // From the watchdog's last reading before the start when it has one, else from the probe's;
+  // up to the watchdog's wake-up when it counted them then, else up to the reading after.
+  SwitchCounts counted_from = Counts(before);
+  if (e.at_wake && e.at_start && e.at_start->monotonic_ns <= e.start_monotonic_ns &&
+      e.at_start->monotonic_ns > counted_from.monotonic_ns) {
+    counted_from = *e.at_start;
+  }
+  const SwitchCounts counted_to = e.at_wake ? *e.at_wake : Counts(after);
+  const double counted_outside =
+      std::max(0.0, Seconds(counted_to.monotonic_ns - counted_from.monotonic_ns) - gap);
+  const double in_pause = OtherSwitchesInPause(counted_from, counted_to);
+  v.observed_switches = std::max(0.0, in_pause - usual * counted_outside);
+  const std::string figures =
+      paced ? Format(
+                  "other tasks made %.0f context switches in the %.3f s against %.0f expected at "
+                  "their pace before it",
+                  v.observed_switches, gap, v.expected_switches)
+            : Format(
+                  "other tasks made %.0f context switches in the %.3f s (their pace before it "
+                  "is not known)",
+                  v.observed_switches, gap);
 
   // Direct evidence that the daemon alone was held, once the machine is seen to have run: a
   // SIGCONT, a freeze of its cgroup, its cgroup's CPU quota. (A run delay is not: real-time
@@ -149,11 +160,18 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
     direct = PauseReason::kThrottled;
     why = Format(" for %.3f s (cpu.stat)", throttled);
   }
-  if (direct != PauseReason::kNone && v.observed_switches >= rules.min_expected) {
+  if (direct != PauseReason::kNone && v.observed_switches >= rules.min_seen_running) {
     v.scope = PauseScope::kProcess;
     v.reason = direct;
     v.evidence = figures + ": the rest of the machine kept running; " +
                  std::string(ReasonText(direct)) + why;
+    return v;
+  }
+  if (!paced) {
+    v.evidence = figures +
+                 ": the machine's pace before the pause cannot be told (too few readings before "
+                 "it, or the machine switched less than twice as often as rogue-hunter, whose "
+                 "own threads handed work to each other)";
     return v;
   }
   const Congestion c = MostCongested(*e.pace_from, before, after, gap);

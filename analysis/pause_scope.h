@@ -17,6 +17,7 @@ namespace rh::analysis {
 // rules can be tested on numbers and the verdict explained with them.
 
 using collectors::ProgressReading;
+using collectors::SwitchCounts;
 
 enum class PauseScope : std::uint8_t { kMachine, kHypervisor, kProcess, kUnknown };
 inline constexpr std::array<std::string_view, 4> kPauseScopeNames = {"machine", "hypervisor",
@@ -41,6 +42,9 @@ struct PauseEvidence {
   /// The context switches the watchdog read as it woke, before the work that piled up during
   /// the pause ran; where present, the switches during the pause are counted up to it.
   std::optional<collectors::SwitchCounts> at_wake;
+  /// The watchdog's last reading of them before the start (at most a few ticks before it);
+  /// where present with at_wake, the switches during the pause are counted from it.
+  std::optional<collectors::SwitchCounts> at_start;
   bool continued_by_signal = false;  ///< SIGCONT arrived at the end of the pause.
   /// Changes of its cgroup.events seen in the pause (inotify coalesces a freeze and a thaw read
   /// together into one).
@@ -63,6 +67,9 @@ struct ScopeRules {
   double machine_below = 0.2;  ///< Others' pace below this share of before: machine.
   double process_from = 0.5;   ///< At or above it: the machine kept running.
   double min_expected = 20;    ///< Fewer expected switches than this cannot decide.
+  /// Others' switches in the pause that show the rest of the machine ran, where a SIGCONT, a
+  /// freeze or a quota says the daemon was held (a machine that froze leaves none).
+  double min_seen_running = 10;
   /// In between machine_below and process_from, tasks that waited for a CPU, memory or I/O
   /// (PSI some) for at least this share of the pause, and 4 times their share before: machine.
   double congested_share = 0.2;
@@ -84,7 +91,9 @@ struct ScopeRules {
 ///   figures thus favour "the machine kept running", never "the machine froze";
 /// - process, with a direct reason: a SIGCONT at its end (stopped by a signal), a change of its
 ///   cgroup's freeze state, or its cgroup's CPU quota throttling it for throttled_share of the
-///   pause, provided other tasks switched at least min_expected times in it;
+///   pause, provided other tasks switched at least min_seen_running times in it (counted from
+///   the watchdog's reading just before the start, at_start, where there is one; this needs no
+///   pace before the pause);
 /// - machine: otherwise, other tasks' switches fell below a fifth of their pace before, or
 ///   below it while tasks waited for a CPU, memory or I/O (PSI "some") for a fifth of the pause
 ///   or more (half of it when the switches kept at least half their pace), at least 4 times as

@@ -170,19 +170,26 @@ void Watchdog::Step() {
     if (e.kind == WatchdogEvent::Kind::kPause) {
       // First, before the work that piled up during the pause runs and switches.
       if (switches_ != nullptr) {
-        collectors::SwitchCounts counts;
-        e.end_switches_read = switches_->Read(counts);
-        e.end_context_switches = counts.total;
-        e.end_own_context_switches = counts.own;
+        e.start_switches_read = last_switches_read_;
+        e.start_switches_monotonic_ns = last_switches_.monotonic_ns;
+        e.start_context_switches = last_switches_.total;
+        e.start_own_context_switches = last_switches_.own;
+        ReadSwitches(now.monotonic_ns);
+        e.end_switches_read = last_switches_read_;
+        e.end_context_switches = last_switches_.total;
+        e.end_own_context_switches = last_switches_.own;
       }
       stats_.pauses.Observe(e.duration_ns);
       stats_.last_pause_duration_ns.store(e.duration_ns, std::memory_order_relaxed);
       stats_.last_pause_end_realtime_ns.store(e.end_realtime_ns, std::memory_order_relaxed);
       stats_.pause_count.fetch_add(1, std::memory_order_release);
     } else {
+      if (switches_ != nullptr) ReadSwitches(now.monotonic_ns);  // not across the suspend
       stats_.suspend_count.fetch_add(1, std::memory_order_release);
     }
     Push(e);
+  } else if (switches_ != nullptr && ++ticks_since_switches_ >= kSwitchReadTicks) {
+    ReadSwitches(now.monotonic_ns);
   }
   stats_.wakeups.fetch_add(1, std::memory_order_relaxed);
 
@@ -190,6 +197,12 @@ void Watchdog::Step() {
   deadline_ns_ += options_.tick_ns;
   if (deadline_ns_ <= now.monotonic_ns)
     deadline_ns_ = now.monotonic_ns + options_.tick_ns;  // skip missed ticks
+}
+
+void Watchdog::ReadSwitches(std::int64_t monotonic_ns) {
+  last_switches_read_ = switches_->Read(last_switches_);
+  last_switches_.monotonic_ns = monotonic_ns;
+  ticks_since_switches_ = 0;
 }
 
 void Watchdog::Push(const WatchdogEvent& event) {

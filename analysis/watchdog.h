@@ -19,16 +19,21 @@ namespace rh::analysis {
 /// The pause watchdog: a thread that sleeps to absolute CLOCK_MONOTONIC deadlines every tick and
 /// judges each wake-up with a PauseDetector. It must keep working when the machine is in trouble,
 /// so its path never allocates, locks, logs or touches disk: results go into atomics and a
-/// fixed-size single-producer/single-consumer event ring, and an eventfd wakes the consumer. At
-/// the end of a pause it also reads the context switches (one pread of /proc/stat into a buffer
-/// allocated beforehand, CountSwitchesWith). Its
-/// stack and state are locked in RAM and it raises its priority when permitted.
+/// fixed-size single-producer/single-consumer event ring, and an eventfd wakes the consumer. It
+/// also reads the context switches (one pread of /proc/stat into a buffer allocated beforehand,
+/// CountSwitchesWith) every kSwitchReadTicks on-time ticks and at the end of a pause, so that a
+/// pause carries the counts from just before it and from its end. Its stack and state are
+/// locked in RAM and it raises its priority when permitted.
 ///
 /// Thread-safety: Start/Stop from one controlling thread; PopEvent/event_fd from one consumer
 /// thread; stats() and TakeWorstOvershoot() from any thread. Owns a thread: not copyable or
 /// movable.
 class Watchdog {
  public:
+  /// On-time ticks between two readings of the context switches (100 ms at the default tick):
+  /// the counts a pause starts from are at most this many ticks old.
+  static constexpr int kSwitchReadTicks = 5;
+
   struct Options {
     std::int64_t tick_ns = 20'000'000;
     std::int64_t min_pause_ns = 1'000'000'000;
@@ -67,8 +72,9 @@ class Watchdog {
     std::string text;
   };
   ProtectionReport Protection() const;
-  /// Before Start(): at each pause the watchdog reads the context switches with `counter` (not
-  /// owned; must outlive the watchdog) the moment it wakes, into the event.
+  /// Before Start(): the watchdog reads the context switches with `counter` (not owned; must
+  /// outlive the watchdog) every kSwitchReadTicks ticks and the moment it wakes from a pause,
+  /// and puts the last reading before the pause and the one at its end into the event.
   void CountSwitchesWith(collectors::SwitchCounter* counter) { switches_ = counter; }
   /// Stops and joins the thread (within one tick).
   void Stop();
@@ -94,11 +100,15 @@ class Watchdog {
   static void* ThreadMain(void* self);
   void Run();
   void Push(const WatchdogEvent& event);
+  void ReadSwitches(std::int64_t monotonic_ns);  // into last_switches_
 
   const Clock& clock_;
   Options options_;
   PauseDetector detector_;
   collectors::SwitchCounter* switches_ = nullptr;
+  collectors::SwitchCounts last_switches_;  // the last reading; valid when last_switches_read_
+  bool last_switches_read_ = false;
+  int ticks_since_switches_ = 0;
   ClockReading previous_;
   std::int64_t deadline_ns_;
   Stats stats_;

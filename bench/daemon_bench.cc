@@ -7,6 +7,7 @@
 #include "analysis/watchdog.h"
 #include "base/clock.h"
 #include "collectors/collector.h"
+#include "collectors/progress.h"
 #include "config/config.h"
 #include "exporter/metrics.h"
 #include "exporter/snapshot.h"
@@ -27,6 +28,17 @@ void BM_WatchdogWakeWork(benchmark::State& state) {
   for (auto _ : state) watchdog.Step();
 }
 BENCHMARK(BM_WatchdogWakeWork);
+
+// The same as the daemon runs it: reading the context switches (/proc/stat, getrusage) every
+// Watchdog::kSwitchReadTicks wake-ups, for the pause's scope.
+void BM_WatchdogWakeWorkCountingSwitches(benchmark::State& state) {
+  NoSleepClock clock;
+  rh::collectors::SwitchCounter counter{rh::collectors::ProcRoot()};
+  rh::analysis::Watchdog watchdog(clock, {20'000'000, 1'000'000'000, false});
+  watchdog.CountSwitchesWith(&counter);
+  for (auto _ : state) watchdog.Step();
+}
+BENCHMARK(BM_WatchdogWakeWorkCountingSwitches);
 
 // A whole wake-up: clock_nanosleep to an absolute deadline that is already due (the kernel still
 // arms a timer, switches away and back, and applies timer slack), then the work.

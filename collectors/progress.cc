@@ -237,21 +237,33 @@ Result<ProgressReading> ProgressProbe::ReadLocked() {
   return r;
 }
 
-ProgressProbe::Before ProgressProbe::ReadingsBefore(std::int64_t monotonic_ns,
-                                                    double pace_seconds) const {
-  std::lock_guard lock(mutex_);
-  Before out;
-  auto it = kept_.rbegin();
-  while (it != kept_.rend() && it->monotonic_ns > monotonic_ns) ++it;
-  if (it == kept_.rend()) return out;
+PaceReadings ChooseReadingsBefore(const std::deque<ProgressReading>& kept,
+                                  std::int64_t monotonic_ns, double pace_seconds) {
+  PaceReadings out;
+  auto it = kept.rbegin();
+  while (it != kept.rend() && it->monotonic_ns > monotonic_ns) ++it;
+  if (it == kept.rend()) return out;
   out.before = *it;
   const auto pace_ns = static_cast<std::int64_t>(pace_seconds * 1e9);
-  for (auto earlier = it + 1; earlier != kept_.rend(); ++earlier) {
+  for (auto later = it, earlier = it + 1; earlier != kept.rend(); ++later, ++earlier) {
+    // Fewer of the machine's switches than twice the daemon's own: its threads handed work to
+    // each other (its start, a burst of requests), and the others' pace cannot be told there.
+    if (later->context_switches < earlier->context_switches ||
+        later->own_context_switches < earlier->own_context_switches ||
+        later->context_switches - earlier->context_switches <
+            2 * (later->own_context_switches - earlier->own_context_switches)) {
+      break;
+    }
     const std::int64_t apart = it->monotonic_ns - earlier->monotonic_ns;
     if (apart >= pace_ns / 5) out.pace_from = *earlier;  // the earliest so far that qualifies
     if (apart >= pace_ns) break;
   }
   return out;
+}
+
+PaceReadings ProgressProbe::ReadingsBefore(std::int64_t monotonic_ns, double pace_seconds) const {
+  std::lock_guard lock(mutex_);
+  return ChooseReadingsBefore(kept_, monotonic_ns, pace_seconds);
 }
 
 void ProgressProbe::Loop() {

@@ -71,6 +71,19 @@ class SwitchCounter {
   bool locked_ = false;
 };
 
+/// The readings a pause is judged with: the last at or before `monotonic_ns` (before), and the
+/// latest at least `pace_seconds` before that one (else the earliest, if a fifth of that before
+/// it), to tell the machine's pace (pace_from). The window does not reach back across an
+/// interval in which the machine switched fewer than twice as often as this daemon: its own
+/// threads handed work to each other there (as at its start) and the others' pace cannot be
+/// told. `kept` is in time order. Pure.
+struct PaceReadings {
+  std::optional<ProgressReading> before;
+  std::optional<ProgressReading> pace_from;
+};
+PaceReadings ChooseReadingsBefore(const std::deque<ProgressReading>& kept,
+                                  std::int64_t monotonic_ns, double pace_seconds);
+
 /// Reads ProgressReadings of the machine and of this process every `interval` on its own thread
 /// and keeps the recent ones, so that when a pause ends the counters from just before it are at
 /// hand. Also watches this process's cgroup v2 `cgroup.events` (inotify): a freeze and a thaw
@@ -103,13 +116,8 @@ class ProgressProbe {
   /// Reads now; an error names the file when /proc/stat cannot be read.
   Result<ProgressReading> Read();
 
-  /// The last kept reading at or before `monotonic_ns`, and the latest kept one at least
-  /// `pace_seconds` before that one (else the earliest kept, if a fifth of that before it).
-  struct Before {
-    std::optional<ProgressReading> before;
-    std::optional<ProgressReading> pace_from;
-  };
-  Before ReadingsBefore(std::int64_t monotonic_ns, double pace_seconds = 5) const;
+  /// ChooseReadingsBefore over the kept readings.
+  PaceReadings ReadingsBefore(std::int64_t monotonic_ns, double pace_seconds = 5) const;
 
   /// How many changes of cgroup.events were seen at or after `monotonic_ns` (reading any that
   /// are pending first). 0 when not watching.

@@ -41,6 +41,11 @@ analysis::PauseEvidence PauseInquiry::Gather(const analysis::WatchdogEvent& paus
   if (pause.end_switches_read) {
     e.at_wake = collectors::SwitchCounts{pause.end_monotonic_ns, pause.end_context_switches,
                                          pause.end_own_context_switches};
+    if (pause.start_switches_read) {
+      e.at_start =
+          collectors::SwitchCounts{pause.start_switches_monotonic_ns, pause.start_context_switches,
+                                   pause.start_own_context_switches};
+    }
   }
   e.cgroup_freeze_changes = probe_.FreezeChangesSince(pause.start_monotonic_ns);
   // Read last: SIGCONT woke every thread at once, and the signal thread has long noted it by

@@ -123,8 +123,13 @@ TEST(DecideScope, MissingOrUndecidingEvidenceIsUnknown) {
 
   e = Evidence(Reading(103.01));
   e.pace_from.reset();
-  EXPECT_THAT(DecideScope(e).evidence, HasSubstr("no earlier reading"));
+  EXPECT_THAT(DecideScope(e).evidence, HasSubstr("pace before the pause cannot be told"));
   EXPECT_EQ(DecideScope(e).scope, PauseScope::kUnknown);
+  // Without a pace, a SIGCONT with others seen switching in the pause still decides.
+  e.continued_by_signal = true;
+  v = DecideScope(e);
+  EXPECT_EQ(v.scope, PauseScope::kProcess);
+  EXPECT_THAT(v.evidence, HasSubstr("their pace before it is not known"));
 
   // A quiet machine (as a fixture tree whose counters never move) cannot be compared with.
   e = Evidence(Reading(103.01, 1, 0));
@@ -208,6 +213,40 @@ TEST(DecideScope, SwitchesCountedAtTheWakeUpLeaveOutTheBacklogAfterIt) {
   ScopeVerdict v = DecideScope(e);
   EXPECT_EQ(v.scope, PauseScope::kMachine);
   EXPECT_EQ(v.observed_switches, 0);  // 5 less those expected in the 0.2 s before the start
+}
+
+TEST(DecideScope, OnAQuietMachineTheSwitchesAreCountedFromTheWatchdogsReadingBeforeTheStart) {
+  // A quiet machine while a client polled the daemon: 300 switches a second, 200 of them the
+  // daemon's own hand-offs (its pace estimate falls to 0). Then the polling stops 0.2 s before
+  // the daemon is stopped by a signal for 3 s, in which the others switch 15 times.
+  auto reading = [](double t, std::uint64_t total, std::uint64_t own) {
+    ProgressReading r;
+    r.monotonic_ns = static_cast<std::int64_t>(t * 1e9);
+    r.context_switches = total;
+    r.own_context_switches = own;
+    return r;
+  };
+  PauseEvidence e;
+  e.start_monotonic_ns = 100 * kSecond;
+  e.end_monotonic_ns = 103 * kSecond;
+  e.pace_from = reading(95, 10'000, 1'000);
+  e.before = reading(99.8, 11'440, 1'960);  // 300 and 200 a second
+  e.after = reading(103.2, 11'460, 1'960);
+  e.continued_by_signal = true;
+  e.at_wake = collectors::SwitchCounts{103 * kSecond, 11'457, 1'960};
+  // From the probe's reading 0.2 s before the start, at the pace of the polling: nothing left.
+  ScopeVerdict v = DecideScope(e);
+  EXPECT_EQ(v.scope, PauseScope::kUnknown);
+  EXPECT_LT(v.observed_switches, 10);
+  // From the watchdog's reading 10 ms before it: the 15 are seen, and the signal decides.
+  e.at_start = collectors::SwitchCounts{99'990'000'000, 11'442, 1'960};
+  v = DecideScope(e);
+  EXPECT_EQ(v.scope, PauseScope::kProcess);
+  EXPECT_EQ(v.reason, PauseReason::kSignal);
+  EXPECT_NEAR(v.observed_switches, 15, 1);
+  // A reading after the estimated start cannot be the pause's beginning: not used.
+  e.at_start = collectors::SwitchCounts{100'010'000'000, 11'442, 1'960};
+  EXPECT_EQ(DecideScope(e).scope, PauseScope::kUnknown);
 }
 
 TEST(DecideScope, FewerSwitchesWhileTasksWaitedForACpuIsTheMachine) {

@@ -171,6 +171,35 @@ TEST_F(WatchdogTest, APauseCarriesTheSwitchesReadAsItWoke) {
   EXPECT_FALSE(events[0].end_switches_read);
 }
 
+TEST_F(WatchdogTest, APauseCarriesTheLastOnTimeReadingOfTheSwitchesBeforeIt) {
+  test::TempDir dir;
+  dir.Write("proc/stat", "cpu  1 2 3 4 5 6 7 8 0 0\nctxt 100\n");
+  collectors::SwitchCounter counter(collectors::ProcRoot(dir / "proc", dir / "sys"));
+  watchdog_.CountSwitchesWith(&counter);
+  for (int i = 0; i < Watchdog::kSwitchReadTicks; ++i) watchdog_.Step();  // read at the last
+  const std::int64_t read_at = clock_.Now().monotonic_ns;
+  dir.Write("proc/stat", "cpu  1 2 3 4 5 6 7 8 0 0\nctxt 250\n");
+  watchdog_.Step();  // on time, but not yet due: not read
+  clock_.OvershootNextSleep(2 * kSecond);
+  watchdog_.Step();
+  auto events = Drain();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_TRUE(events[0].start_switches_read);
+  EXPECT_EQ(events[0].start_context_switches, 100u);
+  EXPECT_EQ(events[0].start_switches_monotonic_ns, read_at);
+  EXPECT_LE(events[0].start_switches_monotonic_ns, events[0].start_monotonic_ns);
+  EXPECT_EQ(events[0].end_context_switches, 250u);
+
+  // The next pause starts from the reading at the end of this one.
+  dir.Write("proc/stat", "cpu  1 2 3 4 5 6 7 8 0 0\nctxt 300\n");
+  clock_.OvershootNextSleep(2 * kSecond);
+  watchdog_.Step();
+  events = Drain();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].start_context_switches, 250u);
+  EXPECT_EQ(events[0].end_context_switches, 300u);
+}
+
 TEST(WatchdogThread, StartsAndStopsWithinATickOnTheRealClock) {
   Watchdog watchdog(SystemClock::Instance(), {5 * kMs, 1 * kSecond, true});
   ASSERT_TRUE(watchdog.Start().ok());

@@ -123,6 +123,47 @@ TEST(ProgressProbe, WithoutSelfFilesReadsTheMachineOnly) {
   EXPECT_NE(missing.error().message.find("stat"), std::string::npos);
 }
 
+ProgressReading SwitchesAt(double t, std::uint64_t total, std::uint64_t own) {
+  ProgressReading r;
+  r.monotonic_ns = static_cast<std::int64_t>(t * 1e9);
+  r.context_switches = total;
+  r.own_context_switches = own;
+  return r;
+}
+
+TEST(ChooseReadingsBefore, ThePaceWindowReachesBackFiveSecondsOrToTheEarliest) {
+  std::deque<ProgressReading> kept;
+  for (int i = 0; i <= 20; ++i) kept.push_back(SwitchesAt(i * 0.5, 300u * i, 50u * i));
+  auto r = ChooseReadingsBefore(kept, 8'200'000'000, 5);
+  ASSERT_TRUE(r.before && r.pace_from);
+  EXPECT_EQ(r.before->monotonic_ns, 8'000'000'000);
+  EXPECT_EQ(r.pace_from->monotonic_ns, 3'000'000'000);
+  r = ChooseReadingsBefore(kept, 1'600'000'000, 5);  // 1.5 s kept: the earliest
+  EXPECT_EQ(r.pace_from->monotonic_ns, 0);
+  r = ChooseReadingsBefore(kept, 600'000'000, 5);  // 0.5 s kept: too little for a pace
+  EXPECT_TRUE(r.before);
+  EXPECT_FALSE(r.pace_from);
+  EXPECT_FALSE(ChooseReadingsBefore(kept, -1, 5).before);
+}
+
+TEST(ChooseReadingsBefore, ThePaceWindowStopsAtTheDaemonsOwnHandOffs) {
+  // The daemon's start: its threads hand work to each other, 900 of its switches against 1,200
+  // of the machine's in the first second. Then 300 a second, 50 of them its own.
+  std::deque<ProgressReading> kept{SwitchesAt(0, 0, 0), SwitchesAt(0.5, 700, 500),
+                                   SwitchesAt(1, 1'200, 900)};
+  for (int i = 1; i <= 6; ++i)
+    kept.push_back(SwitchesAt(1 + i * 0.5, 1'200 + 150u * i, 900 + 25u * i));
+  auto r = ChooseReadingsBefore(kept, 4'000'000'000, 5);
+  ASSERT_TRUE(r.before && r.pace_from);
+  EXPECT_EQ(r.pace_from->monotonic_ns, 1'000'000'000);  // not across the start
+  r = ChooseReadingsBefore(kept, 1'900'000'000, 5);     // within a second of the start: no pace
+  EXPECT_FALSE(r.pace_from);
+  // Counters that went backwards end the window too.
+  kept.push_back(SwitchesAt(4.5, 10, 10));
+  kept.push_back(SwitchesAt(5, 160, 35));
+  EXPECT_FALSE(ChooseReadingsBefore(kept, 5'000'000'000, 5).pace_from);
+}
+
 TEST(ProgressProbe, ItsThreadKeepsRecentReadingsOfTheRealMachine) {
   ProgressProbe probe(ProcRoot(), SystemClock::Instance(), {10ms, 4});
   probe.WatchThread(static_cast<pid_t>(syscall(SYS_gettid)));

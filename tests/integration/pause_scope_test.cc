@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <iostream>
 #include <thread>
 
 #include "forensics/store.h"
@@ -99,19 +100,29 @@ TEST(PauseScope, ACpuQuotaThatHoldsTheDaemonIsProcessScopeThrottled) {
   ASSERT_TRUE(EvidenceReady(daemon));
 
   ASSERT_TRUE(cgroup->SetCpuQuota(20000));
-  // Busy: scrapes one after the other until a throttled pause is judged (each waits out the
-  // quota), or 30 s.
+  // Busy: scrapes one after the other (each waits out the quota) until the log says a pause was
+  // judged throttled, or 30 s. The log, not /metrics: a scrape under the quota may time out.
+  const std::string throttled_line = "its cgroup's CPU quota throttled it for";
   const auto deadline = std::chrono::steady_clock::now() + 30s;
-  bool judged = false;
-  while (!judged && std::chrono::steady_clock::now() < deadline) {
+  while (daemon.process().Stderr().find(throttled_line) == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
     daemon.Get("/metrics");
-    judged =
-        Value(daemon, "rogue_hunter_last_pause_scope{scope=\"process\",reason=\"throttled\"}") == 1;
   }
   ASSERT_TRUE(cgroup->SetCpuQuota(-1));
-  EXPECT_TRUE(judged) << daemon.process().Stderr();
+  EXPECT_THAT(daemon.process().Stderr(), HasSubstr(throttled_line));
+  // The same verdict reaches the counters and the history; nothing was blamed on the machine.
+  EXPECT_TRUE(test::WaitUntil([&] { return Pauses(daemon, "process") >= 1; }, 15s))
+      << daemon.process().Stderr();
   EXPECT_EQ(Pauses(daemon, "machine"), 0) << daemon.process().Stderr();
-  EXPECT_THAT(daemon.process().Stderr(), HasSubstr("its cgroup's CPU quota throttled it for"));
+  ASSERT_TRUE(test::WaitUntil(
+      [&] {
+        for (const auto& pause : StoredPauses(daemon)) {
+          if (pause.scope == "process" && pause.scope_reason == "throttled") return true;
+        }
+        return false;
+      },
+      15s))
+      << daemon.process().Stderr();
 }
 
 TEST(PauseScope, SigstopIsProcessScopeStoppedBySignalInTheHistoryToo) {
@@ -124,13 +135,13 @@ TEST(PauseScope, SigstopIsProcessScopeStoppedBySignalInTheHistoryToo) {
   ASSERT_TRUE(test::WaitUntil([&] { return !StoredPauses(daemon).empty(); }, 15s))
       << daemon.process().Stderr();
   auto stored = StoredPauses(daemon);
+  std::cout << "verdict: " << stored[0].notes << "\n";  // the figures, for runs elsewhere
   EXPECT_EQ(stored[0].scope, "process");
   EXPECT_EQ(stored[0].scope_reason, "signal");
   EXPECT_THAT(stored[0].notes, HasSubstr("stopped by a signal"));
 }
 
 TEST(PauseScope, WithoutMovingCountersTheScopeIsUnknown) {
-  // The fixture tree's /proc/stat never changes: no pace to compare the pause with.
   test::Daemon daemon({"--proc-root", (test::FixturesDir() / "proc").string(), "--sys-root",
                        (test::FixturesDir() / "sys").string()});
   ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
@@ -144,7 +155,8 @@ TEST(PauseScope, WithoutMovingCountersTheScopeIsUnknown) {
   EXPECT_EQ(Value(daemon, "rogue_hunter_last_pause_scope{scope=\"unknown\",reason=\"none\"}"), 1);
   EXPECT_THAT(daemon.process().Stderr(),
               HasSubstr("whether the rest of the machine ran is unknown"));
-  EXPECT_THAT(daemon.process().Stderr(), HasSubstr("too quiet"));
+  // Its /proc/stat never moves while the daemon's own switches do: no pace to compare with.
+  EXPECT_THAT(daemon.process().Stderr(), HasSubstr("pace before the pause cannot be told"));
 }
 
 }  // namespace
