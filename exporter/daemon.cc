@@ -359,7 +359,6 @@ class Daemon final : public SampleSink {
   }
 
   // SIGCONT: the daemon had been stopped (evidence for a pause's scope).
-  void NoteContinued() { inquiry_.NoteContinued(); }
 
   // SIGUSR1: a manual capture of the moment, never rate-limited.
   void RequestManualCapture() {
@@ -730,8 +729,9 @@ int RunDaemon(const DaemonOptions& options) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGUSR1);
   sigaddset(&signals, SIGHUP);
-  sigaddset(&signals, SIGCONT);  // blocked so that it stays pending until noted (pause scope)
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  sigset_t blocked = signals;
+  sigaddset(&blocked, SIGCONT);  // pending until the pause inquiry takes it (pause scope)
+  pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
 
   const ServiceNotifier notifier;
   collectors::ProcRoot root(options.proc_root.value_or(collectors::ProcRoot::DefaultProc()),
@@ -748,9 +748,7 @@ int RunDaemon(const DaemonOptions& options) {
   int signal = 0;
   for (;;) {
     if (sigwait(&signals, &signal) != 0) continue;
-    if (signal == SIGCONT) {
-      daemon->NoteContinued();
-    } else if (signal == SIGUSR1) {
+    if (signal == SIGUSR1) {
       LogInfo("received SIGUSR1: manual forensic capture");
       daemon->RequestManualCapture();
     } else if (signal == SIGHUP) {

@@ -3,16 +3,17 @@
 #include <signal.h>
 
 namespace rh::exporter {
-namespace {
+namespace {}  // namespace
 
-// SIGCONT that no thread has taken yet: every thread blocks it, so it stays pending.
-bool ContinuePending() {
-  sigset_t pending;
-  sigemptyset(&pending);
-  return sigpending(&pending) == 0 && sigismember(&pending, SIGCONT) == 1;
+std::int64_t PauseInquiry::TakeContinue() {
+  std::lock_guard lock(continue_mutex_);
+  sigset_t cont;
+  sigemptyset(&cont);
+  sigaddset(&cont, SIGCONT);
+  const timespec now{};
+  while (sigtimedwait(&cont, nullptr, &now) == SIGCONT) continued_ns_ = clock_.Now().monotonic_ns;
+  return continued_ns_;
 }
-
-}  // namespace
 
 PauseInquiry::PauseInquiry(const collectors::ProcRoot& root, const Clock& clock,
                            std::chrono::milliseconds interval)
@@ -24,6 +25,7 @@ void PauseInquiry::Refresh(pid_t watchdog_tid) {
     watched_tid_ = watchdog_tid;
   }
   probe_.RefreshCgroup();
+  TakeContinue();  // one that came without a pause is not kept for the next
 }
 
 analysis::PauseEvidence PauseInquiry::Gather(const analysis::WatchdogEvent& pause) {
@@ -48,11 +50,7 @@ analysis::PauseEvidence PauseInquiry::Gather(const analysis::WatchdogEvent& paus
     }
   }
   e.cgroup_freeze_changes = probe_.FreezeChangesSince(pause.start_monotonic_ns);
-  // Read last: SIGCONT woke every thread at once, and the signal thread has long noted it by
-  // the time the counters above are read.
-  e.continued_by_signal =
-      continued_ns_.load(std::memory_order_acquire) >= pause.start_monotonic_ns ||
-      ContinuePending();
+  e.continued_by_signal = TakeContinue() >= pause.start_monotonic_ns;
   return e;
 }
 

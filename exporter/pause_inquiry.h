@@ -1,8 +1,8 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 
 #include "analysis/pause_detector.h"
 #include "analysis/pause_scope.h"
@@ -16,8 +16,12 @@ namespace rh::exporter {
 /// the daemon itself (SIGCONT, its cgroup's freeze changes, CPU throttling, the watchdog's run
 /// delay) and lets analysis::DecideScope judge.
 ///
-/// Thread-safe: NoteContinued() from the thread that takes signals, Judge() from the event
-/// thread, Refresh() from the sampler. Owns the probe's thread: not copyable or movable.
+/// SIGCONT must be blocked in every thread and waited for by none: it stays pending until this
+/// takes it, under a lock, at each Refresh() and in Gather(), so that a SIGCONT that ended a
+/// pause is never between being taken and being noted when the pause is judged.
+///
+/// Thread-safe: Gather() from the event thread, Refresh() from the sampler. Owns the probe's
+/// thread: not copyable or movable.
 class PauseInquiry {
  public:
   PauseInquiry(const collectors::ProcRoot& root, const Clock& clock,
@@ -28,11 +32,8 @@ class PauseInquiry {
   void Start() { probe_.Start(); }
   void Stop() { probe_.Stop(); }
 
-  /// Called as SIGCONT is taken: the process was stopped and has been continued.
-  void NoteContinued() {
-    continued_ns_.store(clock_.Now().monotonic_ns, std::memory_order_release);
-  }
-  /// Keeps the watch on the daemon's cgroup and watchdog thread current (each sampler pass).
+  /// Keeps the watch on the daemon's cgroup and watchdog thread current, and takes a pending
+  /// SIGCONT (each sampler pass).
   void Refresh(pid_t watchdog_tid);
 
   /// How far back the kept readings of the machine reach: a pause sooner than a second after
@@ -43,10 +44,14 @@ class PauseInquiry {
   analysis::PauseEvidence Gather(const analysis::WatchdogEvent& pause);
 
  private:
+  // Takes a pending SIGCONT, noting when; returns when the last one was taken.
+  std::int64_t TakeContinue();
+
   const Clock& clock_;
   collectors::ProgressProbe probe_;
-  std::atomic<std::int64_t> continued_ns_{-1};
-  pid_t watched_tid_ = 0;  // sampler thread only
+  std::mutex continue_mutex_;       // guards continued_ns_ and taking SIGCONT
+  std::int64_t continued_ns_ = -1;  // monotonic ns
+  pid_t watched_tid_ = 0;           // sampler thread only
 };
 
 }  // namespace rh::exporter

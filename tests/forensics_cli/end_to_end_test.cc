@@ -86,7 +86,7 @@ TEST(EndToEnd, APauseLeavesABundleThatListsVerifiesShowsReplaysAndExports) {
   ASSERT_EQ(shown.exit_code, 0) << shown.err;
   json j = json::parse(shown.out);
   EXPECT_EQ(j["verified"], true);
-  EXPECT_EQ(j["summary"]["pause"]["scope"], "process");
+  EXPECT_EQ(j["summary"]["pause"]["scope"], "process") << daemon.process().Stderr();
   EXPECT_EQ(j["summary"]["pause"]["reason"], "signal");
   const double duration = j["manifest"]["event"]["duration_seconds"].get<double>();
   EXPECT_GE(duration, 2.0 - 0.05);
