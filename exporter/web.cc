@@ -10,6 +10,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "exporter/api/json.h"
 #include "forensics/redaction.h"
@@ -151,7 +152,8 @@ HttpHandler MakeWebHandler(WebContext context) {
     if (auto refusal = Authenticate(context, request)) return *refusal;
     if (IsApi(path)) {
       if (context.api == nullptr) return api::JsonError(404, "no such endpoint");
-      return context.api->Dispatch(request);
+      if (context.api_threads == nullptr) return context.api->Dispatch(request);
+      return context.api_threads->Run([&] { return context.api->Dispatch(request); });
     }
     if (request.method() != "GET" && request.method() != "HEAD") {
       HttpResponse r = HttpResponse::Text(405, "method not allowed\n");
@@ -233,9 +235,14 @@ WebServer::WebServer(Inputs& in)
     : config_(in.config),
       auth_(in.settings.web.users, in.settings.kill_token, in.clock),
       reader_(in.root, std::chrono::milliseconds(config_.forensics.read_timeout_ms)),
-      api_context_{in.snapshots, in.clock, config_, reader_, forensics::RandomSalt(),
-                   in.boot_id,   in.stats, auth_,   nullptr, in.settings.kill_hosts,
-                   &in.status},
+      history_(config_.storage.enabled
+                   ? std::make_unique<forensics::ReaderPool>(config_.storage.database,
+                                                             forensics::ReaderPool::Options{})
+                   : nullptr),
+      api_threads_(std::clamp<std::size_t>(std::thread::hardware_concurrency(), 2, 4)),
+      api_context_{in.snapshots, in.clock,      config_, reader_, forensics::RandomSalt(),
+                   in.boot_id,   in.stats,      auth_,   nullptr, in.settings.kill_hosts,
+                   &in.status,   history_.get()},
       router_(api::ApiRoutes(api_context_)) {
   if (config_.storage.enabled) {
     ProcessKiller::Options options;
@@ -261,8 +268,8 @@ Result<std::unique_ptr<WebServer>> WebServer::Start(Inputs in) {
   http.tls = in.settings.web.tls;
   http.headers = in.settings.web.headers;
   const double stale_after = 3 * in.config.sampling.normal_interval + 10;
-  WebContext context{in.metrics, in.snapshots, in.clock,     stale_after,
-                     &in.stats,  &web->auth_,  &web->router_};
+  WebContext context{in.metrics, in.snapshots, in.clock,      stale_after,
+                     &in.stats,  &web->auth_,  &web->router_, &web->api_threads_};
   auto server = HttpServer::Start(http, MakeWebHandler(context), &in.stats.http);
   if (!server.ok()) return server.error();
   web->server_ = std::move(server).value();

@@ -11,6 +11,7 @@
 #include "exporter/api/api.h"
 #include "exporter/api/router.h"
 #include "exporter/auth.h"
+#include "exporter/handler_pool.h"
 #include "exporter/http_server.h"
 #include "exporter/metrics.h"
 #include "exporter/process_killer.h"
@@ -25,10 +26,11 @@ struct WebContext {
   MetricsPage& metrics;
   const SnapshotHub& snapshots;
   const Clock& clock;
-  double stale_after_seconds;        ///< /healthz fails when the last sample is older than this.
-  WebStats* stats = nullptr;         ///< Counts refused logins; may be null.
-  Authenticator* auth = nullptr;     ///< Null: no authentication at all.
-  const api::Router* api = nullptr;  ///< The JSON API under /api/; null: not served.
+  double stale_after_seconds;          ///< /healthz fails when the last sample is older than this.
+  WebStats* stats = nullptr;           ///< Counts refused logins; may be null.
+  Authenticator* auth = nullptr;       ///< Null: no authentication at all.
+  const api::Router* api = nullptr;    ///< The JSON API under /api/; null: not served.
+  HandlerPool* api_threads = nullptr;  ///< Where API handlers run; null: on the caller's thread.
 };
 
 /// The daemon's HTTP handler:
@@ -93,6 +95,8 @@ class WebServer {
   Authenticator auth_;
   api::ProcessReader reader_;
   std::unique_ptr<ProcessKiller> killer_;
+  std::unique_ptr<forensics::ReaderPool> history_;  // the API's reads; null with history off
+  HandlerPool api_threads_;
   api::ApiContext api_context_;
   api::Router router_;
   std::unique_ptr<HttpServer> server_;  // last: stopped first

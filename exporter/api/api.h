@@ -12,6 +12,7 @@
 #include "exporter/auth.h"
 #include "exporter/snapshot.h"
 #include "exporter/web_metrics.h"
+#include "forensics/reader_pool.h"
 #include "forensics/store.h"
 
 namespace rh::exporter {
@@ -35,6 +36,8 @@ struct ApiContext {
   ProcessKiller* killer = nullptr;      ///< Null when the history (and so the audit) is off.
   std::vector<std::string> kill_hosts;  ///< Host headers the kill action accepts.
   const StatusBoard* status = nullptr;  ///< GET /api/status; 404 when null.
+  /// Read-only connections to the history; null when the history is off.
+  forensics::ReaderPool* history = nullptr;
 };
 
 /// The API's routes, one line each. docs/api.md documents every one.
@@ -53,9 +56,9 @@ HttpResponse GetEvent(ApiContext& c, ApiRequest& r);           // events.cc
 /// A pid of the path: 1 to 4194304 (the kernel's PID_MAX_LIMIT), digits only.
 std::optional<std::int32_t> ParsePid(std::string_view text);
 
-/// The history database opened read-only for one request, or the 503 response that says why
-/// it cannot be.
-Result<std::unique_ptr<forensics::Store>> OpenHistory(const ApiContext& c, HttpResponse* refusal);
+/// A read-only connection to the history database for one request (from the pool), or the 503
+/// response that says why there is none.
+Result<forensics::ReaderPool::Lease> OpenHistory(const ApiContext& c, HttpResponse* refusal);
 
 /// A ProcessJson over the latest snapshot.
 ProcessJson MakeProcessJson(const ApiContext& c, const std::shared_ptr<const Snapshot>& snapshot);

@@ -24,17 +24,14 @@ std::optional<std::int32_t> ParsePid(std::string_view text) {
   return static_cast<std::int32_t>(*pid);
 }
 
-Result<std::unique_ptr<forensics::Store>> OpenHistory(const ApiContext& c, HttpResponse* refusal) {
-  if (!c.config.storage.enabled) {
+Result<forensics::ReaderPool::Lease> OpenHistory(const ApiContext& c, HttpResponse* refusal) {
+  if (!c.config.storage.enabled || c.history == nullptr) {
     *refusal = JsonError(503, "the history is off (storage.enabled = false)");
     return Error{"storage disabled"};
   }
-  forensics::Store::Options options;
-  options.read_only = true;
-  options.busy_timeout_ms = 2000;
-  auto store = forensics::Store::Open(c.config.storage.database, options);
-  if (!store.ok()) *refusal = JsonError(503, "the history database cannot be read");
-  return store;
+  auto lease = c.history->Acquire();
+  if (!lease.ok()) *refusal = JsonError(503, "the history database cannot be read");
+  return lease;
 }
 
 ProcessJson MakeProcessJson(const ApiContext& c, const std::shared_ptr<const Snapshot>& snapshot) {
