@@ -7,8 +7,9 @@
 #   2. the daemon's samples of the whole run, read back with `rogue-hunter history --format csv`:
 #      fails if one came later than the interval in force after the previous one plus SLACK
 #      seconds, or if a sequence number is missing;
-#   3. VmRSS after a warm-up (WARMUP seconds of the same load on each endpoint) and after the
-#      load; fails if it grew by more than RSS_GROWTH_KIB;
+#   3. VmRSS after a warm-up (new connections until each of the WORKERS HTTP threads served
+#      one, then WARMUP seconds of the same load on each endpoint) and after the load; fails if
+#      it grew by more than RSS_GROWTH_KIB;
 #   (SLOW_CLIENTS=0 skips step 4.)
 #   4. scrapes of /metrics one after the other for SCRAPE_SECONDS, timed with curl (bounded by
 #      SCRAPE_TIMEOUT), half a second apart, alone and then while
@@ -61,9 +62,19 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" || { cat "$tmp/daemon.log"; exit 1; }
-# Warm-up: the first samples, the history file, every HTTP worker thread and its allocator arena.
+# Warm-up, with the same requests as the load: the first samples, the history file, and the
+# allocator's arenas at their working size (the gzipped /metrics page is compressed on whichever
+# HTTP thread asks first after a sample, and zlib's 270 KiB of state stays in that arena).
+# civetweb hands each new connection to the worker that has waited longest, so every one of its
+# http.threads (1,100 by default) serves once before any serves twice, and the first request
+# of each touches about 4 KiB more of its stack: RSS rises to that bound as new connections come
+# and then stays flat. Reach it first: short runs of new connections until every worker served.
+for _ in $(seq $(( (${WORKERS:-1100} + connections - 1) / connections + 1 ))); do
+  wrk -t2 -c"$connections" -d1s "http://127.0.0.1:$port/healthz" >/dev/null
+done
 for endpoint in "${endpoints[@]}"; do
-  wrk -t2 -c"$connections" -d"${warmup}s" "http://127.0.0.1:$port$endpoint" >/dev/null
+  wrk -t2 -c"$connections" -d"${warmup}s" -H 'Accept-Encoding: gzip' \
+    "http://127.0.0.1:$port$endpoint" >/dev/null
 done
 start_time=$(date +%s.%N)
 rss_start=$(rss_kib "$daemon")
