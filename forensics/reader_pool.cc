@@ -29,6 +29,7 @@ Result<ReaderPool::Lease> ReaderPool::Acquire() {
   const bool exists = stat(path_.c_str(), &file) == 0;
   std::unique_lock lock(mutex_);
   // Connections to a file no longer at the path would answer from it forever.
+  const std::size_t open_before = open_;
   for (auto it = idle_.begin(); it != idle_.end();) {
     if (!exists || it->device != file.st_dev || it->inode != file.st_ino) {
       it = idle_.erase(it);
@@ -37,21 +38,20 @@ Result<ReaderPool::Lease> ReaderPool::Acquire() {
       ++it;
     }
   }
-  if (!idle_.empty()) {
+  if (open_ < open_before) released_.notify_all();  // room for waiters to open new ones
+  auto take_idle = [this] {
     Idle idle = std::move(idle_.back());
     idle_.pop_back();
     return Lease(this, std::move(idle.store), idle.device, idle.inode);
-  }
+  };
+  if (!idle_.empty()) return take_idle();
   if (!released_.wait_for(lock, options_.wait,
                           [&] { return open_ < options_.max_open || !idle_.empty(); })) {
     return Error{"every connection to " + path_ + " stayed busy for " +
                  std::to_string(options_.wait.count()) + " ms"};
   }
-  if (!idle_.empty()) {  // released while waiting (the file was checked just before)
-    Idle idle = std::move(idle_.back());
-    idle_.pop_back();
-    return Lease(this, std::move(idle.store), idle.device, idle.inode);
-  }
+  // Released while waiting (the file was checked just before).
+  if (!idle_.empty()) return take_idle();
   ++open_;  // reserved while opening, outside the lock
   lock.unlock();
   Store::Options options;

@@ -65,11 +65,17 @@ TEST(SelfLimitsDaemon, BacksOffAboveTheMemoryBudgetAndRecoversAfterAReload) {
                              "and the cgroups are scanned at most every 3600 s; captures are "
                              "light)"));
 
-  // A capture asked for now is light, and counted so.
+  // A capture asked for now is light, and counted so (one triggered by pressure on a busy
+  // machine may have come first: it is light too).
+  const double light = daemon.Metric("rogue_hunter_forensics_light_captures_total").value_or(-1);
+  ASSERT_GE(light, 0);
   daemon.process().Signal(SIGUSR1);
   ASSERT_TRUE(test::WaitUntil(
-      [&] { return daemon.Metric("rogue_hunter_forensics_light_captures_total") == 1.0; }, 20s,
-      50ms))
+      [&] {
+        return daemon.Metric("rogue_hunter_forensics_light_captures_total").value_or(0) >=
+               light + 1;
+      },
+      20s, 50ms))
       << daemon.process().Stderr();
 
   // A budget far above what the daemon uses, with no hold time: the next pass ends the back-off.
