@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "base/clock.h"
+#include "collectors/switch_counts.h"
 
 namespace rh::analysis {
 
@@ -20,17 +21,12 @@ struct WatchdogEvent {
   /// Pause: the start is known to ± this much (half a tick; 0 for a suspend).
   std::int64_t start_uncertainty_ns = 0;
   /// Pause: the machine's and this process's context switches as the watchdog woke, before the
-  /// work that piled up during the pause ran (Watchdog::CountSwitchesWith); valid when read.
-  bool end_switches_read = false;
-  std::uint64_t end_context_switches = 0;
-  std::uint64_t end_own_context_switches = 0;
-  /// Pause: the same counts from the watchdog's last on-time reading before it (at most
+  /// work that piled up during the pause ran (Watchdog::CountSwitchesWith), when read.
+  std::optional<collectors::SwitchCounts> end_switches = std::nullopt;
+  /// Pause: the same from the watchdog's last on-time reading before it (at most
   /// Watchdog::kSwitchReadTicks ticks before the start), so that the pause is counted from close
-  /// to its start; valid when read.
-  bool start_switches_read = false;
-  std::int64_t start_switches_monotonic_ns = 0;
-  std::uint64_t start_context_switches = 0;
-  std::uint64_t start_own_context_switches = 0;
+  /// to its start, when read.
+  std::optional<collectors::SwitchCounts> start_switches = std::nullopt;
 };
 
 /// Decides what a wake-up of the watchdog means. Pure and allocation-free.

@@ -170,14 +170,9 @@ void Watchdog::Step() {
     if (e.kind == WatchdogEvent::Kind::kPause) {
       // First, before the work that piled up during the pause runs and switches.
       if (switches_ != nullptr) {
-        e.start_switches_read = last_switches_read_;
-        e.start_switches_monotonic_ns = last_switches_.monotonic_ns;
-        e.start_context_switches = last_switches_.total;
-        e.start_own_context_switches = last_switches_.own;
+        e.start_switches = last_switches_;
         ReadSwitches(now.monotonic_ns);
-        e.end_switches_read = last_switches_read_;
-        e.end_context_switches = last_switches_.total;
-        e.end_own_context_switches = last_switches_.own;
+        e.end_switches = last_switches_;
       }
       stats_.pauses.Observe(e.duration_ns);
       stats_.last_pause_duration_ns.store(e.duration_ns, std::memory_order_relaxed);
@@ -200,8 +195,13 @@ void Watchdog::Step() {
 }
 
 void Watchdog::ReadSwitches(std::int64_t monotonic_ns) {
-  last_switches_read_ = switches_->Read(last_switches_);
-  last_switches_.monotonic_ns = monotonic_ns;
+  collectors::SwitchCounts counts;
+  counts.monotonic_ns = monotonic_ns;
+  if (switches_->Read(counts)) {
+    last_switches_ = counts;
+  } else {
+    last_switches_.reset();
+  }
   ticks_since_switches_ = 0;
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "analysis/atomic_histogram.h"
@@ -106,8 +107,7 @@ class Watchdog {
   Options options_;
   PauseDetector detector_;
   collectors::SwitchCounter* switches_ = nullptr;
-  collectors::SwitchCounts last_switches_;  // the last reading; valid when last_switches_read_
-  bool last_switches_read_ = false;
+  std::optional<collectors::SwitchCounts> last_switches_;  // the last reading, if it succeeded
   int ticks_since_switches_ = 0;
   ClockReading previous_;
   std::int64_t deadline_ns_;

@@ -16,6 +16,7 @@
 #include "base/clock.h"
 #include "base/result.h"
 #include "collectors/proc_root.h"
+#include "collectors/switch_counts.h"
 
 namespace rh::collectors {
 
@@ -38,13 +39,6 @@ struct ProgressReading {
   std::optional<double> cpu_waiting_seconds;
   std::optional<double> memory_waiting_seconds;
   std::optional<double> io_waiting_seconds;
-};
-
-/// The machine's context switches and this process's own, at one moment.
-struct SwitchCounts {
-  std::int64_t monotonic_ns = 0;
-  std::uint64_t total = 0;  ///< /proc/stat ctxt.
-  std::uint64_t own = 0;    ///< This process's, all threads (getrusage).
 };
 
 /// Reads SwitchCounts without allocating, locking or logging, so that the watchdog can take them

@@ -40,15 +40,8 @@ analysis::PauseEvidence PauseInquiry::Gather(const analysis::WatchdogEvent& paus
   } else {
     e.missing = after.error().message;
   }
-  if (pause.end_switches_read) {
-    e.at_wake = collectors::SwitchCounts{pause.end_monotonic_ns, pause.end_context_switches,
-                                         pause.end_own_context_switches};
-    if (pause.start_switches_read) {
-      e.at_start =
-          collectors::SwitchCounts{pause.start_switches_monotonic_ns, pause.start_context_switches,
-                                   pause.start_own_context_switches};
-    }
-  }
+  e.at_wake = pause.end_switches;
+  if (e.at_wake) e.at_start = pause.start_switches;
   e.cgroup_freeze_changes = probe_.FreezeChangesSince(pause.start_monotonic_ns);
   e.continued_by_signal = TakeContinue() >= pause.start_monotonic_ns;
   return e;

@@ -158,17 +158,17 @@ TEST_F(WatchdogTest, APauseCarriesTheSwitchesReadAsItWoke) {
   const std::uint64_t own_after = test::OwnContextSwitches();
   auto events = Drain();
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_TRUE(events[0].end_switches_read);
-  EXPECT_EQ(events[0].end_context_switches, 4242u);
-  EXPECT_GE(events[0].end_own_context_switches, own_before);  // this process's (getrusage)
-  EXPECT_LE(events[0].end_own_context_switches, own_after);
+  ASSERT_TRUE(events[0].end_switches);
+  EXPECT_EQ(events[0].end_switches->total, 4242u);
+  EXPECT_GE(events[0].end_switches->own, own_before);  // this process's (getrusage)
+  EXPECT_LE(events[0].end_switches->own, own_after);
 
   dir.Write("proc/stat", "no counters here\n");  // unreadable: the event says so
   clock_.OvershootNextSleep(2 * kSecond);
   watchdog_.Step();
   events = Drain();
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_FALSE(events[0].end_switches_read);
+  EXPECT_FALSE(events[0].end_switches);
 }
 
 TEST_F(WatchdogTest, APauseCarriesTheLastOnTimeReadingOfTheSwitchesBeforeIt) {
@@ -184,11 +184,11 @@ TEST_F(WatchdogTest, APauseCarriesTheLastOnTimeReadingOfTheSwitchesBeforeIt) {
   watchdog_.Step();
   auto events = Drain();
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_TRUE(events[0].start_switches_read);
-  EXPECT_EQ(events[0].start_context_switches, 100u);
-  EXPECT_EQ(events[0].start_switches_monotonic_ns, read_at);
-  EXPECT_LE(events[0].start_switches_monotonic_ns, events[0].start_monotonic_ns);
-  EXPECT_EQ(events[0].end_context_switches, 250u);
+  ASSERT_TRUE(events[0].start_switches && events[0].end_switches);
+  EXPECT_EQ(events[0].start_switches->total, 100u);
+  EXPECT_EQ(events[0].start_switches->monotonic_ns, read_at);
+  EXPECT_LE(events[0].start_switches->monotonic_ns, events[0].start_monotonic_ns);
+  EXPECT_EQ(events[0].end_switches->total, 250u);
 
   // The next pause starts from the reading at the end of this one.
   dir.Write("proc/stat", "cpu  1 2 3 4 5 6 7 8 0 0\nctxt 300\n");
@@ -196,8 +196,9 @@ TEST_F(WatchdogTest, APauseCarriesTheLastOnTimeReadingOfTheSwitchesBeforeIt) {
   watchdog_.Step();
   events = Drain();
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].start_context_switches, 250u);
-  EXPECT_EQ(events[0].end_context_switches, 300u);
+  ASSERT_TRUE(events[0].start_switches && events[0].end_switches);
+  EXPECT_EQ(events[0].start_switches->total, 250u);
+  EXPECT_EQ(events[0].end_switches->total, 300u);
 }
 
 TEST(WatchdogThread, StartsAndStopsWithinATickOnTheRealClock) {
