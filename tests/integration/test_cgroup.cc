@@ -105,6 +105,10 @@ bool TestCgroup::SetCpuQuota(long quota_us) const {
   return Put(dir_ / "cpu.cfs_quota_us", std::to_string(quota_us));
 }
 
+std::optional<std::uint64_t> TestCgroup::ThrottledPeriods() const {
+  return collectors::FlatKeyedValue(Slurp(dir_ / "cpu.stat"), "nr_throttled");
+}
+
 TestCgroup::~TestCgroup() {
   if (dir_.empty()) return;
   if (fs::exists(dir_ / "cgroup.freeze")) Freeze(false);

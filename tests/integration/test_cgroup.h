@@ -22,6 +22,8 @@ class TestCgroup {
   static std::optional<TestCgroup> V1Cpu(const std::string& name, std::string* why = nullptr);
   /// Writes cpu.cfs_quota_us (v1): microseconds of CPU per period, -1 for none.
   bool SetCpuQuota(long quota_us) const;
+  /// The periods in which the quota held the cgroup (cpu.stat nr_throttled); nullopt unreadable.
+  std::optional<std::uint64_t> ThrottledPeriods() const;
   /// Takes over an existing cgroup directory (removed on destruction).
   static TestCgroup At(std::filesystem::path dir) { return TestCgroup(std::move(dir)); }
   TestCgroup(TestCgroup&& other) noexcept : dir_(std::move(other.dir_)) { other.dir_.clear(); }
