@@ -24,7 +24,7 @@ double OtherSwitches(const ProgressReading& from, const ProgressReading& to) {
 }
 
 SwitchCounts Counts(const ProgressReading& r) {
-  return {r.monotonic_ns, r.context_switches, r.own_context_switches};
+  return {r.monotonic_ns, r.context_switches, r.own_context_switches, r.throttled_seconds};
 }
 
 // Context switches of everything but this daemon across a pause, during which its threads ran
@@ -147,7 +147,17 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
   auto grew = [&](const std::optional<double>& from, const std::optional<double>& to) {
     return from && to ? Moved(*to, *from) : 0.0;
   };
-  const double throttled = grew(before.throttled_seconds, after.throttled_seconds);
+  // The quota's hold from the latest reading of it before the start to the watchdog's at the
+  // wake-up where it has one: a pause judged late, after others, would otherwise count theirs.
+  std::optional<double> throttled_from = before.throttled_seconds;
+  if (e.at_start && e.at_start->throttled_seconds &&
+      e.at_start->monotonic_ns <= e.start_monotonic_ns &&
+      (!throttled_from || e.at_start->monotonic_ns > before.monotonic_ns)) {
+    throttled_from = e.at_start->throttled_seconds;
+  }
+  const double throttled =
+      grew(throttled_from, e.at_wake && e.at_wake->throttled_seconds ? e.at_wake->throttled_seconds
+                                                                      : after.throttled_seconds);
   const double run_delay = grew(before.run_delay_seconds, after.run_delay_seconds);
   PauseReason direct = PauseReason::kNone;
   std::string why;
@@ -158,13 +168,35 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
     why = " (its cgroup.events changed during the pause)";
   } else if (gap > 0 && throttled >= rules.throttled_share * gap) {
     direct = PauseReason::kThrottled;
-    why = Format(" for %.3f s (cpu.stat)", throttled);
+    why = Format(" for %.3f s (cpu.stat, summed over its CPUs)", throttled);
   }
   if (direct != PauseReason::kNone && v.observed_switches >= rules.min_seen_running) {
     v.scope = PauseScope::kProcess;
     v.reason = direct;
     v.evidence = figures + ": the rest of the machine kept running; " +
                  std::string(ReasonText(direct)) + why;
+    return v;
+  }
+  // A real-time watchdog allowed on every CPU yields only to real-time work of a higher
+  // priority and to the kernel: runnable but waiting for most of the pause, it says that every
+  // CPU was held from every normal task too. Unless the others are seen to have kept half their
+  // pace (then only the daemon's CPUs were, which the mask would have told).
+  const bool held_from_realtime =
+      direct == PauseReason::kNone && e.watchdog_realtime_on_every_cpu && gap > 0 &&
+      run_delay >= rules.run_delay_share * gap &&
+      (!paced || v.expected_switches < rules.min_expected ||
+       v.observed_switches < rules.process_from * v.expected_switches);
+  if (held_from_realtime) {
+    v.scope = PauseScope::kMachine;
+    const bool compared = paced && v.expected_switches >= rules.min_expected;
+    v.evidence = figures +
+                 (compared ? Format(" (%.0f%%)", 100 * v.observed_switches / v.expected_switches)
+                           : std::string()) +
+                 Format(
+                               "; rogue-hunter's real-time watchdog, allowed on every CPU, waited "
+                               "for a CPU %.3f s of the %.3f s (schedstat): the kernel or "
+                               "real-time work held every CPU",
+                               run_delay, gap);
     return v;
   }
   if (!paced) {

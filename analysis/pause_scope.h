@@ -49,6 +49,9 @@ struct PauseEvidence {
   /// Changes of its cgroup.events seen in the pause (inotify coalesces a freeze and a thaw read
   /// together into one).
   std::uint32_t cgroup_freeze_changes = 0;
+  /// The watchdog thread runs SCHED_FIFO and may run on every online CPU: then its run delay
+  /// means every CPU was held by the kernel or higher real-time work.
+  bool watchdog_realtime_on_every_cpu = false;
   std::string missing;  ///< Why a reading is absent, for the text ("/proc/stat: ...").
 };
 
@@ -100,6 +103,10 @@ struct ScopeRules {
 ///   much as before it: the machine ran, but hardly anything in it could (real-time loops on
 ///   every CPU leave normal tasks the kernel's fair-server share); with too few switches before
 ///   the pause to compare, that congestion at half the pause or more decides alone;
+/// - machine, also: the watchdog runs SCHED_FIFO on every CPU and waited runnable (schedstat run
+///   delay) for run_delay_share of the pause, with no direct reason, unless other tasks kept at
+///   least half their pace: only the kernel or higher real-time work holds such a thread, and
+///   it held every CPU;
 /// - process: they kept at least half of it; the reason is its watchdog thread waiting for a
 ///   CPU (not direct: real-time loops on every CPU make it wait too), or none found;
 /// - unknown: a reading is missing, the machine was too quiet before the pause to compare

@@ -16,29 +16,60 @@
 
 namespace rh::collectors {
 
+std::optional<TreePath> OwnCpuStat(const ProcRoot& root, const std::vector<MountInfo>& mounts,
+                                   const ProcCgroups& cgroups) {
+  if (const MountInfo* v2 = FindCgroup2(mounts); v2 != nullptr && cgroups.unified) {
+    if (auto dir = CgroupDirectory(root, *v2, *cgroups.unified)) {
+      TreePath file = dir->Child("cpu.stat");
+      auto content = ReadWholeFile(root, file.tree, file.relative, 64 << 10);
+      if (content && ParseCpuThrottledSeconds(*content)) return file;
+    }
+  }
+  const MountInfo* v1 = FindCgroup1(mounts, "cpu");
+  if (v1 == nullptr) return std::nullopt;
+  auto path = cgroups.V1Path("cpu");
+  if (!path) return std::nullopt;
+  auto dir = CgroupDirectory(root, *v1, *path);
+  if (!dir) return std::nullopt;
+  return dir->Child("cpu.stat");
+}
+
 SwitchCounter::SwitchCounter(const ProcRoot& root)
     : fd_(open(root.Proc("stat").c_str(), O_RDONLY | O_CLOEXEC)),
       buffer_(std::make_unique<char[]>(kBytes)) {
   std::memset(buffer_.get(), 0, kBytes);  // resident before the watchdog needs it
   // Kept in RAM like the watchdog's own memory, where the memlock limit allows.
   locked_ = mlock(buffer_.get(), kBytes) == 0;
+  auto cgroup = ReadWholeFile(root, "proc", "self/cgroup", 64 << 10);
+  auto mountinfo = ReadWholeFile(root, "proc", "self/mountinfo", 1 << 20);
+  if (cgroup && mountinfo) {
+    if (auto file = OwnCpuStat(root, ParseMountInfo(*mountinfo), ParseProcCgroup(*cgroup))) {
+      cpu_stat_fd_ = open(root.Path(*file).c_str(), O_RDONLY | O_CLOEXEC);
+    }
+  }
 }
 
 SwitchCounter::~SwitchCounter() {
   if (locked_) munlock(buffer_.get(), kBytes);
   if (fd_ >= 0) close(fd_);
+  if (cpu_stat_fd_ >= 0) close(cpu_stat_fd_);
 }
 
-bool SwitchCounter::Read(SwitchCounts& out) {
-  if (fd_ < 0) return false;
+std::size_t SwitchCounter::ReadAll(int fd) {
   std::size_t size = 0;
   while (size < kBytes - 1) {
-    const ssize_t n = pread(fd_, buffer_.get() + size, kBytes - 1 - size, static_cast<off_t>(size));
+    const ssize_t n = pread(fd, buffer_.get() + size, kBytes - 1 - size, static_cast<off_t>(size));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     size += static_cast<std::size_t>(n);
   }
   buffer_[size] = '\0';
+  return size;
+}
+
+bool SwitchCounter::Read(SwitchCounts& out) {
+  if (fd_ < 0) return false;
+  ReadAll(fd_);
   const char* line = std::strstr(buffer_.get(), "\nctxt ");
   if (line == nullptr) return false;
   std::uint64_t total = 0;
@@ -52,6 +83,11 @@ bool SwitchCounter::Read(SwitchCounts& out) {
   if (!digits || getrusage(RUSAGE_SELF, &usage) != 0) return false;
   out.total = total;
   out.own = static_cast<std::uint64_t>(usage.ru_nvcsw + usage.ru_nivcsw);
+  out.throttled_seconds.reset();
+  if (cpu_stat_fd_ >= 0) {
+    const std::size_t size = ReadAll(cpu_stat_fd_);
+    if (size > 0) out.throttled_seconds = ParseCpuThrottledSeconds({buffer_.get(), size});
+  }
   return true;
 }
 
@@ -122,23 +158,10 @@ void ProgressProbe::RefreshCgroup() {
     unified = CgroupDirectory(root_, *v2, *cgroups.unified);
   }
 
-  // The CPU quota's counters: v2 cpu.stat when the cpu controller is on there, else v1's.
+  // The CPU quota's counters.
   f.cpu_stat.reset();
-  if (unified) {
-    auto file = std::make_unique<KernelFile>(root_, unified->tree,
-                                             unified->Child("cpu.stat").relative, 64 << 10);
-    if (auto content = file->Read(); content && ParseCpuThrottledSeconds(*content)) {
-      f.cpu_stat = std::move(file);
-    }
-  }
-  const MountInfo* v1 = FindCgroup1(*f.mounts, "cpu");
-  if (!f.cpu_stat && v1 != nullptr) {
-    if (auto path = cgroups.V1Path("cpu")) {
-      if (auto dir = CgroupDirectory(root_, *v1, *path)) {
-        f.cpu_stat = std::make_unique<KernelFile>(root_, dir->tree, dir->Child("cpu.stat").relative,
-                                                  64 << 10);
-      }
-    }
+  if (auto file = OwnCpuStat(root_, *f.mounts, cgroups)) {
+    f.cpu_stat = std::make_unique<KernelFile>(root_, file->tree, file->relative, 64 << 10);
   }
 
   if (unified == f.unified_dir) return;

@@ -12,9 +12,11 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/result.h"
+#include "collectors/cgroupfs.h"
 #include "collectors/proc_root.h"
 #include "collectors/switch_counts.h"
 
@@ -41,12 +43,19 @@ struct ProgressReading {
   std::optional<double> io_waiting_seconds;
 };
 
+/// The cpu.stat with the CPU quota's counters of the cgroup `cgroups` (this process's, from
+/// /proc/self/cgroup) names: v2's when the cpu controller is on there (it has throttled_usec),
+/// else v1's cpu hierarchy's; nullopt when neither is reachable.
+std::optional<TreePath> OwnCpuStat(const ProcRoot& root, const std::vector<MountInfo>& mounts,
+                                   const ProcCgroups& cgroups);
+
 /// Reads SwitchCounts without allocating, locking or logging, so that the watchdog can take them
 /// the moment it wakes from a pause, before the work that piled up during it runs and switches:
-/// /proc/stat through a descriptor opened at construction into a buffer allocated then (64 KiB,
-/// locked in RAM where the memlock limit allows: on a machine whose /proc/stat does not reach
-/// `ctxt` within it, Read() fails). Reads are not
-/// reported to the root's recorder. Use from one thread; owns a descriptor: not copyable.
+/// /proc/stat and the cpu.stat of the cgroup this process is in at construction (OwnCpuStat),
+/// through descriptors opened then, into a buffer allocated then (64 KiB, locked in RAM where
+/// the memlock limit allows: on a machine whose /proc/stat does not reach `ctxt` within it,
+/// Read() fails). Reads are not reported to the root's recorder. Use from one thread; owns
+/// descriptors: not copyable.
 class SwitchCounter {
  public:
   explicit SwitchCounter(const ProcRoot& root);
@@ -54,13 +63,17 @@ class SwitchCounter {
   SwitchCounter(const SwitchCounter&) = delete;
   SwitchCounter& operator=(const SwitchCounter&) = delete;
 
-  /// Fills `out`'s counts (the caller sets its time); false when /proc/stat could not be read or
-  /// holds no ctxt line.
+  /// Fills `out`'s counts (the caller sets its time), and its throttled time where cpu.stat is
+  /// readable; false when /proc/stat could not be read or holds no ctxt line.
   bool Read(SwitchCounts& out);
 
  private:
+  // Reads the whole of `fd` into buffer_, NUL-terminated; its size, or 0 when unreadable.
+  std::size_t ReadAll(int fd);
+
   static constexpr std::size_t kBytes = 64 << 10;
   int fd_ = -1;
+  int cpu_stat_fd_ = -1;
   std::unique_ptr<char[]> buffer_;
   bool locked_ = false;
 };

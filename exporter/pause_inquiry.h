@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -14,7 +15,8 @@ namespace rh::exporter {
 /// Finds out what froze in a pause: keeps the machine's counters from just before it (a
 /// ProgressProbe), reads them again when the watchdog reports the pause, adds what is known about
 /// the daemon itself (SIGCONT, its cgroup's freeze changes, CPU throttling, the watchdog's run
-/// delay) and lets analysis::DecideScope judge.
+/// delay, and whether that thread runs real-time on every CPU) and lets analysis::DecideScope
+/// judge.
 ///
 /// SIGCONT must be blocked in every thread and waited for by none: it stays pending until this
 /// takes it, under a lock, at each Refresh() and in Gather(), so that a SIGCONT that ended a
@@ -51,7 +53,7 @@ class PauseInquiry {
   collectors::ProgressProbe probe_;
   std::mutex continue_mutex_;       // guards continued_ns_ and taking SIGCONT
   std::int64_t continued_ns_ = -1;  // monotonic ns
-  pid_t watched_tid_ = 0;           // sampler thread only
+  std::atomic<pid_t> watched_tid_{0};
 };
 
 }  // namespace rh::exporter

@@ -93,7 +93,7 @@ TEST(DecideScope, ProcessReasonsInOrder) {
     throttled.throttled_seconds = 2.2;
     ScopeVerdict v = DecideScope(Evidence(throttled));
     EXPECT_EQ(v.reason, PauseReason::kThrottled);
-    EXPECT_THAT(v.evidence, HasSubstr("for 2.200 s (cpu.stat)"));
+    EXPECT_THAT(v.evidence, HasSubstr("for 2.200 s (cpu.stat, summed over its CPUs)"));
   }
   {
     ProgressReading waiting = after;
@@ -194,11 +194,74 @@ TEST(DecideScope, AQuotaThrottlingItIsProcessScopeEvenWhenOthersSlowedDown) {
   ScopeVerdict v = DecideScope(Evidence(third));
   EXPECT_EQ(v.scope, PauseScope::kProcess);
   EXPECT_EQ(v.reason, PauseReason::kThrottled);
-  EXPECT_THAT(v.evidence, HasSubstr("its cgroup's CPU quota throttled it for 2.500 s (cpu.stat)"));
+  EXPECT_THAT(v.evidence, HasSubstr("its cgroup's CPU quota throttled it for 2.500 s (cpu.stat"));
   // A run delay alone is no such evidence: real-time loops on every CPU delay the watchdog too.
   third.throttled_seconds = 0;
   *third.run_delay_seconds += 2.9;
   EXPECT_EQ(DecideScope(Evidence(third)).scope, PauseScope::kUnknown);
+}
+
+TEST(DecideScope, ARealTimeWatchdogWaitingForEveryCpuIsTheMachine) {
+  // Real-time loops on every CPU of a machine already busy before (PSI cannot tell the stall
+  // from its usual congestion): others fall to a quarter of their pace, and the watchdog,
+  // SCHED_FIFO on every CPU, waited runnable for 2.9 s of the 3 s.
+  ProgressReading quarter = Reading(99.8);
+  quarter.monotonic_ns = 103'010'000'000;
+  quarter.context_switches += 675 + 189;
+  *quarter.run_delay_seconds += 2.9;
+  PauseEvidence e = Evidence(quarter);
+  EXPECT_EQ(DecideScope(e).scope, PauseScope::kUnknown);  // a normal watchdog: it may be alone
+  e.watchdog_realtime_on_every_cpu = true;
+  ScopeVerdict v = DecideScope(e);
+  EXPECT_EQ(v.scope, PauseScope::kMachine);
+  EXPECT_THAT(v.evidence, HasSubstr("waited for a CPU 2.900 s of the 3.000 s (schedstat)"));
+  EXPECT_THAT(DescribePause(v, 3, 0.01), HasSubstr("the machine froze for 3.000 s"));
+  // Without a pace before the pause, the wait decides alone.
+  e.pace_from.reset();
+  EXPECT_EQ(DecideScope(e).scope, PauseScope::kMachine);
+  // Others kept their pace: only the daemon's CPUs were held, whatever its mask said.
+  ProgressReading paced = Reading(103.01);
+  *paced.run_delay_seconds += 2.9;
+  PauseEvidence kept = Evidence(paced);
+  kept.watchdog_realtime_on_every_cpu = true;
+  EXPECT_EQ(DecideScope(kept).scope, PauseScope::kProcess);
+  EXPECT_EQ(DecideScope(kept).reason, PauseReason::kRunDelay);
+  // A wait for a fifth of the pause says nothing.
+  *quarter.run_delay_seconds -= 2.3;
+  PauseEvidence brief = Evidence(quarter);
+  brief.watchdog_realtime_on_every_cpu = true;
+  EXPECT_EQ(DecideScope(brief).scope, PauseScope::kUnknown);
+  // Nor does it with a SIGCONT at the end (a stopped thread does not wait for a CPU).
+  e.continued_by_signal = true;
+  EXPECT_NE(DecideScope(e).scope, PauseScope::kMachine);
+}
+
+TEST(DecideScope, TheQuotasHoldIsCountedUpToTheWatchdogsReadingAtTheWakeUp) {
+  // Pauses back to back under a quota, judged late: the probe's reading after them spans all of
+  // them (40 s of throttling), the watchdog's at the wake-up only this one (2.8 s of its 3 s).
+  ProgressReading after = Reading(130);
+  after.throttled_seconds = 40;
+  PauseEvidence e = Evidence(after);
+  e.before->throttled_seconds = 9.9;
+  const ProgressReading& before = *e.before;
+  e.at_start = collectors::SwitchCounts{99'900'000'000, before.context_switches + 90,
+                                        before.own_context_switches + 5, 10.0};
+  e.at_wake = collectors::SwitchCounts{103 * kSecond, e.at_start->total + 2700 + 5,
+                                       e.at_start->own + 5, 12.8};
+  ScopeVerdict v = DecideScope(e);
+  EXPECT_EQ(v.scope, PauseScope::kProcess);
+  EXPECT_EQ(v.reason, PauseReason::kThrottled);
+  EXPECT_THAT(v.evidence, HasSubstr("throttled it for 2.800 s (cpu.stat, summed over its CPUs)"));
+  // From the probe's reading when it is the later one before the start.
+  e.at_start->monotonic_ns = 99'700'000'000;
+  EXPECT_THAT(DecideScope(e).evidence, HasSubstr("throttled it for 2.900 s"));
+  // The watchdog's readings say the quota did not hold it in this pause: not throttled, though
+  // the probe's reading after it saw 30 s more.
+  e.at_wake->throttled_seconds = 10.1;
+  EXPECT_NE(DecideScope(e).reason, PauseReason::kThrottled);
+  // Without cpu.stat at the wake-up, the probe's reading after it is all there is.
+  e.at_wake->throttled_seconds.reset();
+  EXPECT_THAT(DecideScope(e).evidence, HasSubstr("throttled it for 30.100 s"));
 }
 
 TEST(DecideScope, SwitchesCountedAtTheWakeUpLeaveOutTheBacklogAfterIt) {
@@ -209,7 +272,7 @@ TEST(DecideScope, SwitchesCountedAtTheWakeUpLeaveOutTheBacklogAfterIt) {
   after.context_switches += 5 + 300;
   PauseEvidence e = Evidence(after);
   e.at_wake = collectors::SwitchCounts{103 * kSecond, Reading(99.8).context_switches + 5,
-                                       Reading(99.8).own_context_switches};
+                                       Reading(99.8).own_context_switches, {}};
   ScopeVerdict v = DecideScope(e);
   EXPECT_EQ(v.scope, PauseScope::kMachine);
   EXPECT_EQ(v.observed_switches, 0);  // 5 less those expected in the 0.2 s before the start
@@ -233,19 +296,19 @@ TEST(DecideScope, OnAQuietMachineTheSwitchesAreCountedFromTheWatchdogsReadingBef
   e.before = reading(99.8, 11'440, 1'960);  // 300 and 200 a second
   e.after = reading(103.2, 11'460, 1'960);
   e.continued_by_signal = true;
-  e.at_wake = collectors::SwitchCounts{103 * kSecond, 11'457, 1'960};
+  e.at_wake = collectors::SwitchCounts{103 * kSecond, 11'457, 1'960, {}};
   // From the probe's reading 0.2 s before the start, at the pace of the polling: nothing left.
   ScopeVerdict v = DecideScope(e);
   EXPECT_EQ(v.scope, PauseScope::kUnknown);
   EXPECT_LT(v.observed_switches, 10);
   // From the watchdog's reading 10 ms before it: the 15 are seen, and the signal decides.
-  e.at_start = collectors::SwitchCounts{99'990'000'000, 11'442, 1'960};
+  e.at_start = collectors::SwitchCounts{99'990'000'000, 11'442, 1'960, {}};
   v = DecideScope(e);
   EXPECT_EQ(v.scope, PauseScope::kProcess);
   EXPECT_EQ(v.reason, PauseReason::kSignal);
   EXPECT_NEAR(v.observed_switches, 15, 1);
   // A reading after the estimated start cannot be the pause's beginning: not used.
-  e.at_start = collectors::SwitchCounts{100'010'000'000, 11'442, 1'960};
+  e.at_start = collectors::SwitchCounts{100'010'000'000, 11'442, 1'960, {}};
   EXPECT_EQ(DecideScope(e).scope, PauseScope::kUnknown);
 }
 

@@ -65,6 +65,16 @@ TEST(SwitchCounter, ReadsCtxtAndItsOwnWithoutTheRecorder) {
   EXPECT_EQ(counts.total, 389008u);
   EXPECT_GE(counts.own, own_before);  // this process's (getrusage)
   EXPECT_LE(counts.own, test::OwnContextSwitches());
+  // v2 has no cpu controller here: the quota's hold comes from v1's cpu hierarchy, read again
+  // from the descriptor opened at construction.
+  EXPECT_EQ(counts.throttled_seconds, 1.5);
+  tree.dir.Write("sys/fs/cgroup/cpu/elsewhere/cpu.stat", "nr_throttled 3\nthrottled_time 2e9\n");
+  ASSERT_TRUE(counter.Read(counts));
+  EXPECT_EQ(counts.throttled_seconds, std::nullopt);  // not a count of nanoseconds
+  tree.dir.Write("sys/fs/cgroup/cpu/elsewhere/cpu.stat",
+                 "nr_throttled 3\nthrottled_time 2000000000\n");
+  ASSERT_TRUE(counter.Read(counts));
+  EXPECT_EQ(counts.throttled_seconds, 2.0);
   // Read again from the same descriptor: the file's current content.
   tree.dir.Write("proc/stat", "cpu  1 2 3 4 5 6 7 8 0 0\nintr 5\nctxt 12\nbtime 1\n");
   ASSERT_TRUE(counter.Read(counts));
