@@ -157,7 +157,7 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
   }
   const double throttled =
       grew(throttled_from, e.at_wake && e.at_wake->throttled_seconds ? e.at_wake->throttled_seconds
-                                                                      : after.throttled_seconds);
+                                                                     : after.throttled_seconds);
   const double run_delay = grew(before.run_delay_seconds, after.run_delay_seconds);
   PauseReason direct = PauseReason::kNone;
   std::string why;
@@ -180,12 +180,12 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
   // A real-time watchdog allowed on every CPU yields only to real-time work of a higher
   // priority and to the kernel: runnable but waiting for most of the pause, it says that every
   // CPU was held from every normal task too. Unless the others are seen to have kept half their
-  // pace (then only the daemon's CPUs were, which the mask would have told).
-  const bool held_from_realtime =
-      direct == PauseReason::kNone && e.watchdog_realtime_on_every_cpu && gap > 0 &&
-      run_delay >= rules.run_delay_share * gap &&
-      (!paced || v.expected_switches < rules.min_expected ||
-       v.observed_switches < rules.process_from * v.expected_switches);
+  // pace, which contradicts it: the rules below judge then.
+  const bool held_from_realtime = direct == PauseReason::kNone &&
+                                  e.watchdog_realtime_on_every_cpu && gap > 0 &&
+                                  run_delay >= rules.run_delay_share * gap &&
+                                  (!paced || v.expected_switches < rules.min_expected ||
+                                   v.observed_switches < rules.process_from * v.expected_switches);
   if (held_from_realtime) {
     v.scope = PauseScope::kMachine;
     const bool compared = paced && v.expected_switches >= rules.min_expected;
@@ -193,10 +193,10 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
                  (compared ? Format(" (%.0f%%)", 100 * v.observed_switches / v.expected_switches)
                            : std::string()) +
                  Format(
-                               "; rogue-hunter's real-time watchdog, allowed on every CPU, waited "
-                               "for a CPU %.3f s of the %.3f s (schedstat): the kernel or "
-                               "real-time work held every CPU",
-                               run_delay, gap);
+                     "; rogue-hunter's real-time watchdog, allowed on every CPU, waited "
+                     "for a CPU %.3f s of the %.3f s (schedstat): the kernel or "
+                     "real-time work held every CPU",
+                     run_delay, gap);
     return v;
   }
   if (!paced) {

@@ -271,8 +271,8 @@ TEST(DecideScope, SwitchesCountedAtTheWakeUpLeaveOutTheBacklogAfterIt) {
   after.monotonic_ns = 103'200'000'000;
   after.context_switches += 5 + 300;
   PauseEvidence e = Evidence(after);
-  e.at_wake = collectors::SwitchCounts{103 * kSecond, Reading(99.8).context_switches + 5,
-                                       Reading(99.8).own_context_switches, {}};
+  e.at_wake = collectors::SwitchCounts{
+      103 * kSecond, Reading(99.8).context_switches + 5, Reading(99.8).own_context_switches, {}};
   ScopeVerdict v = DecideScope(e);
   EXPECT_EQ(v.scope, PauseScope::kMachine);
   EXPECT_EQ(v.observed_switches, 0);  // 5 less those expected in the 0.2 s before the start
