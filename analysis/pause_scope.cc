@@ -168,7 +168,9 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
     why = " (its cgroup.events changed during the pause)";
   } else if (gap > 0 && throttled >= rules.throttled_share * gap) {
     direct = PauseReason::kThrottled;
-    why = Format(" for %.3f s (cpu.stat, summed over its CPUs)", throttled);
+    // The kernel adds a CPU's throttled time when that CPU is let go, so the growth may
+    // include some from before the window: it is quoted as what the counter says.
+    why = Format(" (cpu.stat's throttled time grew by %.3f s, summed over its CPUs)", throttled);
   }
   if (direct != PauseReason::kNone && v.observed_switches >= rules.min_seen_running) {
     v.scope = PauseScope::kProcess;

@@ -93,7 +93,8 @@ TEST(DecideScope, ProcessReasonsInOrder) {
     throttled.throttled_seconds = 2.2;
     ScopeVerdict v = DecideScope(Evidence(throttled));
     EXPECT_EQ(v.reason, PauseReason::kThrottled);
-    EXPECT_THAT(v.evidence, HasSubstr("for 2.200 s (cpu.stat, summed over its CPUs)"));
+    EXPECT_THAT(v.evidence,
+                HasSubstr("(cpu.stat's throttled time grew by 2.200 s, summed over its CPUs)"));
   }
   {
     ProgressReading waiting = after;
@@ -194,7 +195,9 @@ TEST(DecideScope, AQuotaThrottlingItIsProcessScopeEvenWhenOthersSlowedDown) {
   ScopeVerdict v = DecideScope(Evidence(third));
   EXPECT_EQ(v.scope, PauseScope::kProcess);
   EXPECT_EQ(v.reason, PauseReason::kThrottled);
-  EXPECT_THAT(v.evidence, HasSubstr("its cgroup's CPU quota throttled it for 2.500 s (cpu.stat"));
+  EXPECT_THAT(
+      v.evidence,
+      HasSubstr("its cgroup's CPU quota throttled it (cpu.stat's throttled time grew by 2.500 s"));
   // A run delay alone is no such evidence: real-time loops on every CPU delay the watchdog too.
   third.throttled_seconds = 0;
   *third.run_delay_seconds += 2.9;
@@ -251,17 +254,17 @@ TEST(DecideScope, TheQuotasHoldIsCountedUpToTheWatchdogsReadingAtTheWakeUp) {
   ScopeVerdict v = DecideScope(e);
   EXPECT_EQ(v.scope, PauseScope::kProcess);
   EXPECT_EQ(v.reason, PauseReason::kThrottled);
-  EXPECT_THAT(v.evidence, HasSubstr("throttled it for 2.800 s (cpu.stat, summed over its CPUs)"));
+  EXPECT_THAT(v.evidence, HasSubstr("throttled time grew by 2.800 s, summed over its CPUs"));
   // From the probe's reading when it is the later one before the start.
   e.at_start->monotonic_ns = 99'700'000'000;
-  EXPECT_THAT(DecideScope(e).evidence, HasSubstr("throttled it for 2.900 s"));
+  EXPECT_THAT(DecideScope(e).evidence, HasSubstr("grew by 2.900 s"));
   // The watchdog's readings say the quota did not hold it in this pause: not throttled, though
   // the probe's reading after it saw 30 s more.
   e.at_wake->throttled_seconds = 10.1;
   EXPECT_NE(DecideScope(e).reason, PauseReason::kThrottled);
   // Without cpu.stat at the wake-up, the probe's reading after it is all there is.
   e.at_wake->throttled_seconds.reset();
-  EXPECT_THAT(DecideScope(e).evidence, HasSubstr("throttled it for 30.100 s"));
+  EXPECT_THAT(DecideScope(e).evidence, HasSubstr("grew by 30.100 s"));
 }
 
 TEST(DecideScope, SwitchesCountedAtTheWakeUpLeaveOutTheBacklogAfterIt) {
