@@ -14,8 +14,11 @@ std::int64_t Read(clockid_t id) {
 
 }  // namespace
 
+static_assert(kMonotonicClock == CLOCK_MONOTONIC && kBoottimeClock == CLOCK_BOOTTIME &&
+              kRealtimeClock == CLOCK_REALTIME);
+
 ClockReading SystemClock::Now() const {
-  return {Read(CLOCK_MONOTONIC), Read(CLOCK_BOOTTIME), Read(CLOCK_REALTIME)};
+  return ReadClocksBracketed([](int id) { return Read(static_cast<clockid_t>(id)); });
 }
 
 void SystemClock::SleepUntil(std::int64_t monotonic_deadline_ns) const {

@@ -4,6 +4,11 @@
 
 namespace rh {
 
+/// The clocks' ids (CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_REALTIME), without <ctime>.
+inline constexpr int kMonotonicClock = 1;
+inline constexpr int kBoottimeClock = 7;
+inline constexpr int kRealtimeClock = 0;
+
 /// Nanosecond readings of the three clocks rogue-hunter cares about.
 struct ClockReading {
   std::int64_t monotonic_ns = 0;  ///< CLOCK_MONOTONIC: stops while suspended.
@@ -20,6 +25,31 @@ class Clock {
   /// Sleeps until CLOCK_MONOTONIC reaches `deadline_ns` (or returns at once if it passed).
   virtual void SleepUntil(std::int64_t monotonic_deadline_ns) const = 0;
 };
+
+/// Reads the three clocks with `read(clockid)` (nanoseconds) so that boottime − monotonic is
+/// right: a thread held between two reads (a CPU quota, a stall) would shift it by the hold and
+/// fake a suspend of that length. CLOCK_BOOTTIME and CLOCK_REALTIME are read between two reads of
+/// CLOCK_MONOTONIC, up to 4 times until the two are at most 1 ms apart, and the tightest
+/// bracket is kept (its first monotonic reading).
+template <typename ReadFn>
+ClockReading ReadClocksBracketed(ReadFn&& read) {
+  constexpr std::int64_t kMaxSpreadNs = 1'000'000;
+  ClockReading best;
+  std::int64_t best_spread = -1;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    ClockReading r;
+    r.monotonic_ns = read(kMonotonicClock);
+    r.boottime_ns = read(kBoottimeClock);
+    r.realtime_ns = read(kRealtimeClock);
+    const std::int64_t spread = read(kMonotonicClock) - r.monotonic_ns;
+    if (best_spread < 0 || spread < best_spread) {
+      best = r;
+      best_spread = spread;
+    }
+    if (spread <= kMaxSpreadNs) break;
+  }
+  return best;
+}
 
 /// The kernel's clocks. Thread-safe, allocation-free.
 class SystemClock final : public Clock {

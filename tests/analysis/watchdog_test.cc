@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <vector>
 
 #include "tests/support/fake_clock.h"
@@ -99,6 +100,52 @@ TEST_F(WatchdogTest, SuspendIsCountedAndNeverAPause) {
   EXPECT_EQ(watchdog_.stats().suspend_count, 1u);
   EXPECT_EQ(watchdog_.stats().pause_count, 0u);
   EXPECT_EQ(watchdog_.stats().last_pause_end_realtime_ns, 0);
+}
+
+// Clocks whose boottime runs 5 s ahead of monotonic (a suspend before), read one after another;
+// the thread is held for `hold_ns` after the first read (monotonic) of each of the first
+// `held_reads` tries.
+struct HeldClocks {
+  std::int64_t now_ns = 100 * kSecond;
+  std::int64_t hold_ns = 0;
+  int held_reads = 0;
+  int reads = 0;
+  std::int64_t operator()(int id) {
+    now_ns += 50;  // each read takes a moment
+    if (reads++ % 4 == 1 && held_reads > 0) {
+      --held_reads;
+      now_ns += hold_ns;  // held between the first monotonic read and the rest
+    }
+    return id == kBoottimeClock ? now_ns + 5 * kSecond : now_ns;
+  }
+};
+
+TEST(ReadClocksBracketed, AThreadHeldBetweenTheReadsDoesNotShiftBoottimeAgainstMonotonic) {
+  // Read in one go, a 400 ms hold between the monotonic and boottime reads would make boottime
+  // 400 ms ahead: a suspend of 400 ms that never happened.
+  HeldClocks clocks{.hold_ns = 400'000'000, .held_reads = 1};
+  ClockReading r = ReadClocksBracketed(clocks);
+  EXPECT_NEAR(r.boottime_ns - r.monotonic_ns, 5 * kSecond, 1'000);
+  EXPECT_EQ(clocks.reads, 8);  // the held try and one more
+  // Held in every try: the tightest bracket is kept, never more than 4 tries.
+  HeldClocks always{.hold_ns = 400'000'000, .held_reads = 100};
+  r = ReadClocksBracketed(always);
+  EXPECT_EQ(always.reads, 16);
+  // Not held: one try.
+  HeldClocks free;
+  r = ReadClocksBracketed(free);
+  EXPECT_EQ(free.reads, 4);
+  EXPECT_NEAR(r.boottime_ns - r.monotonic_ns, 5 * kSecond, 1'000);
+}
+
+TEST(ReadClocksBracketed, TheKernelsClocksKeepTheirOffsetFromReadToRead) {
+  const ClockReading first = SystemClock::Instance().Now();
+  for (int i = 0; i < 1000; ++i) {
+    const ClockReading r = SystemClock::Instance().Now();
+    ASSERT_LE(std::abs((r.boottime_ns - r.monotonic_ns) - (first.boottime_ns - first.monotonic_ns)),
+              1'000'000);
+    ASSERT_GE(r.monotonic_ns, first.monotonic_ns);
+  }
 }
 
 TEST_F(WatchdogTest, ResumeLatencyAroundASuspendIsPartOfTheSuspend) {
