@@ -147,17 +147,12 @@ ScopeVerdict DecideScope(const PauseEvidence& e, const ScopeRules& rules) {
   auto grew = [&](const std::optional<double>& from, const std::optional<double>& to) {
     return from && to ? Moved(*to, *from) : 0.0;
   };
-  // The quota's hold from the latest reading of it before the start to the watchdog's at the
-  // wake-up where it has one: a pause judged late, after others, would otherwise count theirs.
-  std::optional<double> throttled_from = before.throttled_seconds;
-  if (e.at_start && e.at_start->throttled_seconds &&
-      e.at_start->monotonic_ns <= e.start_monotonic_ns &&
-      (!throttled_from || e.at_start->monotonic_ns > before.monotonic_ns)) {
-    throttled_from = e.at_start->throttled_seconds;
-  }
-  const double throttled =
-      grew(throttled_from, e.at_wake && e.at_wake->throttled_seconds ? e.at_wake->throttled_seconds
-                                                                     : after.throttled_seconds);
+  // The quota's hold over the same readings as the switches (the watchdog's around the pause,
+  // where they have it: a pause judged late, after others, would otherwise count theirs too),
+  // else over the probe's.
+  const double throttled = grew(
+      counted_from.throttled_seconds ? counted_from.throttled_seconds : before.throttled_seconds,
+      counted_to.throttled_seconds ? counted_to.throttled_seconds : after.throttled_seconds);
   const double run_delay = grew(before.run_delay_seconds, after.run_delay_seconds);
   PauseReason direct = PauseReason::kNone;
   std::string why;

@@ -14,12 +14,7 @@ std::int64_t Read(clockid_t id) {
 
 }  // namespace
 
-static_assert(kMonotonicClock == CLOCK_MONOTONIC && kBoottimeClock == CLOCK_BOOTTIME &&
-              kRealtimeClock == CLOCK_REALTIME);
-
-ClockReading SystemClock::Now() const {
-  return ReadClocksBracketed([](int id) { return Read(static_cast<clockid_t>(id)); });
-}
+ClockReading SystemClock::Now() const { return ReadClocksBracketed(Read); }
 
 void SystemClock::SleepUntil(std::int64_t monotonic_deadline_ns) const {
   timespec ts{};

@@ -1,13 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <ctime>
 
 namespace rh {
-
-/// The clocks' ids (CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_REALTIME), without <ctime>.
-inline constexpr int kMonotonicClock = 1;
-inline constexpr int kBoottimeClock = 7;
-inline constexpr int kRealtimeClock = 0;
 
 /// Nanosecond readings of the three clocks rogue-hunter cares about.
 struct ClockReading {
@@ -26,7 +22,7 @@ class Clock {
   virtual void SleepUntil(std::int64_t monotonic_deadline_ns) const = 0;
 };
 
-/// Reads the three clocks with `read(clockid)` (nanoseconds) so that boottime − monotonic is
+/// Reads the three clocks with `read(clockid_t)` (nanoseconds) so that boottime − monotonic is
 /// right: a thread held between two reads (a CPU quota, a stall) would shift it by the hold and
 /// fake a suspend of that length. CLOCK_BOOTTIME and CLOCK_REALTIME are read between two reads of
 /// CLOCK_MONOTONIC, up to 4 times until the two are at most 1 ms apart, and the tightest
@@ -38,10 +34,10 @@ ClockReading ReadClocksBracketed(ReadFn&& read) {
   std::int64_t best_spread = -1;
   for (int attempt = 0; attempt < 4; ++attempt) {
     ClockReading r;
-    r.monotonic_ns = read(kMonotonicClock);
-    r.boottime_ns = read(kBoottimeClock);
-    r.realtime_ns = read(kRealtimeClock);
-    const std::int64_t spread = read(kMonotonicClock) - r.monotonic_ns;
+    r.monotonic_ns = read(CLOCK_MONOTONIC);
+    r.boottime_ns = read(CLOCK_BOOTTIME);
+    r.realtime_ns = read(CLOCK_REALTIME);
+    const std::int64_t spread = read(CLOCK_MONOTONIC) - r.monotonic_ns;
     if (best_spread < 0 || spread < best_spread) {
       best = r;
       best_spread = spread;

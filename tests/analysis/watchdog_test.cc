@@ -110,13 +110,13 @@ struct HeldClocks {
   std::int64_t hold_ns = 0;
   int held_reads = 0;
   int reads = 0;
-  std::int64_t operator()(int id) {
+  std::int64_t operator()(clockid_t id) {
     now_ns += 50;  // each read takes a moment
     if (reads++ % 4 == 1 && held_reads > 0) {
       --held_reads;
       now_ns += hold_ns;  // held between the first monotonic read and the rest
     }
-    return id == kBoottimeClock ? now_ns + 5 * kSecond : now_ns;
+    return id == CLOCK_BOOTTIME ? now_ns + 5 * kSecond : now_ns;
   }
 };
 
