@@ -114,7 +114,7 @@ TEST(PauseScope, ACpuQuotaThatHoldsTheDaemonIsProcessScopeThrottled) {
   }
   const auto held = cgroup->ThrottledPeriods();
   ASSERT_TRUE(cgroup->SetCpuQuota(-1));
-  ASSERT_GE(held.value_or(0), 2u) << "the quota never held the daemon";
+  ASSERT_GE(held.value_or(0), 1u) << "the quota never held the daemon";
   EXPECT_TRUE(test::WaitUntil(
       [&] { return daemon.process().Stderr().find(throttled_line) != std::string::npos; }, 30s))
       << daemon.process().Stderr();
